@@ -1,0 +1,1 @@
+"""Wiring of consultbot: settings, database, clock, CLI and the web application."""

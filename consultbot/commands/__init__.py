@@ -1,0 +1,1 @@
+"""Sub-commands of the ``consultbot`` CLI; each module has ``register(subparsers)``."""
