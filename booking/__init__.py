@@ -1,0 +1,1 @@
+"""Booking domain: slots, holds, Zoom meetings and calendar files (no chat or channel code)."""
