@@ -1,0 +1,31 @@
+"""``consultbot db upgrade`` and ``consultbot keygen``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    db = subparsers.add_parser("db", help="database maintenance")
+    actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("upgrade", help="apply pending migrations").set_defaults(func=upgrade)
+    keygen = subparsers.add_parser("keygen", help="print a new DATA_ENCRYPTION_KEY")
+    keygen.set_defaults(func=print_key)
+
+
+def upgrade(args: argparse.Namespace) -> int:
+    from consultbot.db import Database
+    from consultbot.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    Database(settings.database_url).upgrade()
+    print("Database is up to date.")
+    return 0
+
+
+def print_key(args: argparse.Namespace) -> int:
+    from consultbot.crypto import new_key
+
+    print(new_key())
+    return 0

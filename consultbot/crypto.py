@@ -1,0 +1,62 @@
+"""Encryption at rest for case details and transcripts (Fernet, with key rotation)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+
+class Cipher:
+    """Encrypts text and JSON values; the first key encrypts, every key decrypts."""
+
+    def __init__(self, keys: str) -> None:
+        parts = [k.strip() for k in keys.split(",") if k.strip()]
+        if not parts:
+            raise ValueError("DATA_ENCRYPTION_KEY is empty")
+        try:
+            self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                "DATA_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), "
+                "comma-separated; create one with: consultbot keygen"
+            ) from exc
+
+    def encrypt(self, text: str) -> str:
+        """Encrypt a string to an ASCII token."""
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        """Decrypt a token made by :meth:`encrypt` with any configured key."""
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("data cannot be decrypted with the configured keys") from exc
+
+    def encrypt_json(self, value: Any) -> str:
+        """Encrypt any JSON-serialisable value."""
+        return self.encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def decrypt_json(self, token: str) -> Any:
+        """Decrypt a value made by :meth:`encrypt_json`."""
+        return json.loads(self.decrypt(token))
+
+
+def new_key() -> str:
+    """A fresh random key for ``DATA_ENCRYPTION_KEY``."""
+    return Fernet.generate_key().decode()
+
+
+def load_or_create_key_file(path: Path) -> str:
+    """Read the embedded default's key file, creating it (mode 600) on first start."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = new_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

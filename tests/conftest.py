@@ -1,0 +1,87 @@
+"""Shared fixtures: a migrated database (SQLite, or the local PostgreSQL), a manual clock."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from consultbot.clock import ManualClock
+from consultbot.crypto import new_key
+from consultbot.runtime import Runtime, build_runtime
+from consultbot.settings import Settings, load_settings
+
+#: A Monday morning in winter (London = UTC).
+START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Run every test in its own folder, so no .env or var/ of the developer leaks in."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("TWILIO_", "TELEGRAM_", "ZOOM_", "SMTP_", "BOOKING_", "STAFF_")) or \
+                name in {"DATABASE_URL", "DATA_ENCRYPTION_KEY", "PUBLIC_BASE_URL", "SECRET_KEY"}:
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(database_url=database_url, data_encryption_key=new_key())
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: ManualClock) -> Iterator[Runtime]:
+    rt = build_runtime(settings, clock=clock)
+    yield rt
+    rt.db.dispose()
+
+
+def postgres_base_url() -> str | None:
+    """TEST_POSTGRES_URL, e.g. postgresql://postgres@localhost/postgres; unset skips PG tests."""
+    return os.environ.get("TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    base = postgres_base_url()
+    if not base:
+        pytest.skip("TEST_POSTGRES_URL is not set")
+    url = make_url(base).set(drivername="postgresql+psycopg")
+    name = f"consultbot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name})
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_database_url(request: pytest.FixtureRequest, database_url: str) -> str:
+    """Runs a test on SQLite and again on the local PostgreSQL."""
+    if request.param == "sqlite":
+        return database_url
+    return request.getfixturevalue("postgres_url")
