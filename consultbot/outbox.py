@@ -56,14 +56,16 @@ def enqueue(
     kind: str,
     channel: str,
     recipient: str,
-    payload: Sequence[dict[str, Any]],
+    replies: Sequence[dict[str, Any]],
     now: datetime,
+    template: tuple[str, Sequence[str]] | None = None,
     due_at: datetime | None = None,
     conversation_id: int | None = None,
 ) -> bool:
     """Store a message to send at ``due_at`` (default now); False if ``key`` was stored before.
 
-    ``payload`` is a list of serialised replies (``bot.messages.reply_to_dict``).
+    ``replies`` are serialised replies (``bot.messages.reply_to_dict``); ``template`` is
+    ``(name, variables)`` for channels that need an approved template outside their window.
     """
     values = {
         "key": key,
@@ -71,7 +73,10 @@ def enqueue(
         "channel": channel,
         "recipient": recipient,
         "conversation_id": conversation_id,
-        "payload_enc": cipher.encrypt_json(list(payload)),
+        "payload_enc": cipher.encrypt_json({
+            "replies": list(replies),
+            "template": {"name": template[0], "variables": list(template[1])} if template else None,
+        }),
         "status": PENDING,
         "attempts": 0,
         "due_at": due_at or now,
