@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from consultbot.runtime import Runtime
 
 #: channel name -> "module:factory"
-SENDER_FACTORIES: dict[str, str] = {}
+SENDER_FACTORIES: dict[str, str] = {
+}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 #: Functions that attach an area (a channel, the dashboard) to the app: fn(app, runtime, bot).
 #: Each decides from the settings whether it is on and says so in ``app.config["AREAS"]``.
 AttachArea = Callable[[Flask, Runtime, Bot], None]
-AREAS: list[str] = []
+AREAS: list[str] = [
+]
 
 
 def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:

@@ -8,7 +8,8 @@ from typing import Any
 
 #: Background services started beside the web app: "module:function", fn(runtime, bot)
 #: returns a callable that stops it, or None when its settings leave it off.
-BACKGROUND: list[str] = []
+BACKGROUND: list[str] = [
+]
 
 
 def register(subparsers: Any) -> None:
