@@ -1,0 +1,125 @@
+"""The pieces every step of the flow uses: the turn being handled and the state registry.
+
+A state is an object with ``enter`` (say what is needed and ask) and ``handle`` (take the
+person's answer). States register themselves by name; the conversation stores the name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rapidfuzz import fuzz
+from sqlmodel import Session
+
+from bot.i18n import Translator
+from bot.messages import Choice, Choices, Inbound, Reply, Text
+from bot.models import Conversation
+from consultbot.runtime import Runtime
+
+STATES: dict[str, State] = {}
+
+
+class State:
+    """One step of the conversation. Subclasses set ``name`` and override the two hooks."""
+
+    name: ClassVar[str]
+    #: Where "back" leads from here; None means the main menu.
+    back_to: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            STATES[cls.name] = cls()
+
+    def enter(self, turn: Turn) -> None:
+        """Arrive here: tell the person what they can do now."""
+        raise NotImplementedError
+
+    def handle(self, turn: Turn) -> None:
+        """Take the person's message while here."""
+        raise NotImplementedError
+
+    def back(self, turn: Turn) -> None:
+        """The person said "back"."""
+        turn.go(self.back_to or "menu")
+
+
+@dataclass
+class Turn:
+    """One inbound message being handled, with everything a state needs to answer it."""
+
+    runtime: Runtime
+    session: Session
+    conversation: Conversation
+    data: dict[str, Any]
+    inbound: Inbound
+    now: datetime
+    replies: list[Reply] = field(default_factory=list)
+    choice: str | None = None
+
+    @property
+    def t(self) -> Translator:
+        """Translator for the conversation's language."""
+        return Translator(self.conversation.language or self.runtime.settings.default_language)
+
+    @property
+    def lang(self) -> str:
+        """The conversation's language code."""
+        return self.t.lang
+
+    @property
+    def text(self) -> str:
+        """What the person typed, trimmed ('' for a button press or an attachment)."""
+        return (self.inbound.text or "").strip()
+
+    def say(self, key: str, **values: Any) -> None:
+        """Send a translated text."""
+        self.replies.append(Text(self.t(key, **values)))
+
+    def say_text(self, text: str) -> None:
+        """Send text that is already in the person's language."""
+        self.replies.append(Text(text))
+
+    def ask(self, text: str, choices: Sequence[Choice]) -> None:
+        """Ask with options; typed numbers or labels will be matched to them next turn."""
+        token = format(int(self.data.get("asked", 0)) + 1, "x")
+        self.replies.append(Choices(text, tuple(choices), token))
+        self.data["asked"] = int(token, 16)
+        self.data["choices"] = [[c.id, c.label] for c in choices]
+
+    def option(self, choice_id: str, key: str, **values: Any) -> Choice:
+        """A choice whose label is the translation of ``key``."""
+        return Choice(choice_id, self.t(key, **values))
+
+    def go(self, state: str) -> None:
+        """Move to ``state`` and let it speak."""
+        self.data.pop("choices", None)
+        self.conversation.state = state
+        STATES[state].enter(self)
+
+    def stay(self, error_key: str | None = None, **values: Any) -> None:
+        """Answer is not usable: say why (politely) and ask the same question again."""
+        if error_key:
+            self.say(error_key, **values)
+        STATES[self.conversation.state].enter(self)
+
+
+def match_choice(text: str, offered: Sequence[Sequence[str]]) -> str | None:
+    """The id of the offered choice the text names: its number, label, or a near label."""
+    cleaned = text.strip().rstrip(".)").strip()
+    if cleaned.isdigit():
+        index = int(cleaned) - 1
+        return offered[index][0] if 0 <= index < len(offered) else None
+    folded = cleaned.casefold()
+    for choice_id, label in offered:
+        if folded in (label.casefold(), choice_id.casefold()):
+            return choice_id
+    best, best_score = None, 0.0
+    for choice_id, label in offered:
+        score = fuzz.ratio(folded, label.casefold())
+        if score > best_score:
+            best, best_score = choice_id, score
+    return best if best_score >= 85 else None
