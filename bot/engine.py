@@ -68,6 +68,8 @@ class Bot:
             try:
                 with session.begin_nested():
                     step(turn)
+            except (IntegrityError, OperationalError):
+                raise  # a lost race (e.g. a slot taken meanwhile): the whole turn is retried
             except Exception:
                 log.exception("flow failed in state %s", conversation.state)
                 turn.replies = [Text(turn.t("common.error"))]
