@@ -24,7 +24,9 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """All of consultbot's configuration."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     # Core
     database_url: str = DEFAULT_DATABASE_URL
