@@ -302,6 +302,12 @@ def test_buffer_keeps_distance_on_both_sides_and_steps_the_grid() -> None:
     # Grid 09:00, 09:45, 10:30, 11:15, 12:00; busy 10:00-10:30 blocks 09:45-10:45.
     assert walls(slots, LONDON) == ["Mon 09:00 BST", "Mon 11:15 BST", "Mon 12:00 BST"]
     assert all(s.end - s.start == timedelta(minutes=30) for s in slots)
+    # A later busy time keeps the 12:00-12:30 slot away by the buffer before it, too.
+    hold = Busy(1, local(LONDON, 2025, 6, 9, 12, 40), local(LONDON, 2025, 6, 9, 12, 50))
+    slots = free_slots(
+        [schedule(LONDON, weekly)], [booked, hold], rules(30, buffer=15), utc(2025, 6, 9)
+    )
+    assert walls(slots, LONDON)[:3] == ["Mon 09:00 BST", "Mon 11:15 BST", "Tue 09:00 BST"]
 
 
 @pytest.mark.parametrize(("busy_end", "offered"), [(time(10, 0), True), (time(10, 1), False)])
