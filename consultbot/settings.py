@@ -103,6 +103,14 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("booking_weekly_hours")
+    @classmethod
+    def _weekly_hours(cls, value: str) -> str:
+        from booking.weekly_hours import parse_weekly_hours
+
+        parse_weekly_hours(value)  # raises ValueError naming what is wrong
+        return value
+
     @field_validator("telegram_mode")
     @classmethod
     def _mode(cls, value: str) -> str:

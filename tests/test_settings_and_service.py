@@ -1,0 +1,119 @@
+"""Settings validation, the CLI's start-up, the health check and encryption keys."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from consultbot.cli import main
+from consultbot.crypto import Cipher, new_key
+from consultbot.settings import SettingsError, load_settings
+from consultbot.web import create_app
+
+
+def test_defaults_need_no_accounts() -> None:
+    settings = load_settings()
+    assert settings.is_default_setup
+    assert not (settings.whatsapp_enabled or settings.telegram_enabled or settings.zoom_enabled)
+    assert settings.reminder_offsets_hours == (24.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"booking_timezone": "Mars/Olympus"}, "BOOKING_TIMEZONE"),
+        ({"booking_slot_minutes": 0}, "BOOKING_SLOT_MINUTES"),
+        ({"booking_weekly_hours": "mon-fri 17:00-09:00"}, "BOOKING_WEEKLY_HOURS"),
+        ({"telegram_mode": "carrier-pigeon"}, "TELEGRAM_MODE"),
+        ({"database_url": "mysql://localhost/x"}, "DATABASE_URL"),
+        ({"reminder_hours_before": "24,soon"}, "REMINDER_HOURS_BEFORE"),
+    ],
+)
+def test_bad_setting_is_named(overrides: dict, named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(**overrides)
+
+
+def test_key_is_required_off_the_default_setup() -> None:
+    with pytest.raises(SettingsError, match="DATA_ENCRYPTION_KEY is required"):
+        load_settings(database_url="postgresql://localhost/consultbot")
+
+
+def test_bad_environment_stops_the_start_with_a_message(tmp_path: Path) -> None:
+    env = {**os.environ, "BOOKING_DAILY_LIMIT": "lots"}
+    done = subprocess.run([sys.executable, "-m", "consultbot.cli", "db", "upgrade"], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "BOOKING_DAILY_LIMIT" in done.stderr
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("COMPANY_NAME=Test Firm\nBOOKING_HORIZON_DAYS=7\n")
+    settings = load_settings()
+    assert (settings.company_name, settings.booking_horizon_days) == ("Test Firm", 7)
+
+
+def test_key_rotation_keeps_old_data_readable() -> None:
+    old, new = new_key(), new_key()
+    token = Cipher(old).encrypt_json({"name": "Anna"})
+    assert Cipher(f"{new},{old}").decrypt_json(token) == {"name": "Anna"}
+    with pytest.raises(ValueError, match="cannot be decrypted"):
+        Cipher(new).decrypt(token)
+    with pytest.raises(ValueError, match="DATA_ENCRYPTION_KEY"):
+        Cipher("not-a-key")
+
+
+def test_keygen_and_db_upgrade(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keygen"]) == 0
+    Cipher(capsys.readouterr().out.strip())
+    assert main(["db", "upgrade"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert Path("var/consultbot.db").exists()
+
+
+def test_healthz(runtime) -> None:  # type: ignore[no-untyped-def]
+    client = create_app(runtime).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "ZOOM_CLIENT_SECRET": "very-secret-value"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "consultbot.cli", "serve", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert response.json()["status"] == "ok"
+        assert response.headers["server"] == "consultbot"  # waitress, not Flask's dev server
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert f"listening on http://127.0.0.1:{port}" in output
+    assert "database: sqlite:///var/consultbot.db" in output
+    assert "very-secret-value" not in output
+    assert (tmp_path / "var" / "data.key").exists()
+    assert oct((tmp_path / "var" / "data.key").stat().st_mode & 0o777) == "0o600"
