@@ -11,6 +11,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "consultbot.commands.serve",
     "consultbot.commands.chat",
     "consultbot.commands.db",
+    "consultbot.commands.faq",
 )
 
 

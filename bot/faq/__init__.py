@@ -1,0 +1,6 @@
+"""FAQ knowledge base and question matcher, shared by every channel."""
+
+from bot.faq.knowledge import KnowledgeBase, KnowledgeError, Topic
+from bot.faq.matcher import Match
+
+__all__ = ["KnowledgeBase", "KnowledgeError", "Match", "Topic"]

@@ -1,0 +1,179 @@
+"""The FAQ knowledge base: one JSON file per language, validated at load.
+
+A file ``<lang>.json`` holds ``language`` (its code), ``stemmer`` (a Snowball algorithm
+such as ``"russian"``, or null), ``stopwords`` (filler words that carry no topic),
+``question_words`` (words such as "how" or "when" that help pick a topic but cannot make a
+match alone) and ``topics``: for each topic id a ``title`` (a button label of at most 24
+characters), an ``answer`` (literal text, no placeholders), ``keywords`` and ``examples``
+(phrasings the matcher learns from) and ``related`` topic ids. Every language must have
+every topic of English, the fallback; adding a language is adding a file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from bot.faq.matcher import LanguageTerms, Match, Matcher
+from bot.faq.text import fold, stemmer_exists
+
+DEFAULT_DIRECTORY = Path(__file__).parent / "knowledge"
+FALLBACK_LANGUAGE = "en"
+MAX_TITLE_LENGTH = 24
+
+
+class KnowledgeError(ValueError):
+    """A knowledge file is missing, malformed or inconsistent; the message says where."""
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One FAQ entry in one language."""
+
+    id: str
+    title: str
+    answer: str
+    related: tuple[str, ...]
+
+
+def _require(condition: bool, where: str, problem: str) -> None:
+    if not condition:
+        raise KnowledgeError(f"{where}: {problem}")
+
+
+def _strings(value: Any, where: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+    _require(isinstance(value, list), where, "must be a list of strings")
+    _require(all(isinstance(v, str) and v.strip() for v in value), where,
+             "must contain only non-empty strings")
+    _require(allow_empty or bool(value), where, "must not be empty")
+    return tuple(value)
+
+
+def _parse_topic(
+    topic_id: str, raw: Any, where: str
+) -> tuple[Topic, tuple[str, ...], tuple[str, ...]]:
+    _require(isinstance(raw, dict), where, "must be an object")
+    for key in ("title", "answer"):
+        _require(isinstance(raw.get(key), str) and raw[key].strip(), where,
+                 f'"{key}" must be a non-empty string')
+    title = raw["title"].strip()
+    _require(len(title) <= MAX_TITLE_LENGTH, where,
+             f'"title" is {len(title)} characters, at most {MAX_TITLE_LENGTH} fit a button')
+    keywords = _strings(raw.get("keywords"), f'{where} "keywords"')
+    examples = _strings(raw.get("examples", []), f'{where} "examples"', allow_empty=True)
+    related = _strings(raw.get("related", []), f'{where} "related"', allow_empty=True)
+    topic = Topic(topic_id, title, raw["answer"].strip(), related)
+    return topic, (title, *keywords), examples
+
+
+def _read_language(path: Path) -> tuple[dict[str, Topic], LanguageTerms]:
+    where = path.name
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise KnowledgeError(f"{where}: cannot read JSON ({error})") from error
+    _require(isinstance(data, dict), where, "must hold a JSON object")
+    _require(data.get("language") == path.stem, where,
+             f'"language" must be "{path.stem}", the file name')
+    stemmer = data.get("stemmer")
+    _require(stemmer is None or (isinstance(stemmer, str) and stemmer_exists(stemmer)), where,
+             f'"stemmer" {stemmer!r} is not a Snowball algorithm')
+    stopwords = _strings(data.get("stopwords", []), f'{where} "stopwords"', allow_empty=True)
+    question_words = _strings(
+        data.get("question_words", []), f'{where} "question_words"', allow_empty=True
+    )
+    raw_topics = data.get("topics")
+    _require(isinstance(raw_topics, dict) and bool(raw_topics), where,
+             '"topics" must be a non-empty object')
+    topics: dict[str, Topic] = {}
+    phrases = {}
+    for topic_id, raw in raw_topics.items():
+        topic, keywords, examples = _parse_topic(topic_id, raw, f"{where} topic {topic_id!r}")
+        topics[topic_id] = topic
+        phrases[topic_id] = (keywords, examples)
+    terms = LanguageTerms(
+        stemmer,
+        frozenset(fold(w) for w in stopwords),
+        frozenset(fold(w) for w in question_words),
+        phrases,
+    )
+    return topics, terms
+
+
+def _validate(topics: dict[str, dict[str, Topic]], directory: Path) -> None:
+    _require(FALLBACK_LANGUAGE in topics, str(directory),
+             f"no {FALLBACK_LANGUAGE}.json, the fallback language")
+    expected = set(topics[FALLBACK_LANGUAGE])
+    for lang, entries in topics.items():
+        missing = sorted(expected - set(entries))
+        extra = sorted(set(entries) - expected)
+        _require(not missing, f"{lang}.json", f"missing topics {missing}")
+        _require(not extra, f"{lang}.json", f"topics not in {FALLBACK_LANGUAGE}.json: {extra}")
+        for topic in entries.values():
+            unknown = sorted(set(topic.related) - expected)
+            _require(not unknown, f"{lang}.json topic {topic.id!r}",
+                     f"related ids do not exist: {unknown}")
+            _require(topic.id not in topic.related, f"{lang}.json topic {topic.id!r}",
+                     "is related to itself")
+
+
+class KnowledgeBase:
+    """FAQ topics in every language, with a matcher that searches all of them."""
+
+    def __init__(self, topics: dict[str, dict[str, Topic]], matcher: Matcher) -> None:
+        self._topics = topics
+        self._matcher = matcher
+        others = sorted(lang for lang in topics if lang != FALLBACK_LANGUAGE)
+        self.languages: tuple[str, ...] = (FALLBACK_LANGUAGE, *others)
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> KnowledgeBase:
+        """Read and validate every ``*.json`` in ``directory`` (default: the bundled one).
+
+        Loaded once per directory and process; later calls return the same object.
+        """
+        return _load(Path(directory or DEFAULT_DIRECTORY).resolve())
+
+    def topic_ids(self) -> tuple[str, ...]:
+        """Topic ids in the order of the English file."""
+        return tuple(self._topics[FALLBACK_LANGUAGE])
+
+    def topic(self, topic_id: str, lang: str) -> Topic:
+        """A topic in ``lang``, or in English when that language has no file.
+
+        Raises ``KeyError`` for an unknown topic id.
+        """
+        return self._topics.get(lang, self._topics[FALLBACK_LANGUAGE])[topic_id]
+
+    def match(self, question: str, lang: str | None = None) -> Match | None:
+        """The topic ``question`` is clearly about, or None when no topic fits well.
+
+        Every language is searched whatever ``lang`` (the conversation's language) is;
+        the caller renders the answer with :meth:`topic` in its own language.
+        """
+        del lang  # accepted for the callers' symmetry; matching is language-independent
+        return self._matcher.match(question)
+
+    def suggestions(self, question: str, lang: str | None = None, limit: int = 3) -> list[Match]:
+        """Up to ``limit`` next-best topics for a "did you mean" list, best first."""
+        del lang
+        return self._matcher.suggestions(question, limit)
+
+
+@cache
+def _load(directory: Path) -> KnowledgeBase:
+    paths = sorted(directory.glob("*.json"))
+    _require(bool(paths), str(directory), "holds no knowledge files (*.json)")
+    topics: dict[str, dict[str, Topic]] = {}
+    terms: dict[str, LanguageTerms] = {}
+    for path in paths:
+        topics[path.stem], terms[path.stem] = _read_language(path)
+    _validate(topics, directory)
+    order = list(topics[FALLBACK_LANGUAGE])
+    for lang, language_terms in terms.items():
+        phrases = {tid: language_terms.phrases[tid] for tid in order}
+        terms[lang] = replace(language_terms, phrases=phrases)
+    return KnowledgeBase(topics, Matcher(terms))

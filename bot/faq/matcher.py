@@ -1,0 +1,283 @@
+"""Match a free-text question to a FAQ topic, in any language of the knowledge base.
+
+Every language's keywords and example questions go into one index, each word stemmed
+with its own language's Snowball stemmer; a question's words are stemmed with every
+language's stemmer, so a Russian question matches while the conversation is in English.
+
+A topic's score (0..1) is the share of the question it explains. Each content word of
+the question (stopwords dropped) weighs its rarity across topics (IDF); a word no topic
+knows weighs like the rarest, so "what's the weather in Paris" explains nothing and scores
+0. A word earns credit from the topic's best phrase (keyword, title or example) holding it:
+its similarity, times the phrase's weight (examples count less than keywords), times how
+complete the phrase is in the question. So "expert report" goes to the topic that has that
+exact phrase, not to one that merely mentions an expert.
+
+Words match exactly by stem, by shared prefix (derived forms: "консультация" and
+"консультироваться") or within one or two typos (rapidfuzz's OSA distance). A question is
+answered only when the best score clears a threshold *and* beats the runner-up by a margin;
+otherwise the caller gets near-misses to offer instead of a confident wrong answer.
+Question words ("how", "когда") help choose but never make an answer on their own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA, Levenshtein
+
+from bot.faq.text import stem, stems, words
+
+#: Weight of a keyword or title phrase, and of an example question.
+KEYWORD_WEIGHT = 1.0
+EXAMPLE_WEIGHT = 0.8
+#: Similarity of a word to a vocabulary stem by kind of match (see ``_similarity``).
+PREFIX_SIMILARITY = 0.9
+TYPO_SIMILARITY = 0.85
+LOOSE_TYPO_SIMILARITY = 0.75
+#: Longest ending a derived form may add to a stem it shares a prefix with.
+MAX_SUFFIX = 6
+#: Credit a word earns from a phrase of which the question holds nothing else.
+PHRASE_FLOOR = 0.5
+#: Decision thresholds (see module docstring).
+ANSWER_THRESHOLD = 0.6
+ANSWER_MARGIN = 0.12
+SUGGESTION_THRESHOLD = 0.2
+
+_SENTENCE_END = re.compile(r"[.!?;…\n]+(?:\s+|$)")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A topic a question is about; ``score`` is 0..1, higher is surer."""
+
+    topic_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class LanguageTerms:
+    """What one language contributes to the index: stemmer, stopwords and phrases."""
+
+    stemmer: str | None
+    stopwords: frozenset[str]
+    #: Words that frame a question ("how", "when") but cannot make a match on their own.
+    question_words: frozenset[str]
+    #: topic id -> (keyword phrases incl. the title, example questions)
+    phrases: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class _Token:
+    """A content word of the question: the vocabulary stems it matches and its weight."""
+
+    matches: Mapping[str, float]
+    weight: float
+    framing: bool
+
+
+class Matcher:
+    """Scores questions against topics; build once, query many times (thread-safe reads)."""
+
+    def __init__(self, languages: Mapping[str, LanguageTerms]) -> None:
+        self._stemmers = tuple(dict.fromkeys(terms.stemmer for terms in languages.values()))
+        self._stopwords = frozenset().union(*(t.stopwords for t in languages.values()))
+        self._question_words = frozenset().union(*(t.question_words for t in languages.values()))
+        self._terms: dict[str, set[str]] = {}
+        self._phrases: dict[str, dict[str, list[tuple[tuple[str, ...], float]]]] = {}
+        self._surfaces: dict[str, set[str]] = {}
+        for terms in languages.values():
+            for topic_id, (keywords, examples) in terms.phrases.items():
+                self._add(topic_id, keywords, terms.stemmer, KEYWORD_WEIGHT)
+                self._add(topic_id, examples, terms.stemmer, EXAMPLE_WEIGHT)
+        self.topic_ids = tuple(self._terms)
+        count = len(self.topic_ids)
+        frequency: dict[str, int] = {}
+        for vocabulary in self._terms.values():
+            for term in vocabulary:
+                frequency[term] = frequency.get(term, 0) + 1
+        self._idf = {term: math.log(1 + count / df) for term, df in frequency.items()}
+        self._unknown_weight = math.log(1 + count)
+        self._vocabulary = sorted(self._idf)
+        self._surface_list = sorted(self._surfaces)
+        self._lookup = lru_cache(maxsize=8192)(self._lookup_uncached)
+
+    def _content_words(self, text: str) -> list[str]:
+        kept = (w for w in words(text) if len(w) > 1 and w not in self._stopwords)
+        return list(dict.fromkeys(kept))
+
+    def _add(self, topic_id: str, texts: Iterable[str], stemmer: str | None, weight: float) -> None:
+        vocabulary = self._terms.setdefault(topic_id, set())
+        phrases_of = self._phrases.setdefault(topic_id, {})
+        for text in texts:
+            content = self._content_words(text)
+            for word in content:
+                self._surfaces.setdefault(word, set()).add(stem(word, stemmer))
+            phrase = tuple(dict.fromkeys(stem(word, stemmer) for word in content))
+            vocabulary.update(phrase)
+            for term in phrase:
+                entries = phrases_of.setdefault(term, [])
+                if (phrase, weight) not in entries:
+                    entries.append((phrase, weight))
+
+    # -- word lookup -------------------------------------------------------------------
+
+    def _lookup_uncached(self, word: str) -> dict[str, float]:
+        """Vocabulary stems that ``word`` matches, with a similarity for each."""
+        candidates = stems(word, self._stemmers) | {word}
+        found = {c: 1.0 for c in candidates if c in self._idf}
+        found.update(dict.fromkeys(self._surfaces.get(word, ()), 1.0))
+        if found:
+            return found
+        for candidate in candidates:
+            for term in self._vocabulary:
+                similarity = _similarity(candidate, term)
+                if similarity > found.get(term, 0.0):
+                    found[term] = similarity
+        for surface in self._surface_list:
+            similarity = _similarity(word, surface)
+            if similarity:
+                for term in self._surfaces[surface]:
+                    found[term] = max(found.get(term, 0.0), similarity)
+        return found
+
+    def _is_filler(self, word: str) -> bool:
+        """Whether an unknown ``word`` is a misspelt stopword ("whta", "пожалуста")."""
+        return len(word) >= 5 and any(
+            len(stopword) >= 5 and OSA.distance(word, stopword, score_cutoff=1) <= 1
+            for stopword in self._stopwords
+        )
+
+    # -- scoring -----------------------------------------------------------------------
+
+    def _tokens(self, question: str) -> list[_Token]:
+        tokens = []
+        for word in self._content_words(question):
+            matches = self._lookup(word)
+            if not matches and self._is_filler(word):
+                continue
+            weight = max((self._idf[t] for t in matches), default=self._unknown_weight)
+            tokens.append(_Token(matches, weight, word in self._question_words))
+        return tokens
+
+    def scores(self, question: str) -> list[Match]:
+        """Every topic with a positive score, best first (ties in knowledge-base order)."""
+        return [match for match, _ in self._rank(question)]
+
+    def _rank(self, question: str) -> list[tuple[Match, bool]]:
+        """Scored topics, best first, each with whether a non-framing word supports it."""
+        tokens = self._tokens(question)
+        total = sum(token.weight for token in tokens)
+        if not total:
+            return []
+        seen: dict[str, float] = {}
+        for token in tokens:
+            for term, similarity in token.matches.items():
+                seen[term] = max(seen.get(term, 0.0), similarity)
+        completeness: dict[tuple[str, ...], float] = {}
+        results = []
+        for topic_id in self.topic_ids:
+            phrases_of = self._phrases[topic_id]
+            covered = 0.0
+            supported = False
+            for token in tokens:
+                credit = 0.0
+                for term, similarity in token.matches.items():
+                    for phrase, weight in phrases_of.get(term, ()):
+                        if phrase not in completeness:
+                            completeness[phrase] = self._completeness(phrase, seen)
+                        strength = PHRASE_FLOOR + (1 - PHRASE_FLOOR) * completeness[phrase]
+                        credit = max(credit, similarity * weight * strength)
+                covered += token.weight * credit
+                supported = supported or (credit > 0 and not token.framing)
+            if covered:
+                results.append((Match(topic_id, round(covered / total, 4)), supported))
+        results.sort(key=lambda result: -result[0].score)
+        return results
+
+    def _completeness(self, phrase: tuple[str, ...], seen: Mapping[str, float]) -> float:
+        """Share of ``phrase`` (weighted by rarity) that the question contains."""
+        weights = [self._idf[term] for term in phrase]
+        found = sum(w * seen.get(t, 0.0) for t, w in zip(phrase, weights, strict=True))
+        return found / sum(weights)
+
+    def match(self, question: str) -> Match | None:
+        """The topic the question is clearly about, or None when unsure."""
+        return self._evaluate(question)[0]
+
+    def suggestions(self, question: str, limit: int = 3) -> list[Match]:
+        """Near-miss topics for a "did you mean" list, best first, excluding the answer."""
+        return self._evaluate(question)[1][:limit]
+
+    def _evaluate(self, question: str) -> tuple[Match | None, list[Match]]:
+        """The answer, if any, and the other topics worth suggesting.
+
+        A long message often wraps its question in a story ("I fled in May... How much
+        does it cost?"), so when the whole message is not clearly about one topic, each
+        sentence is tried on its own and the surest clear answer wins.
+        """
+        answer: Match | None = None
+        best: dict[str, float] = {}
+        for index, segment in enumerate(_segments(question)):
+            ranked = self._rank(segment)
+            for match, _ in ranked:
+                best[match.topic_id] = max(best.get(match.topic_id, 0.0), match.score)
+            decided = self._decide(ranked)
+            if decided and index == 0:
+                answer = decided
+                break
+            if decided and (answer is None or decided.score > answer.score):
+                answer = decided
+        near = [
+            Match(topic_id, score)
+            for topic_id, score in sorted(best.items(), key=lambda item: -item[1])
+            if score >= SUGGESTION_THRESHOLD and (answer is None or topic_id != answer.topic_id)
+        ]
+        return answer, near
+
+    @staticmethod
+    def _decide(ranked: Sequence[tuple[Match, bool]]) -> Match | None:
+        """The best topic if it is supported, good enough and clearly ahead."""
+        if not ranked:
+            return None
+        best, supported = ranked[0]
+        runner_up = ranked[1][0].score if len(ranked) > 1 else 0.0
+        if supported and best.score >= ANSWER_THRESHOLD and best.score - runner_up >= ANSWER_MARGIN:
+            return best
+        return None
+
+
+def _segments(question: str) -> list[str]:
+    """The whole question, then its sentences when it has more than one."""
+    sentences = [part for part in _SENTENCE_END.split(question) if part.strip()]
+    return [question, *sentences] if len(sentences) > 1 else [question]
+
+
+def _similarity(word: str, term: str) -> float:
+    """How surely ``word`` (from a question) is a form or misspelling of ``term``; 0 if not.
+
+    Short words need more care: "cost" must not match "most", but "mcuh" is "much".
+    """
+    shorter, longer = sorted((word, term), key=len)
+    extra = len(longer) - len(shorter)
+    if len(shorter) < 4 or extra > MAX_SUFFIX:
+        return 0.0
+    if longer.startswith(shorter) and (len(shorter) >= 5 or extra <= 2):
+        return PREFIX_SIMILARITY  # a derived or inflected form: "консультац", "консультирова"
+    if extra <= 2:
+        distance = OSA.distance(word, term, score_cutoff=2)
+        if len(shorter) >= 5 and distance == 1:
+            return TYPO_SIMILARITY
+        if len(shorter) >= 8 and distance == 2:
+            return LOOSE_TYPO_SIMILARITY
+        if len(shorter) == 4 and distance == 1:
+            if extra == 0 and Levenshtein.distance(word, term) == 2:
+                return TYPO_SIMILARITY  # two letters swapped: "mcuh"
+            if extra == 1:
+                return LOOSE_TYPO_SIMILARITY  # a letter left out: "oder"
+    if len(word) > len(term) >= 6 and OSA.distance(word[: len(term)], term, score_cutoff=1) <= 1:
+        return LOOSE_TYPO_SIMILARITY  # a misspelt stem with an ending: "консултацию"
+    return 0.0

@@ -1,0 +1,46 @@
+"""Text normalisation for FAQ matching: folding, tokenising and stemming words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import snowballstemmer
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and drop differences that carry no meaning for matching."""
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
+    return text.replace("ё", "е")
+
+
+def words(text: str) -> list[str]:
+    """Split ``text`` into folded words (runs of letters; digits and punctuation split)."""
+    return _WORD.findall(fold(text))
+
+
+@lru_cache(maxsize=64)
+def _stemmer(algorithm: str) -> snowballstemmer.Stemmer:
+    return snowballstemmer.stemmer(algorithm)
+
+
+def stemmer_exists(algorithm: str) -> bool:
+    """Whether ``algorithm`` names a Snowball stemmer (e.g. ``"english"``, ``"russian"``)."""
+    return algorithm in snowballstemmer.algorithms()
+
+
+def stem(word: str, algorithm: str | None) -> str:
+    """Stem a folded ``word`` with a Snowball ``algorithm``; ``None`` leaves it as is."""
+    if algorithm is None:
+        return word
+    return fold(_stemmer(algorithm).stemWord(word))
+
+
+def stems(word: str, algorithms: Iterable[str | None]) -> frozenset[str]:
+    """Every stem of ``word`` under the given algorithms (one per language)."""
+    return frozenset(stem(word, algorithm) for algorithm in algorithms)
