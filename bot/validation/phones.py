@@ -1,0 +1,78 @@
+"""What a phone number tells us: its E.164 form, country, likely language and time zones."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from babel.languages import get_territory_language_info
+from phonenumbers import timezone as phone_timezone
+
+from bot.validation.countries import BOT_LANGUAGES
+from bot.validation.timezones import canonical_zone
+
+_CHANNEL_PREFIX = re.compile(r"^\s*(?:whatsapp|tel|telegram|sms|viber)\s*:\s*", re.IGNORECASE)
+_OFFICIAL = frozenset({"official", "de_facto_official"})
+MAX_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class PhoneHints:
+    """Facts derived from a valid phone number."""
+
+    e164: str
+    country_code: str | None  # ISO 3166-1 alpha-2; None for non-geographic numbers
+    language: str | None  # best guess among the bot's languages
+    timezones: tuple[str, ...]  # IANA zones the number's area may use
+
+
+@lru_cache(maxsize=512)
+def language_for_country(code: str) -> str:
+    """The bot language most likely to suit someone from country ``code``.
+
+    From CLDR's territory data: the most widely spoken of the country's official
+    languages the bot speaks, or English when English is spoken more widely than
+    those (as in Israel) or when the bot speaks none of them.
+    """
+    info = get_territory_language_info(code.upper())
+    candidates = [
+        (data.get("population_percent", 0.0), language != "en", language)
+        for language, data in info.items()
+        if language in BOT_LANGUAGES
+        and (language == "en" or data.get("official_status") in _OFFICIAL)
+    ]
+    return max(candidates)[2] if candidates else "en"
+
+
+def phone_hints(raw: str, *, default_region: str | None = None) -> PhoneHints | None:
+    """Hints from ``raw`` ("+7 912 ...", "whatsapp:+44...", "0044 ..."), or None if invalid.
+
+    Numbers without an international prefix need ``default_region`` (e.g. "GB").
+    """
+    text = _CHANNEL_PREFIX.sub("", raw or "", count=1).strip()
+    if not text or len(text) > MAX_LENGTH:
+        return None
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    region = phonenumbers.region_code_for_number(number)
+    geographic = region and region not in (phonenumbers.UNKNOWN_REGION, "001")
+    country = region if geographic else None
+    zones = tuple(dict.fromkeys(
+        zone
+        for zone in map(canonical_zone, phone_timezone.time_zones_for_number(number))
+        if zone is not None
+    ))
+    return PhoneHints(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        country_code=country,
+        language=language_for_country(country) if country else None,
+        timezones=zones,
+    )
