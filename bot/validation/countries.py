@@ -351,7 +351,7 @@ def resolve_country(text: str, lang: str) -> CountryGuess:
     flags = [c for c in _flag_codes(raw) if c in known_codes()]
     if flags:
         return _decide(frozenset(flags), confident=True)
-    by_code = _by_code(raw)
+    by_code = _by_code(raw.strip(" .,!?;:").replace(".", ""))
     if by_code is not None:
         return by_code
     key = match_key(raw)
