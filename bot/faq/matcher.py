@@ -37,7 +37,9 @@ EXAMPLE_WEIGHT = 0.8
 #: Similarity of a word to a vocabulary stem by kind of match (see ``_similarity``).
 PREFIX_SIMILARITY = 0.9
 TYPO_SIMILARITY = 0.85
-LOOSE_TYPO_SIMILARITY = 0.75
+WEAK_SIMILARITY = 0.7
+#: A topic is answered only with one word matching it at least this surely, or two weakly.
+SURE_SIMILARITY = 0.75
 #: Longest ending a derived form may add to a stem it shares a prefix with.
 MAX_SUFFIX = 6
 #: Credit a word earns from a phrase of which the question holds nothing else.
@@ -168,7 +170,10 @@ class Matcher:
         return [match for match, _ in self._rank(question)]
 
     def _rank(self, question: str) -> list[tuple[Match, bool]]:
-        """Scored topics, best first, each with whether a non-framing word supports it."""
+        """Scored topics, best first, each with whether it may be answered.
+
+        It may when a word other than a question word matches it surely, or two do weakly.
+        """
         tokens = self._tokens(question)
         total = sum(token.weight for token in tokens)
         if not total:
@@ -182,18 +187,22 @@ class Matcher:
         for topic_id in self.topic_ids:
             phrases_of = self._phrases[topic_id]
             covered = 0.0
-            supported = False
+            sure = weak = 0
             for token in tokens:
-                credit = 0.0
+                credit = surest = 0.0
                 for term, similarity in token.matches.items():
                     for phrase, weight in phrases_of.get(term, ()):
                         if phrase not in completeness:
                             completeness[phrase] = self._completeness(phrase, seen)
                         strength = PHRASE_FLOOR + (1 - PHRASE_FLOOR) * completeness[phrase]
                         credit = max(credit, similarity * weight * strength)
+                        surest = max(surest, similarity)
                 covered += token.weight * credit
-                supported = supported or (credit > 0 and not token.framing)
+                if credit and not token.framing:
+                    sure += surest >= SURE_SIMILARITY
+                    weak += surest < SURE_SIMILARITY
             if covered:
+                supported = sure >= 1 or weak >= 2
                 results.append((Match(topic_id, round(covered / total, 4)), supported))
         results.sort(key=lambda result: -result[0].score)
         return results
@@ -259,7 +268,9 @@ def _segments(question: str) -> list[str]:
 def _similarity(word: str, term: str) -> float:
     """How surely ``word`` (from a question) is a form or misspelling of ``term``; 0 if not.
 
-    Short words need more care: "cost" must not match "most", but "mcuh" is "much".
+    Derived forms and swapped letters are sure; other typos are weak, because real words
+    lie one letter apart ("scared" and "shared", "detained" and "detail"). Typos rarely hit
+    the first letter, so a word starting differently is not a typo ("border", "order").
     """
     shorter, longer = sorted((word, term), key=len)
     extra = len(longer) - len(shorter)
@@ -267,17 +278,28 @@ def _similarity(word: str, term: str) -> float:
         return 0.0
     if longer.startswith(shorter) and (len(shorter) >= 5 or extra <= 2):
         return PREFIX_SIMILARITY  # a derived or inflected form: "консультац", "консультирова"
+    if word[0] != term[0]:
+        return 0.0
+    common = _common_prefix_length(word, term)
+    if common >= 6 and common >= len(shorter) - 2:
+        return TYPO_SIMILARITY  # a sibling form: "консультант" and "консультац"
     if extra <= 2:
         distance = OSA.distance(word, term, score_cutoff=2)
-        if len(shorter) >= 5 and distance == 1:
-            return TYPO_SIMILARITY
-        if len(shorter) >= 8 and distance == 2:
-            return LOOSE_TYPO_SIMILARITY
-        if len(shorter) == 4 and distance == 1:
-            if extra == 0 and Levenshtein.distance(word, term) == 2:
-                return TYPO_SIMILARITY  # two letters swapped: "mcuh"
-            if extra == 1:
-                return LOOSE_TYPO_SIMILARITY  # a letter left out: "oder"
+        if distance == 1 and extra == 0 and Levenshtein.distance(word, term) == 2:
+            return TYPO_SIMILARITY  # two letters swapped: "mcuh", "reprot"
+        if distance == 1 and len(shorter) >= 8:
+            return TYPO_SIMILARITY  # one slip in a long word: "консултацию"
+        if distance == 1 and (len(shorter) >= 5 or extra == 1):
+            return WEAK_SIMILARITY  # "speek", "oder"
+        if distance == 2 and len(shorter) >= 8:
+            return WEAK_SIMILARITY
     if len(word) > len(term) >= 6 and OSA.distance(word[: len(term)], term, score_cutoff=1) <= 1:
-        return LOOSE_TYPO_SIMILARITY  # a misspelt stem with an ending: "консултацию"
+        return WEAK_SIMILARITY  # a misspelt stem with an ending
     return 0.0
+
+
+def _common_prefix_length(first: str, second: str) -> int:
+    for index, (a, b) in enumerate(zip(first, second, strict=False)):
+        if a != b:
+            return index
+    return min(len(first), len(second))
