@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from booking.service import ensure_default_consultant_at_start
 from consultbot.clock import Clock, system_clock
 from consultbot.crypto import Cipher, load_or_create_key_file
 from consultbot.db import Database
@@ -32,4 +33,5 @@ def build_runtime(
                       cipher=Cipher(keys))
     if migrate:
         runtime.db.upgrade()
+        ensure_default_consultant_at_start(runtime.db, settings, clock())
     return runtime
