@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 #: channel name -> "module:factory"
 SENDER_FACTORIES: dict[str, str] = {
+    "whatsapp": "channels.whatsapp.sender:build_sender",
 }
 
 

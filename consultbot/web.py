@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 #: Each decides from the settings whether it is on and says so in ``app.config["AREAS"]``.
 AttachArea = Callable[[Flask, Runtime, Bot], None]
 AREAS: list[str] = [
+    "channels.whatsapp.webhook:attach",
 ]
 
 

@@ -1,0 +1,170 @@
+"""Replies as WhatsApp messages: texts packed and split at Twilio's limit, choices as
+numbered lines or, when Content templates are configured, as buttons or a list.
+
+The webhook answers with TwiML for the texts; an interactive message needs the REST API
+(``ContentSid``), so it goes through the outbox (see ``webhook``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.messages import Choices, Document, Reply, reply_plain_text
+from channels.whatsapp.content import (
+    BODY_MAX,
+    BUTTON_TITLE_MAX,
+    ID_MAX,
+    LIST_ITEM_MAX,
+    ContentTemplates,
+)
+from channels.whatsapp.parsing import choice_payload
+
+#: Twilio refuses a WhatsApp body over 1,600 characters (error 21617); counted here in
+#: UTF-16 units, as an emoji takes two.
+MAX_BODY = 1600
+_PARAGRAPH_GAP = "\n\n"
+
+
+def utf16_len(text: str) -> int:
+    """Length as Twilio counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    """One WhatsApp message with a body and perhaps one media URL."""
+
+    body: str
+    media_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ContentMessage:
+    """A Content template message; ``fallback`` is the same as numbered text."""
+
+    content_sid: str
+    variables: dict[str, str] = field(default_factory=dict)
+    fallback: str = ""
+
+    @property
+    def variables_json(self) -> str:
+        """The ``ContentVariables`` field."""
+        return json.dumps(self.variables, ensure_ascii=False, separators=(",", ":"))
+
+
+Outgoing = TextMessage | ContentMessage
+
+
+def _prefix_within(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-16 length is at most ``limit``."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return text[:index]
+    return text
+
+
+def split_text(text: str, limit: int = MAX_BODY) -> list[str]:
+    """Split at paragraph, line or word boundaries into parts of at most ``limit``."""
+    parts: list[str] = []
+    rest = text.strip()
+    while utf16_len(rest) > limit:
+        window = _prefix_within(rest, limit)
+        cut = 0
+        for separator in (_PARAGRAPH_GAP, "\n", ". ", " "):
+            found = window.rfind(separator)
+            if found >= len(window) // 3:
+                cut = found + (1 if separator == ". " else 0)
+                break
+        cut = cut or len(window)
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def interactive(choices: Choices, templates: ContentTemplates) -> ContentMessage | None:
+    """Buttons or a list for ``choices`` when a template of that size fits, else None."""
+    count = len(choices.choices)
+    text = choices.text.strip()
+    if not count or not text or utf16_len(text) > BODY_MAX:
+        return None
+    payloads = [choice_payload(choices.token, c.id) for c in choices.choices]
+    if any(len(p) > ID_MAX for p in payloads):
+        return None
+    longest = max(utf16_len(c.label) for c in choices.choices)
+    sid = templates.buttons.get(count) if longest <= BUTTON_TITLE_MAX else None
+    if sid is None and longest <= LIST_ITEM_MAX:
+        sid = templates.lists.get(count)
+    if sid is None:
+        return None
+    variables = {"1": text}
+    for n, (choice, payload) in enumerate(zip(choices.choices, payloads, strict=True)):
+        variables[str(2 + 2 * n)] = choice.label
+        variables[str(3 + 2 * n)] = payload
+    return ContentMessage(sid, variables, reply_plain_text(choices))
+
+
+def render_reply(reply: Reply, templates: ContentTemplates) -> list[Outgoing]:
+    """One reply as WhatsApp messages (before packing)."""
+    if isinstance(reply, Choices):
+        content = interactive(reply, templates)
+        if content is not None:
+            return [content]
+    if isinstance(reply, Document):
+        if reply.url:
+            return [TextMessage(part, reply.url if n == 0 else None)
+                    for n, part in enumerate(split_text(reply.caption) or [""])]
+        # WhatsApp takes media only by public URL; a file we hold in memory (a calendar
+        # file) is announced by its caption, the consultation details being in the text.
+        return [TextMessage(part) for part in split_text(reply.caption)]
+    return [TextMessage(part) for part in split_text(reply_plain_text(reply))]
+
+
+def pack(messages: Iterable[Outgoing], limit: int = MAX_BODY) -> list[Outgoing]:
+    """Join neighbouring plain texts into as few messages as fit, keeping their order.
+
+    Fewer messages arrive in order more reliably, and a failed send repeats fewer.
+    """
+    packed: list[Outgoing] = []
+    for message in messages:
+        previous = packed[-1] if packed else None
+        if (isinstance(message, TextMessage) and message.media_url is None
+                and isinstance(previous, TextMessage) and previous.media_url is None):
+            joined = previous.body + _PARAGRAPH_GAP + message.body
+            if utf16_len(joined) <= limit:
+                packed[-1] = TextMessage(joined)
+                continue
+        packed.append(message)
+    return packed
+
+
+def plan(replies: Sequence[Reply], templates: ContentTemplates) -> list[Outgoing]:
+    """All replies as the WhatsApp messages to send, in order."""
+    return pack(m for reply in replies for m in render_reply(reply, templates))
+
+
+def first_interactive(replies: Sequence[Reply], templates: ContentTemplates) -> int | None:
+    """Index of the first reply that becomes a Content template message, if any."""
+    for index, reply in enumerate(replies):
+        if isinstance(reply, Choices) and interactive(reply, templates) is not None:
+            return index
+    return None
+
+
+def to_twiml(messages: Iterable[Outgoing]) -> str:
+    """A TwiML ``<Response>`` with one ``<Message>`` per text (Content messages excluded)."""
+    response = MessagingResponse()
+    for message in messages:
+        if not isinstance(message, TextMessage):
+            raise TypeError("Content template messages cannot be sent as TwiML")
+        twiml = response.message(message.body) if message.body else response.message()
+        if message.media_url:
+            twiml.media(message.media_url)
+    return response.to_xml()

@@ -1,0 +1,214 @@
+"""Proactive WhatsApp messages for the outbox, through Twilio's REST API.
+
+Inside WhatsApp's 24-hour window (since the person last wrote) the replies go as free
+text, buttons or lists; outside it only an approved template may start the conversation
+(``TWILIO_TEMPLATE_SID_REMINDER`` / ``_NOTICE``, filled with ``Delivery.template``).
+Failures become :class:`~consultbot.delivery.DeliveryFailed` with Twilio's error code:
+network trouble, 5xx and rate limits are worth retrying; refusals are permanent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from channels.whatsapp.content import ContentTemplates, template_sid, template_variable
+from channels.whatsapp.parsing import pseudonym, whatsapp_address, whatsapp_number
+from channels.whatsapp.render import ContentMessage, Outgoing, TextMessage, plan
+from consultbot.clock import Clock
+from consultbot.delivery import Delivery, DeliveryFailed
+from consultbot.runtime import Runtime
+from consultbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=24)
+#: Free text is only tried while the window has this much left, so that a message
+#: queued at Twilio for a moment does not arrive after it closed.
+WINDOW_MARGIN = timedelta(minutes=5)
+REQUEST_TIMEOUT = 10.0
+STATUS_PATH = "/webhooks/whatsapp/status"
+
+OUTSIDE_WINDOW = 63016
+#: The recipient cannot get WhatsApp messages from us at all.
+UNREACHABLE_CODES = frozenset({21211, 21614, 63003, 63024})
+#: Twilio's or WhatsApp's rate limits: try again later.
+RETRYABLE_CODES = frozenset({20429, 63018})
+
+
+class TwilioRefused(DeliveryFailed):
+    """Twilio answered with an error; ``code`` is its error code when it gave one."""
+
+    def __init__(self, reason: str, code: int | None, **kwargs: Any) -> None:
+        super().__init__(reason, **kwargs)
+        self.code = code
+
+
+class _HttpClient(TwilioHttpClient):
+    """Twilio's HTTP client, remembering the last response's headers (for Retry-After)."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=REQUEST_TIMEOUT)
+        self.last_headers: Any = {}
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        self.last_headers = {}
+        response = super().request(*args, **kwargs)
+        self.last_headers = response.headers or {}
+        return response
+
+
+def retry_after_seconds(headers: Any, now: datetime) -> float | None:
+    """The pause a ``Retry-After`` header asks for (seconds or an HTTP date)."""
+    value = (headers.get("Retry-After") if headers else None) or ""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - now).total_seconds()) if when.tzinfo else None
+
+
+def in_window(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Whether free-form messages may still be sent to this person."""
+    return last_inbound_at is not None and now - last_inbound_at < WINDOW - WINDOW_MARGIN
+
+
+class WhatsAppSender:
+    """Sends outbox deliveries as WhatsApp messages; thread-safe."""
+
+    def __init__(self, settings: Settings, clock: Clock, *,
+                 client_factory: Callable[[], Client] | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.templates = ContentTemplates.from_settings(settings)
+        self._client_factory = client_factory or self._new_client
+        self._local = threading.local()
+        base = (settings.public_base_url or "").rstrip("/")
+        self.status_callback = f"{base}{STATUS_PATH}" if base else None
+
+    def _new_client(self) -> Client:
+        token = self.settings.twilio_auth_token
+        client = Client(self.settings.twilio_account_sid,
+                        token.get_secret_value() if token else None,
+                        http_client=_HttpClient())
+        client.api.base_url = self.settings.twilio_api_base_url.rstrip("/")
+        return client
+
+    @property
+    def client(self) -> Client:
+        """One client per thread, so each remembers its own last response."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._client_factory()
+        return client
+
+    def send(self, delivery: Delivery) -> str | None:
+        """Send every message of ``delivery``; return the last message's SID."""
+        try:
+            to = whatsapp_address(delivery.recipient)
+        except ValueError:
+            raise DeliveryFailed("recipient is not a WhatsApp number", permanent=True) from None
+        now = self.clock()
+        if in_window(delivery.last_inbound_at, now):
+            messages = plan(delivery.replies, self.templates)
+        else:
+            messages = [self._template_message(delivery, "outside the 24-hour window")]
+        sid = None
+        for message in messages:
+            sid = self._send_one(to, message, delivery)
+        log.info("whatsapp %s to %s: %d message(s) sent", delivery.kind,
+                 self._who(to), len(messages))
+        return sid
+
+    def _template_message(self, delivery: Delivery, why: str) -> ContentMessage:
+        template = delivery.template
+        sid = template_sid(self.settings, template.name) if template else None
+        if template is None or sid is None:
+            setting = f"TWILIO_TEMPLATE_SID_{template.name.upper()}" if template else None
+            raise DeliveryFailed(
+                f"{why} and no approved template" + (f" ({setting} is not set)" if setting
+                                                     else " for this message"),
+                permanent=True)
+        variables = {str(n): template_variable(v)
+                     for n, v in enumerate(template.variables, start=1)}
+        return ContentMessage(sid, variables)
+
+    def _send_one(self, to: str, message: Outgoing, delivery: Delivery) -> str:
+        try:
+            return self._create(to, message)
+        except TwilioRefused as refused:
+            if refused.code == OUTSIDE_WINDOW and delivery.template is not None \
+                    and not self._is_template(message, delivery):
+                # The window closed after all (a clock apart, a message we never saw):
+                # the approved template may still start the conversation.
+                return self._create(to, self._template_message(delivery, "window closed"))
+            if isinstance(message, ContentMessage) and message.fallback and refused.permanent \
+                    and refused.code not in UNREACHABLE_CODES | {OUTSIDE_WINDOW}:
+                log.warning("whatsapp: Content template %s refused (Twilio error %s); "
+                            "sending numbered text instead", message.content_sid, refused.code)
+                return self._create(to, TextMessage(message.fallback))
+            raise
+
+    def _is_template(self, message: Outgoing, delivery: Delivery) -> bool:
+        template = delivery.template
+        return isinstance(message, ContentMessage) and template is not None and \
+            message.content_sid == template_sid(self.settings, template.name)
+
+    def _create(self, to: str, message: Outgoing) -> str:
+        fields: dict[str, Any] = {"to": to, "from_": self.settings.twilio_whatsapp_from}
+        if self.status_callback:
+            fields["status_callback"] = self.status_callback
+        if isinstance(message, ContentMessage):
+            fields["content_sid"] = message.content_sid
+            if message.variables:
+                fields["content_variables"] = message.variables_json
+        else:
+            if message.body:
+                fields["body"] = message.body
+            if message.media_url:
+                fields["media_url"] = [message.media_url]
+        client = self.client
+        try:
+            created = client.api.account.messages.create(**fields)
+        except requests.RequestException as exc:
+            raise DeliveryFailed(f"Twilio unreachable: {type(exc).__name__}") from None
+        except TwilioException as exc:
+            raise self._refused(exc, client) from None
+        return str(created.sid)
+
+    def _refused(self, exc: TwilioException, client: Client) -> TwilioRefused:
+        status = int(getattr(exc, "status", 0) or 0)
+        raw_code = getattr(exc, "code", None)
+        code = int(raw_code) if str(raw_code).isdigit() else None
+        reason = f"Twilio HTTP {status}" + (f", error {code}" if code else "")
+        if status == 429 or status >= 500 or code in RETRYABLE_CODES:
+            headers = getattr(client.http_client, "last_headers", {})
+            return TwilioRefused(reason, code,
+                                 retry_after=retry_after_seconds(headers, self.clock()))
+        return TwilioRefused(reason, code, permanent=True, unreachable=code in UNREACHABLE_CODES)
+
+    def _who(self, address: str) -> str:
+        token = self.settings.twilio_auth_token
+        key = token.get_secret_value() if token else ""
+        return pseudonym(whatsapp_number(address) or address, key)
+
+
+def build_sender(runtime: Runtime) -> WhatsAppSender | None:
+    """The outbox's WhatsApp sender, or None while the Twilio settings are incomplete."""
+    if not runtime.settings.whatsapp_enabled:
+        return None
+    return WhatsAppSender(runtime.settings, runtime.clock)

@@ -1,0 +1,230 @@
+"""Twilio's side, for tests: its Messages REST API on 127.0.0.1, and its signed webhooks.
+
+:class:`FakeTwilioApi` answers ``POST /2010-04-01/Accounts/{sid}/Messages.json`` the way
+Twilio does (Basic auth, field checks with Twilio's error codes, a ``SM…`` sid), records
+every accepted message, and can be told to fail the next requests.
+:class:`TwilioWebhooks` posts form fields to the Flask app signed with the Auth Token
+for the public URL, as Twilio does; tests may forge or omit the signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+from xml.etree import ElementTree
+
+from twilio.request_validator import RequestValidator
+
+#: Test credentials: an account, its Auth Token, and the WhatsApp sandbox sender.
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "f00dfeedf00dfeedf00dfeedf00dfeed"
+SENDER = "whatsapp:+14155238886"
+PUBLIC_BASE_URL = "https://bot.example.org"
+
+_MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-f]{32})/Messages\.json$")
+
+
+def new_sid(prefix: str = "SM") -> str:
+    """A fresh Twilio-style SID."""
+    return prefix + uuid.uuid4().hex
+
+
+@dataclass
+class Failure:
+    """A scripted error answer."""
+
+    status: int
+    code: int | None
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeTwilioApi:
+    """A local stand-in for api.twilio.com's Messages resource."""
+
+    def __init__(self, account_sid: str, auth_token: str, sender: str) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.sender = sender
+        self.messages: list[dict[str, Any]] = []
+        self.requests = 0
+        self._failures: list[Failure] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """What ``TWILIO_API_BASE_URL`` should be."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def fail_next(self, status: int, code: int | None, message: str = "error",
+                  headers: Mapping[str, str] | None = None) -> None:
+        """Answer the next request with this error instead of handling it."""
+        with self._lock:
+            self._failures.append(Failure(status, code, message, dict(headers or {})))
+
+    def __enter__(self) -> FakeTwilioApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def _answer(self, path: str, authorization: str, form: dict[str, list[str]]
+                ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            self.requests += 1
+            failure = self._failures.pop(0) if self._failures else None
+        expected = "Basic " + base64.b64encode(
+            f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if authorization != expected:
+            return _error(401, 20003, "Authenticate")
+        match = _MESSAGES_PATH.match(path)
+        if not match or match.group("sid") != self.account_sid:
+            return _error(404, 20404, "The requested resource was not found")
+        if failure is not None:
+            return _error(failure.status, failure.code, failure.message, failure.headers)
+        one = {name: values[0] for name, values in form.items()}
+        problem = self._check(one)
+        if problem is not None:
+            return problem
+        message = {**one, "MediaUrl": form.get("MediaUrl", []), "sid": new_sid()}
+        with self._lock:
+            self.messages.append(message)
+        return 201, {
+            "sid": message["sid"], "account_sid": self.account_sid, "status": "queued",
+            "to": one["To"], "from": one["From"], "body": one.get("Body", ""),
+            "num_media": str(len(message["MediaUrl"])), "num_segments": "1",
+            "api_version": "2010-04-01", "direction": "outbound-api",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message['sid']}.json",
+        }, {}
+
+    def _check(self, form: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """Twilio's own checks on a new message, with its error codes."""
+        if not re.match(r"^whatsapp:\+[1-9][0-9]{6,14}$", form.get("To", "")):
+            return _error(400, 21211, "Invalid 'To' Phone Number")
+        if form.get("From") != self.sender:
+            return _error(400, 63007, "Twilio could not find a Channel with the From address")
+        body, content = form.get("Body", ""), form.get("ContentSid", "")
+        if not body and not content and "MediaUrl" not in form:
+            return _error(400, 21602, "Message body is required.")
+        if len(body.encode("utf-16-le")) // 2 > 1600:
+            return _error(400, 21617, "The concatenated message body exceeds the 1600 "
+                                      "character limit.")
+        if content and not re.match(r"^HX[0-9a-f]{32}$", content):
+            return _error(400, 21655, "The ContentSid is Invalid.")
+        if "ContentVariables" in form:
+            try:
+                variables = json.loads(form["ContentVariables"])
+            except ValueError:
+                variables = None
+            if not isinstance(variables, dict):
+                return _error(400, 21656, "The ContentVariables Parameter is invalid.")
+        return None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                form = parse_qs(raw, keep_blank_values=True)
+                status, payload, headers = api._answer(
+                    self.path, self.headers.get("Authorization", ""), form)
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        return Handler
+
+
+def _error(status: int, code: int | None, message: str,
+           headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    payload: dict[str, Any] = {"status": status, "message": message}
+    if code is not None:
+        payload["code"] = code
+        payload["more_info"] = f"https://www.twilio.com/docs/errors/{code}"
+    return status, payload, dict(headers or {})
+
+
+class TwilioWebhooks:
+    """Posts webhooks to a Flask test client the way Twilio does."""
+
+    def __init__(self, client: Any, auth_token: str, public_base_url: str,
+                 business: str = SENDER) -> None:
+        self.client = client
+        self.validator = RequestValidator(auth_token)
+        self.base = public_base_url.rstrip("/")
+        self.business = business
+
+    def post(self, path: str, fields: Mapping[str, str | list[str]], *,
+             signed_url: str | None = None, signature: str | None = None,
+             headers: Mapping[str, str] | None = None) -> Any:
+        """POST ``fields`` to ``path``; signed for the public URL unless told otherwise."""
+        url = signed_url or f"{self.base}{path}"
+        if signature is None:
+            signature = self.validator.compute_signature(url, dict(fields))
+        all_headers = {"X-Twilio-Signature": signature, **(headers or {})} if signature \
+            else dict(headers or {})
+        return self.client.post(path, data=dict(fields), headers=all_headers)
+
+    def message_fields(self, sender: str, body: str = "", *, sid: str | None = None,
+                       profile_name: str = "Anna", media: list[str] | None = None,
+                       button: tuple[str, str] | None = None) -> dict[str, str]:
+        """The form of one incoming WhatsApp message, with the fields Twilio sends."""
+        sid = sid or new_sid("SM" if not media else "MM")
+        fields = {
+            "SmsMessageSid": sid, "SmsSid": sid, "MessageSid": sid,
+            "AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01",
+            "From": f"whatsapp:{sender}", "To": self.business, "WaId": sender.lstrip("+"),
+            "ProfileName": profile_name, "Body": body, "NumMedia": str(len(media or [])),
+            "NumSegments": "1", "ReferralNumMedia": "0", "SmsStatus": "received",
+            "MessageType": "text",
+        }
+        for n, url in enumerate(media or []):
+            fields[f"MediaUrl{n}"] = url
+            fields[f"MediaContentType{n}"] = "image/jpeg"
+            fields["MessageType"] = "image"
+        if button is not None:
+            fields["ButtonText"], fields["ButtonPayload"] = button
+            fields["MessageType"] = "button"
+            fields["OriginalRepliedMessageSid"] = new_sid()
+        return fields
+
+    def message(self, sender: str, body: str = "", **options: Any) -> Any:
+        """Deliver one incoming WhatsApp message, signed."""
+        return self.post("/webhooks/whatsapp", self.message_fields(sender, body, **options))
+
+
+def twiml_bodies(xml: str | bytes) -> list[str]:
+    """The text of each ``<Message>`` of a TwiML response."""
+    root = ElementTree.fromstring(xml)
+    assert root.tag == "Response"
+    return ["".join(m.itertext()) if m.find("Media") is None else (m.text or "")
+            for m in root.iter("Message")]
+
+
+def twiml_media(xml: str | bytes) -> list[str]:
+    """Every ``<Media>`` URL of a TwiML response."""
+    return [m.text or "" for m in ElementTree.fromstring(xml).iter("Media")]
