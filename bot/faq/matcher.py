@@ -103,8 +103,12 @@ class Matcher:
                 frequency[term] = frequency.get(term, 0) + 1
         self._idf = {term: math.log(1 + count / df) for term, df in frequency.items()}
         self._unknown_weight = math.log(1 + count)
-        self._vocabulary = sorted(self._idf)
-        self._surface_list = sorted(self._surfaces)
+        # Every kind of fuzzy match keeps the first letter, so candidates go by it.
+        self._by_initial: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for term in sorted(self._idf):
+            self._by_initial.setdefault(term[0], []).append((term, (term,)))
+        for surface, surface_terms in sorted(self._surfaces.items()):
+            self._by_initial.setdefault(surface[0], []).append((surface, tuple(surface_terms)))
         self._lookup = lru_cache(maxsize=8192)(self._lookup_uncached)
 
     def _content_words(self, text: str) -> list[str]:
@@ -135,14 +139,9 @@ class Matcher:
         if found:
             return found
         for candidate in candidates:
-            for term in self._vocabulary:
-                similarity = _similarity(candidate, term)
-                if similarity > found.get(term, 0.0):
-                    found[term] = similarity
-        for surface in self._surface_list:
-            similarity = _similarity(word, surface)
-            if similarity:
-                for term in self._surfaces[surface]:
+            for form, terms in self._by_initial.get(candidate[0], ()):
+                similarity = _similarity(candidate, form)
+                for term in terms if similarity else ():
                     found[term] = max(found.get(term, 0.0), similarity)
         return found
 
