@@ -9,6 +9,7 @@ from typing import Any
 #: Background services started beside the web app: "module:function", fn(runtime, bot)
 #: returns a callable that stops it, or None when its settings leave it off.
 BACKGROUND: list[str] = [
+    "consultbot.worker:start_background",
 ]
 
 

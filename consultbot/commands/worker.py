@@ -1,0 +1,42 @@
+"""``consultbot worker``: run the outbox worker (reminders, notices, staff alerts) on its own."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "worker", help="send reminders, notices and staff alerts (without the web app)")
+    parser.add_argument("--poll", type=float, default=5.0,
+                        help="seconds between rounds (default: 5)")
+    parser.add_argument("--once", action="store_true",
+                        help="run one round, send what is due, and exit")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from consultbot.runtime import build_runtime
+    from consultbot.settings import load_settings_or_exit
+    from consultbot.worker import Worker, describe_senders
+
+    settings = load_settings_or_exit()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    runtime = build_runtime(settings)
+    worker = Worker(runtime)
+    print(f"consultbot worker: {describe_senders(worker.senders)}")
+    if args.once:
+        processed = worker.tick()
+        print(f"processed {processed} message(s)")
+        return 0
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.run_forever(stop, args.poll)
+    runtime.db.dispose()
+    return 0
