@@ -1,0 +1,300 @@
+"""Durable meeting jobs: create, move and delete each booking's Zoom meeting, outside any
+transaction that holds booking locks.
+
+A booking's ``meeting_status`` says what is due: ``pending`` (create), ``update`` (move,
+after a reschedule) or ``delete`` (after a cancel). :func:`sync_meetings` claims due
+bookings in a short transaction, leasing each with ``meeting_claimed_until`` so two
+workers never take the same one; calls the provider with no transaction open; then
+stores the outcome in a second short transaction, in which ``on_ready`` runs (so the
+link message is enqueued together with the stored meeting).
+
+The lease value doubles as the claim's token: the outcome is only written over the
+claim it came from. A booking that changed meanwhile (cancelled or moved while its
+meeting was being made) is reconciled instead: a meeting made for a booking since
+replaced goes to the replacing booking, one nobody needs any more is deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from booking.models import (
+    CONFIRMED,
+    MEETING_DELETE,
+    MEETING_DELETED,
+    MEETING_DUE,
+    MEETING_FAILED,
+    MEETING_PENDING,
+    MEETING_READY,
+    MEETING_UPDATE,
+    Booking,
+    Consultant,
+)
+from booking.zoom import MeetingService, ZoomMeeting, ZoomRejected, ZoomUnavailable, meeting_topic
+from consultbot.db import Database
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=1)
+MAX_DELETE_ATTEMPTS = 12
+_ACTIONS = {MEETING_PENDING: "create", MEETING_UPDATE: "update", MEETING_DELETE: "delete"}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed booking and what to do for it."""
+
+    booking_id: int
+    action: str  # create | update | delete
+    lease: datetime
+    meeting_id: str | None
+    start: datetime
+    duration_minutes: int
+    timezone: str
+
+
+OnReady = Callable[[Session, Booking], None]
+
+
+def sync_meetings(
+    db: Database,
+    meetings: MeetingService,
+    clock: Callable[[], datetime],
+    *,
+    on_ready: OnReady,
+    limit: int = 20,
+    topic: str | None = None,
+) -> int:
+    """Do up to ``limit`` due meeting jobs; return how many completed.
+
+    ``on_ready(session, booking)`` runs after a meeting is created or moved, inside the
+    transaction storing it. Transient failures are retried later (``Retry-After`` or
+    exponential back-off); a refusal marks the booking's meeting ``failed``.
+    """
+    jobs = claim(db, clock(), limit)
+    done = 0
+    for job in jobs:
+        try:
+            meeting = perform(meetings, job, topic or meeting_topic(""))
+        except ZoomUnavailable as exc:
+            _retry(db, job, clock(), str(exc), exc.retry_after)
+            continue
+        except ZoomRejected as exc:
+            _rejected(db, job, clock(), exc)
+            continue
+        except Exception as exc:  # a bug or an unexpected answer: retry, do not lose the job
+            log.exception("meeting %s for booking %s failed", job.action, job.booking_id)
+            _retry(db, job, clock(), f"{type(exc).__name__}", None)
+            continue
+        orphan = _store(db, job, meeting, clock(), on_ready)
+        if orphan is not None:
+            _delete_quietly(meetings, orphan)
+        done += 1
+    return done
+
+
+def claim(db: Database, now: datetime, limit: int) -> list[Job]:
+    """Lease up to ``limit`` bookings whose meeting work is due."""
+    jobs: list[Job] = []
+    lease = now + LEASE
+    with db.transaction() as session:
+        query = (
+            select(Booking)
+            .where(col(Booking.meeting_status).in_(MEETING_DUE),
+                   or_(col(Booking.meeting_next_attempt_at).is_(None),
+                       col(Booking.meeting_next_attempt_at) <= now),
+                   or_(col(Booking.meeting_claimed_until).is_(None),
+                       col(Booking.meeting_claimed_until) < now))
+            .order_by(col(Booking.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        for booking in session.exec(query).all():
+            assert booking.id is not None
+            action = _ACTIONS[booking.meeting_status]
+            if action != "delete" and booking.start <= now:
+                booking.meeting_status = MEETING_FAILED
+                booking.meeting_error = "the consultation time passed before the meeting was made"
+                session.add(booking)
+                continue
+            booking.meeting_claimed_until = lease
+            session.add(booking)
+            consultant = session.get(Consultant, booking.consultant_id)
+            jobs.append(Job(
+                booking_id=booking.id,
+                action=action,
+                lease=lease,
+                meeting_id=booking.meeting_id,
+                start=booking.start,
+                duration_minutes=booking.duration_minutes,
+                timezone=consultant.timezone if consultant else booking.applicant_timezone,
+            ))
+    return jobs
+
+
+def perform(meetings: MeetingService, job: Job, topic: str) -> ZoomMeeting | None:
+    """The remote call for one job (no transaction is open here)."""
+    if job.action == "create":
+        return meetings.create_meeting(topic=topic, start=job.start,
+                                       duration_minutes=job.duration_minutes,
+                                       timezone=job.timezone)
+    assert job.meeting_id is not None
+    if job.action == "update":
+        meetings.update_meeting(job.meeting_id, start=job.start,
+                                duration_minutes=job.duration_minutes, timezone=job.timezone)
+    else:
+        meetings.delete_meeting(job.meeting_id)
+    return None
+
+
+def _locked(session: Session, booking_id: int) -> Booking:
+    return session.exec(
+        select(Booking).where(Booking.id == booking_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _release(booking: Booking, job: Job) -> bool:
+    """Drop our lease; True if the booking still carries it (nobody re-claimed it)."""
+    ours = booking.meeting_claimed_until == job.lease
+    if ours:
+        booking.meeting_claimed_until = None
+    return ours
+
+
+def _give(booking: Booking, meeting: ZoomMeeting) -> None:
+    booking.meeting_id = meeting.meeting_id
+    booking.join_url = meeting.join_url
+    booking.start_url = meeting.start_url
+    booking.meeting_password = meeting.password
+
+
+def _successor(session: Session, booking: Booking) -> Booking | None:
+    """The confirmed booking that (through reschedules) replaced ``booking``, if any."""
+    current = booking
+    for _ in range(100):
+        following = session.exec(
+            select(Booking).where(Booking.rescheduled_from_id == current.id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+        if following is None:
+            return current if current is not booking and current.status == CONFIRMED else None
+        current = following
+    return None
+
+
+def _store(db: Database, job: Job, meeting: ZoomMeeting | None, now: datetime,
+           on_ready: OnReady) -> str | None:
+    """Record a job's success; returns a meeting id to delete if nobody can use it."""
+    with db.transaction() as session:
+        booking = _locked(session, job.booking_id)
+        ours = _release(booking, job)
+        expected = {"create": MEETING_PENDING, "update": MEETING_UPDATE,
+                    "delete": MEETING_DELETE}[job.action]
+        unchanged = ours and booking.meeting_status == expected
+        if job.action == "create":
+            assert meeting is not None
+            if unchanged and booking.meeting_id is None:
+                _give(booking, meeting)
+                _ready(session, booking, on_ready)
+                return None
+            return _reconcile_created(session, booking, meeting, now)
+        if unchanged and (job.action == "delete" or booking.meeting_id == job.meeting_id):
+            booking.meeting_error = None
+            booking.meeting_attempts = 0
+            if job.action == "delete":
+                booking.meeting_status = MEETING_DELETED
+            else:
+                _ready(session, booking, on_ready)
+        session.add(booking)
+    return None
+
+
+def _ready(session: Session, booking: Booking, on_ready: OnReady) -> None:
+    booking.meeting_status = MEETING_READY
+    booking.meeting_error = None
+    booking.meeting_attempts = 0
+    session.add(booking)
+    session.flush()
+    on_ready(session, booking)
+
+
+def _reconcile_created(session: Session, booking: Booking, meeting: ZoomMeeting,
+                       now: datetime) -> str | None:
+    """A meeting was made for a booking that changed meanwhile: hand it on or delete it."""
+    heir = _successor(session, booking)
+    free = heir is not None and heir.meeting_id is None and heir.meeting_status == \
+        MEETING_PENDING and (heir.meeting_claimed_until is None or heir.meeting_claimed_until < now)
+    if heir is not None and free:
+        _give(heir, meeting)
+        heir.meeting_status = MEETING_UPDATE  # made for the old time: move it
+        heir.meeting_next_attempt_at = now
+        session.add(heir)
+        log.info("meeting for booking %s handed to booking %s", booking.id, heir.id)
+        return None
+    if booking.meeting_id is None:
+        _give(booking, meeting)
+        booking.meeting_status = MEETING_DELETE
+        booking.meeting_next_attempt_at = now
+        booking.meeting_attempts = 0
+        session.add(booking)
+        return None
+    session.add(booking)
+    return meeting.meeting_id  # the booking already has another meeting
+
+
+def _delete_quietly(meetings: MeetingService, meeting_id: str) -> None:
+    try:
+        meetings.delete_meeting(meeting_id)
+    except (ZoomUnavailable, ZoomRejected) as exc:
+        log.warning("could not delete unused meeting %s: %s", meeting_id, exc)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: 30 s, 1 min, 2 min, ... at most an hour."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+
+
+def _retry(db: Database, job: Job, now: datetime, error: str,
+           retry_after: float | None) -> None:
+    with db.transaction() as session:
+        booking = _locked(session, job.booking_id)
+        if not _release(booking, job):
+            return
+        booking.meeting_attempts += 1
+        booking.meeting_error = error[:500]
+        if job.action == "delete" and booking.meeting_attempts >= MAX_DELETE_ATTEMPTS:
+            booking.meeting_status = MEETING_FAILED
+        wait = timedelta(seconds=retry_after) if retry_after is not None else \
+            backoff(booking.meeting_attempts)
+        booking.meeting_next_attempt_at = now + max(wait, timedelta(seconds=1))
+        session.add(booking)
+    log.warning("meeting %s for booking %s will be retried: %s", job.action, job.booking_id,
+                error)
+
+
+def _rejected(db: Database, job: Job, now: datetime, exc: ZoomRejected) -> None:
+    with db.transaction() as session:
+        booking = _locked(session, job.booking_id)
+        if not _release(booking, job):
+            return
+        booking.meeting_attempts += 1
+        booking.meeting_error = str(exc)[:500]
+        if job.action == "update" and exc.status_code == 404 and booking.status == CONFIRMED:
+            # Zoom no longer has the meeting: make a new one.
+            booking.meeting_id = booking.join_url = None
+            booking.start_url = booking.meeting_password = None
+            booking.meeting_status = MEETING_PENDING
+            booking.meeting_next_attempt_at = now
+        elif booking.meeting_status == {"create": MEETING_PENDING, "update": MEETING_UPDATE,
+                                        "delete": MEETING_DELETE}[job.action]:
+            booking.meeting_status = MEETING_FAILED
+        session.add(booking)
