@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from twilio.base.exceptions import TwilioException
@@ -127,9 +128,11 @@ class WhatsAppSender:
             messages = plan(delivery.replies, self.templates)
         else:
             messages = [self._template_message(delivery, "outside the 24-hour window")]
+        callback = f"{self.status_callback}?{urlencode({'key': delivery.key})}" \
+            if self.status_callback else None
         sid = None
         for message in messages:
-            sid = self._send_one(to, message, delivery)
+            sid = self._send_one(to, message, delivery, callback)
         log.info("whatsapp %s to %s: %d message(s) sent", delivery.kind,
                  self._who(to), len(messages))
         return sid
@@ -147,20 +150,22 @@ class WhatsAppSender:
                      for n, v in enumerate(template.variables, start=1)}
         return ContentMessage(sid, variables)
 
-    def _send_one(self, to: str, message: Outgoing, delivery: Delivery) -> str:
+    def _send_one(self, to: str, message: Outgoing, delivery: Delivery,
+                  callback: str | None) -> str:
         try:
-            return self._create(to, message)
+            return self._create(to, message, callback)
         except TwilioRefused as refused:
             if refused.code == OUTSIDE_WINDOW and delivery.template is not None \
                     and not self._is_template(message, delivery):
                 # The window closed after all (a clock apart, a message we never saw):
                 # the approved template may still start the conversation.
-                return self._create(to, self._template_message(delivery, "window closed"))
+                return self._create(to, self._template_message(delivery, "window closed"),
+                                    callback)
             if isinstance(message, ContentMessage) and message.fallback and refused.permanent \
                     and refused.code not in UNREACHABLE_CODES | {OUTSIDE_WINDOW}:
                 log.warning("whatsapp: Content template %s refused (Twilio error %s); "
                             "sending numbered text instead", message.content_sid, refused.code)
-                return self._create(to, TextMessage(message.fallback))
+                return self._create(to, TextMessage(message.fallback), callback)
             raise
 
     def _is_template(self, message: Outgoing, delivery: Delivery) -> bool:
@@ -168,10 +173,12 @@ class WhatsAppSender:
         return isinstance(message, ContentMessage) and template is not None and \
             message.content_sid == template_sid(self.settings, template.name)
 
-    def _create(self, to: str, message: Outgoing) -> str:
+    def _create(self, to: str, message: Outgoing, callback: str | None) -> str:
         fields: dict[str, Any] = {"to": to, "from_": self.settings.twilio_whatsapp_from}
-        if self.status_callback:
-            fields["status_callback"] = self.status_callback
+        if callback:
+            # The outbox key in the URL finds the message even if Twilio reports before
+            # the worker has stored the SID.
+            fields["status_callback"] = callback
         if isinstance(message, ContentMessage):
             fields["content_sid"] = message.content_sid
             if message.variables:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.models import Conversation
 from channels.whatsapp import CHANNEL
@@ -46,8 +46,12 @@ def describe_error(status: str, code: str | None) -> str:
     return text
 
 
-def record_status(runtime: Runtime, report: StatusReport) -> bool:
-    """Store ``report`` on the outbox message Twilio names; False if it names none of ours."""
+def record_status(runtime: Runtime, report: StatusReport, key: str | None = None) -> bool:
+    """Store ``report`` on the outbox message Twilio names; False if it names none of ours.
+
+    ``key`` (from the callback URL the sender gave) finds a message whose SID the worker
+    has not stored yet; once stored, only reports for that SID count.
+    """
     with runtime.db.transaction() as session:
         message = session.exec(
             select(OutboxMessage).where(
@@ -55,6 +59,13 @@ def record_status(runtime: Runtime, report: StatusReport) -> bool:
                 OutboxMessage.provider_message_id == report.message_sid,
             ).with_for_update()
         ).first()
+        if message is None and key:
+            message = session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.channel == CHANNEL, OutboxMessage.key == key,
+                    col(OutboxMessage.provider_message_id).is_(None),
+                ).with_for_update()
+            ).first()
         if message is None:
             return False
         current = PROGRESS.get(message.delivery_status or "", -1)

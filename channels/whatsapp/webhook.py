@@ -145,7 +145,7 @@ class WhatsAppWebhooks:
         except MalformedRequest as exc:
             log.warning("whatsapp status callback: bad request (%s)", exc.reason)
             return Response("bad request\n", status=400, mimetype="text/plain")
-        if not record_status(self.runtime, report):
+        if not record_status(self.runtime, report, request.args.get("key")):
             log.info("whatsapp status %s for a message not in the outbox", report.status)
         return Response(status=204)
 
