@@ -3,10 +3,12 @@
 A file ``<lang>.json`` holds ``language`` (its code), ``stemmer`` (a Snowball algorithm
 such as ``"russian"``, or null), ``stopwords`` (filler words that carry no topic),
 ``question_words`` (words such as "how" or "when" that help pick a topic but cannot make a
-match alone) and ``topics``: for each topic id a ``title`` (a button label of at most 24
-characters), an ``answer`` (literal text, no placeholders), ``keywords`` and ``examples``
-(phrasings the matcher learns from) and ``related`` topic ids. Every language must have
-every topic of English, the fallback; adding a language is adding a file.
+match alone), ``domain_words`` (words naming the product, e.g. "report", that weigh little
+because nearly every question has them) and ``topics``: for each topic id a ``title`` (a
+button label of at most 24 characters), an ``answer`` (literal text, no placeholders),
+``keywords`` and ``examples`` (phrasings the matcher learns from) and ``related`` topic ids.
+Every language must have every topic of English, the fallback; adding a language is adding
+a file.
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ def _read_language(path: Path) -> tuple[dict[str, Topic], LanguageTerms]:
     question_words = _strings(
         data.get("question_words", []), f'{where} "question_words"', allow_empty=True
     )
+    domain_words = _strings(
+        data.get("domain_words", []), f'{where} "domain_words"', allow_empty=True
+    )
     raw_topics = data.get("topics")
     _require(isinstance(raw_topics, dict) and bool(raw_topics), where,
              '"topics" must be a non-empty object')
@@ -98,6 +103,7 @@ def _read_language(path: Path) -> tuple[dict[str, Topic], LanguageTerms]:
         stemmer,
         frozenset(fold(w) for w in stopwords),
         frozenset(fold(w) for w in question_words),
+        frozenset(fold(w) for w in domain_words),
         phrases,
     )
     return topics, terms

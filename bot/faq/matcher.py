@@ -12,11 +12,12 @@ its similarity, times the phrase's weight (examples count less than keywords), t
 complete the phrase is in the question. So "expert report" goes to the topic that has that
 exact phrase, not to one that merely mentions an expert.
 
-Words match exactly by stem, by shared prefix (derived forms: "консультация" and
-"консультироваться") or within one or two typos (rapidfuzz's OSA distance). A question is
-answered only when the best score clears a threshold *and* beats the runner-up by a margin;
-otherwise the caller gets near-misses to offer instead of a confident wrong answer.
-Question words ("how", "когда") help choose but never make an answer on their own.
+Words match exactly by stem, as a derived form sharing a long prefix ("консультант",
+"консультация"), or as a typo (rapidfuzz's OSA distance; see ``_similarity`` for which typos
+count as sure and which as weak). A question is answered only when the best score clears a
+threshold, beats the runner-up by a margin, and rests on one surely matched word (or two
+weakly matched ones) other than a question word such as "how" or "когда"; otherwise the
+caller gets near-misses to offer instead of a confident wrong answer.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ WEAK_SIMILARITY = 0.7
 SURE_SIMILARITY = 0.75
 #: Longest ending a derived form may add to a stem it shares a prefix with.
 MAX_SUFFIX = 6
+#: Weight of a domain word; others weigh their IDF, ln(1 + topics / topics having it).
+DOMAIN_WEIGHT = 0.5
 #: Credit a word earns from a phrase of which the question holds nothing else.
 PHRASE_FLOOR = 0.5
 #: Decision thresholds (see module docstring).
@@ -68,6 +71,9 @@ class LanguageTerms:
     stopwords: frozenset[str]
     #: Words that frame a question ("how", "when") but cannot make a match on their own.
     question_words: frozenset[str]
+    #: Words naming what the company sells ("expert report"): in almost every question,
+    #: so they weigh little, whichever topic happens to list them.
+    domain_words: frozenset[str]
     #: topic id -> (keyword phrases incl. the title, example questions)
     phrases: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
 
@@ -88,6 +94,9 @@ class Matcher:
         self._stemmers = tuple(dict.fromkeys(terms.stemmer for terms in languages.values()))
         self._stopwords = frozenset().union(*(t.stopwords for t in languages.values()))
         self._question_words = frozenset().union(*(t.question_words for t in languages.values()))
+        self._domain_terms = {
+            stem(word, terms.stemmer) for terms in languages.values() for word in terms.domain_words
+        }
         self._terms: dict[str, set[str]] = {}
         self._phrases: dict[str, dict[str, list[tuple[tuple[str, ...], float]]]] = {}
         self._surfaces: dict[str, set[str]] = {}
@@ -160,7 +169,12 @@ class Matcher:
             matches = self._lookup(word)
             if not matches and self._is_filler(word):
                 continue
-            weight = max((self._idf[t] for t in matches), default=self._unknown_weight)
+            if not matches:
+                weight = self._unknown_weight
+            elif max(matches, key=matches.__getitem__) in self._domain_terms:
+                weight = DOMAIN_WEIGHT
+            else:
+                weight = max(self._idf[term] for term in matches)
             tokens.append(_Token(matches, weight, word in self._question_words))
         return tokens
 
