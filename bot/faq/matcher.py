@@ -50,6 +50,7 @@ PHRASE_FLOOR = 0.5
 #: Decision thresholds (see module docstring).
 ANSWER_THRESHOLD = 0.6
 ANSWER_MARGIN = 0.12
+ANSWER_RATIO = 0.85  # the runner-up must also score below this share of the best
 SUGGESTION_THRESHOLD = 0.2
 
 _SENTENCE_END = re.compile(r"[.!?;…\n]+(?:\s+|$)")
@@ -267,9 +268,8 @@ class Matcher:
             return None
         best, supported = ranked[0]
         runner_up = ranked[1][0].score if len(ranked) > 1 else 0.0
-        if supported and best.score >= ANSWER_THRESHOLD and best.score - runner_up >= ANSWER_MARGIN:
-            return best
-        return None
+        clear = runner_up <= min(best.score - ANSWER_MARGIN, best.score * ANSWER_RATIO)
+        return best if supported and best.score >= ANSWER_THRESHOLD and clear else None
 
 
 def _segments(question: str) -> list[str]:
