@@ -1,0 +1,42 @@
+"""Starting the Telegram channel: beside the web app (``consultbot serve``) or on its own
+(``consultbot telegram``, long polling only)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from bot.engine import Bot
+from channels.telegram.service import TelegramService, service_for
+from channels.telegram.webhook import webhook_problem
+from consultbot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def start(runtime: Runtime, bot: Bot, areas: dict[str, str]) -> Callable[[], None] | None:
+    """``consultbot serve``'s background service: poll, or set the webhook the app serves."""
+    settings = runtime.settings
+    if not settings.telegram_enabled:
+        return None
+    if settings.telegram_mode == "webhook" and webhook_problem(settings) is not None:
+        return None  # the web area already says what is missing
+    service = service_for(runtime, bot)
+    service.start()
+    return service.stop
+
+
+def poll_until_stopped(
+    runtime: Runtime, bot: Bot, stop: threading.Event, *, started_within: float = 60.0
+) -> str:
+    """Long-poll until ``stop`` is set; return the bot's username (raises if it cannot start)."""
+    service = TelegramService(runtime, bot, mode="polling")
+    service.start()
+    try:
+        username = service.wait_started(started_within)
+        log.info("polling as @%s", username)
+        stop.wait()
+        return username
+    finally:
+        service.stop()

@@ -1,0 +1,226 @@
+"""The Telegram channel while it runs: the PTB application on its own event-loop thread,
+fed by long polling or by the webhook endpoint.
+
+Start-up (``getMe``, ``setMyCommands``, then polling or ``setWebhook``) runs in the
+background and retries while Telegram is unreachable, so ``consultbot serve`` starts
+at once. Stopping processes the updates already taken in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+from telegram.request import BaseRequest
+
+from bot.engine import Bot
+from channels.telegram import ALLOWED_UPDATES
+from channels.telegram.application import TelegramConversations, build_application
+from channels.telegram.commands import register_commands
+from channels.telegram.loop import LoopThread
+from consultbot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/telegram"
+_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+class NotRunning(Exception):
+    """The channel has not finished starting, or has stopped."""
+
+
+class TelegramService:
+    """One running Telegram channel (``mode`` polling or webhook) for one runtime."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        bot: Bot,
+        *,
+        mode: str | None = None,
+        request: BaseRequest | None = None,
+        conversations: TelegramConversations | None = None,
+        retry_delays: Sequence[float] = _RETRY_DELAYS,
+        poll_timeout: float = 10.0,
+    ) -> None:
+        self.runtime = runtime
+        self.bot = bot
+        self.mode = mode or runtime.settings.telegram_mode
+        self._request = request
+        self._conversations = conversations
+        self._retry_delays = tuple(retry_delays)
+        self._poll_timeout = poll_timeout
+        self._loop = LoopThread("telegram")
+        self._stop_event = asyncio.Event()
+        self._ready: Future[str] = Future()
+        self._main: Future[None] | None = None
+        self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
+
+    # -- life cycle, called from ordinary threads ------------------------------------------
+
+    def start(self) -> None:
+        """Begin starting in the background; :meth:`wait_started` waits for it."""
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
+        if self._main is None:
+            self._main = self._loop.submit(self._run())
+
+    def wait_started(self, timeout: float | None = None) -> str:
+        """Wait until updates are being taken in; return the bot's username."""
+        return self._ready.result(timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking updates, finish the ones taken, and release everything."""
+        if self._main is not None:
+            self._loop.loop.call_soon_threadsafe(self._stop_event.set)
+            with contextlib.suppress(Exception):  # already logged by _run
+                self._main.result(timeout)
+        self._loop.close()
+        forget(self)
+
+    @property
+    def running(self) -> bool:
+        """Whether updates are being taken in."""
+        return self.application is not None and self.application.running
+
+    def submit(self, data: dict[str, Any]) -> None:
+        """Queue an update received by the webhook; processing continues in the background."""
+        application = self.application
+        if application is None or not application.running:
+            raise NotRunning("the Telegram channel is not running")
+        update = Update.de_json(data, application.bot)
+        self._loop.run(application.update_queue.put(update), timeout=10)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every update taken in so far has been handled (tests, shutdown)."""
+        application = self.application
+        if application is not None:
+            self._loop.run(asyncio.wait_for(application.update_queue.join(), timeout))
+
+    # -- on the loop thread ----------------------------------------------------------------
+
+    async def _run(self) -> None:
+        application = None
+        try:
+            application = await self._start_application()
+            if application is not None:
+                self.application = application
+                self._ready.set_result(application.bot.username)
+                await self._stop_event.wait()
+        except Exception as exc:
+            log.error("Telegram channel stopped: %s", _describe(exc))
+            if not self._ready.done():
+                self._ready.set_exception(exc)
+        finally:
+            if application is not None:
+                await self._stop_application(application)
+            self.application = None
+            if not self._ready.done():
+                self._ready.set_exception(NotRunning("stopped before it started"))
+
+    async def _start_application(self) -> Application[Any, Any, Any, Any, Any, Any] | None:
+        webhook = self.mode == "webhook"
+        application = build_application(
+            self.runtime, self.bot, webhook=webhook, request=self._request,
+            conversations=self._conversations)
+        if not await self._retrying("connect", application.initialize):
+            return None
+        try:
+            await register_commands(application.bot)
+        except TelegramError as exc:
+            log.warning("could not register the command menu: %s", _describe(exc))
+        await application.start()
+        if webhook:
+            started = await self._retrying("set the webhook",
+                                           lambda: self._set_webhook(application))
+        else:
+            started = await self._retrying("start polling", lambda: self._poll(application))
+        if not started:
+            await application.stop()
+            await application.shutdown()
+            return None
+        log.info("Telegram channel on (%s) as @%s", self.mode, application.bot.username)
+        return application
+
+    async def _set_webhook(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        settings = self.runtime.settings
+        secret = settings.telegram_webhook_secret
+        await application.bot.set_webhook(
+            webhook_url(settings.public_base_url or ""),
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+
+    async def _poll(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        assert application.updater is not None
+        await application.updater.start_polling(
+            timeout=int(self._poll_timeout), allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=False)
+
+    async def _retrying(self, what: str, action: Callable[[], Awaitable[Any]]) -> bool:
+        """Run ``action``, retrying network failures until it works or stop is asked for."""
+        attempt = 0
+        while not self._stop_event.is_set():
+            try:
+                await action()
+                return True
+            except InvalidToken as exc:
+                raise InvalidToken("Telegram rejected TELEGRAM_BOT_TOKEN") from exc
+            except TelegramError as exc:
+                delay = self._retry_delays[min(attempt, len(self._retry_delays) - 1)]
+                log.warning("could not %s (%s); retrying in %.0f s", what, _describe(exc), delay)
+                attempt += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_event.wait(), delay)
+        return False
+
+    async def _stop_application(
+        self, application: Application[Any, Any, Any, Any, Any, Any]
+    ) -> None:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+
+
+def webhook_url(public_base_url: str) -> str:
+    """Where Telegram posts updates."""
+    return public_base_url.rstrip("/") + WEBHOOK_PATH
+
+
+def _describe(exc: BaseException) -> str:
+    """An error for the log, without the token (PTB puts it into some messages)."""
+    return type(exc).__name__ if isinstance(exc, InvalidToken) else f"{type(exc).__name__}: {exc}"
+
+
+# -- one service per runtime, shared by the webhook endpoint and ``consultbot serve`` -------
+
+_SERVICES: dict[int, tuple[Runtime, TelegramService]] = {}
+_SERVICES_LOCK = threading.Lock()
+
+
+def service_for(runtime: Runtime, bot: Bot) -> TelegramService:
+    """The runtime's Telegram service, created (not started) on first use."""
+    with _SERVICES_LOCK:
+        entry = _SERVICES.get(id(runtime))
+        if entry is None or entry[0] is not runtime:
+            entry = (runtime, TelegramService(runtime, bot))
+            _SERVICES[id(runtime)] = entry
+        return entry[1]
+
+
+def forget(service: TelegramService) -> None:
+    """Drop a stopped service from the registry."""
+    with _SERVICES_LOCK:
+        entry = _SERVICES.get(id(service.runtime))
+        if entry is not None and entry[1] is service:
+            del _SERVICES[id(service.runtime)]

@@ -1,0 +1,83 @@
+"""``POST /webhooks/telegram``: updates pushed by Telegram, checked by the secret token.
+
+A wrong or missing ``X-Telegram-Bot-Api-Secret-Token`` gets 403 and nothing is read. A good
+update is queued for the channel's event loop and answered 200 at once; the update id keeps
+a retried delivery from being handled twice.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+
+from flask import Blueprint, Flask, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from bot.engine import Bot
+from channels.telegram.service import WEBHOOK_PATH, NotRunning, TelegramService, service_for
+from channels.telegram.service import webhook_url as _webhook_url
+from consultbot.runtime import Runtime
+from consultbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def webhook_problem(settings: Settings) -> str | None:
+    """What keeps webhook mode from working, or None when its settings are complete."""
+    secret = settings.telegram_webhook_secret
+    missing = [name for name, value in (("TELEGRAM_WEBHOOK_SECRET", secret),
+                                        ("PUBLIC_BASE_URL", settings.public_base_url)) if not value]
+    if missing:
+        return "set " + ", ".join(missing)
+    if secret is not None and not _SECRET_FORMAT.match(secret.get_secret_value()):
+        return "TELEGRAM_WEBHOOK_SECRET must be 1-256 of the characters A-Z a-z 0-9 _ -"
+    if not (settings.public_base_url or "").startswith("https://"):
+        return "PUBLIC_BASE_URL must be an https:// address for Telegram's webhook"
+    return None
+
+
+def make_blueprint(service: TelegramService, secret: str) -> Blueprint:
+    """The endpoint feeding ``service``, accepting only requests that carry ``secret``."""
+    blueprint = Blueprint("telegram_webhook", __name__)
+    expected = secret.encode()
+
+    @blueprint.post(WEBHOOK_PATH)
+    def receive() -> ResponseReturnValue:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, expected):
+            return jsonify(ok=False), 403
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return jsonify(ok=False, error="not a Telegram update"), 400
+        try:
+            service.submit(data)
+        except NotRunning:
+            return jsonify(ok=False, error="starting"), 503, {"Retry-After": "5"}
+        return jsonify(ok=True)
+
+    return blueprint
+
+
+def attach(app: Flask, runtime: Runtime, bot: Bot) -> None:
+    """Register the webhook in webhook mode; report the channel's state either way."""
+    settings = runtime.settings
+    areas = app.config["AREAS"]
+    if not settings.telegram_enabled:
+        areas["telegram"] = "off: set TELEGRAM_BOT_TOKEN"
+        return
+    if settings.telegram_mode == "polling":
+        areas["telegram"] = "on: long polling (TELEGRAM_MODE=polling)"
+        return
+    problem = webhook_problem(settings)
+    if problem is not None:
+        areas["telegram"] = f"off: {problem}"
+        return
+    assert settings.telegram_webhook_secret is not None
+    service = service_for(runtime, bot)
+    app.register_blueprint(make_blueprint(service, settings.telegram_webhook_secret
+                                          .get_secret_value()))
+    areas["telegram"] = f"on: webhook at {_webhook_url(settings.public_base_url or '')}"

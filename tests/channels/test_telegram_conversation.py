@@ -1,0 +1,237 @@
+"""Real ``telegram.Update`` objects through the PTB application, with the Bot API faked
+in-process: a whole intake, buttons, stale presses, redeliveries and long messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+
+from bot.i18n import Translator
+from bot.models import CaseFile, Conversation, InboundMessage
+from channels.telegram.commands import register_commands
+from consultbot.clock import ManualClock
+from consultbot.crypto import new_key
+from consultbot.runtime import Runtime, build_runtime
+from consultbot.settings import load_settings
+from tests.channels.fake_telegram import TOKEN, TelegramUser
+from tests.channels.telegram_harness import Harness, texts
+
+en = Translator("en")
+#: python-telegram-bot itself reads RetryAfter.retry_after in its constructor.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+def make_runtime(database_url: str, clock: ManualClock, **settings: object) -> Runtime:
+    return build_runtime(load_settings(
+        database_url=database_url, data_encryption_key=new_key(), telegram_bot_token=TOKEN,
+        **settings), clock=clock)
+
+
+@pytest.fixture
+def runtime(database_url: str, clock: ManualClock) -> Iterator[Runtime]:
+    rt = make_runtime(database_url, clock)
+    yield rt
+    rt.db.dispose()
+
+
+@pytest.fixture
+def harness(runtime: Runtime) -> Iterator[Harness]:
+    h = Harness(runtime)
+    yield h
+    h.close()
+
+
+def start_in_english(harness: Harness, user: TelegramUser) -> None:
+    harness.feed(user.message("/start"))
+    harness.feed(user.press(en("welcome.keep_language")))
+
+
+def stored(runtime: Runtime, model: type, **where: object) -> list:
+    with runtime.db.transaction() as session:
+        query = select(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return list(session.exec(query).all())
+
+
+def test_a_whole_intake_by_buttons_and_typing(harness: Harness, runtime: Runtime) -> None:
+    user = harness.user(5001, first_name="Amina", language_code="en")
+    welcome = harness.feed(user.message("/start"))
+    assert en("welcome.greeting", company=runtime.settings.company_name) in texts(welcome)
+    assert user.buttons() == [en("welcome.keep_language"), "Русский"]
+
+    menu = harness.feed(user.press(en("welcome.keep_language")))
+    assert en("menu.prompt") in texts(menu)
+    steps = [
+        ("press", en("menu.book"), en("intake.role.prompt")),
+        ("press", en("intake.role.applicant"), en("intake.name.prompt.applicant")),
+        ("type", "Amina Yusuf", en("intake.origin.prompt.applicant")),
+        ("type", "Syria", en("intake.asylum_country.prompt.applicant")),
+        ("type", "United Kingdom", en("intake.stage.prompt")),
+        ("press", en("intake.stage.appealing"), en("intake.represented.prompt")),
+        ("type", en("intake.represented.no"), en("intake.deadline.prompt")),  # typed, not pressed
+        ("press", en("intake.deadline.none"), en("intake.description.prompt")),
+        ("type", "I was detained for my political views and cannot go back.",
+         en("intake.email.prompt")),
+        ("type", "amina@example.org", en("intake.consent.prompt")),
+        ("press", en("intake.consent.yes"), en("intake.review.title")),
+        ("press", en("intake.review.confirm"), en("intake.saved")),
+    ]
+    for kind, value, expected in steps:
+        update = user.press(value) if kind == "press" else user.message(value)
+        answer = texts(harness.feed(update))
+        assert expected in answer, f"after {value!r}: {answer}"
+
+    cases = stored(runtime, CaseFile)
+    assert len(cases) == 1
+    assert runtime.cipher.decrypt_json(cases[0].payload_enc)["name"] == "Amina Yusuf"
+    # Every press was answered (the spinner stops) and every pressed keyboard is gone.
+    presses = sum(1 for kind, _, _ in steps if kind == "press") + 1
+    assert len(harness.api.calls_to("answerCallbackQuery")) == presses
+    # Only the newest question's buttons can still be pressed, also after a typed answer.
+    sent = harness.api.sent(user.chat_id)
+    assert [m for m in sent if "reply_markup" in m] == [sent[-1]]
+
+
+def test_the_language_hint_chooses_russian(harness: Harness) -> None:
+    user = harness.user(5002, language_code="ru")
+    welcome = texts(harness.feed(user.message("/start")))
+    assert Translator("ru")("welcome.privacy") in welcome
+    assert user.buttons()[0] == Translator("ru")("welcome.keep_language")
+
+
+def test_a_stale_button_gets_a_polite_answer_and_the_current_question(
+        harness: Harness) -> None:
+    user = harness.user(5003)
+    start_in_english(harness, user)
+    menu_message = user.keyboards()[-1]
+    book_data = next(b["callback_data"] for row in menu_message["reply_markup"]["inline_keyboard"]
+                     for b in row if b["text"] == en("menu.book"))
+    harness.feed(user.press(en("menu.language")))  # now the language question is open
+    assert "reply_markup" not in menu_message
+    # The old menu's "Book" button, pressed anyway (a client that had not refreshed yet).
+    answer = harness.feed(user.press_data(book_data, menu_message))
+    assert en("common.stale_choice") in texts(answer)
+    assert en("language.prompt") in texts(answer)
+    assert answer[-1]["reply_markup"]  # the current question, with fresh buttons
+    assert len(harness.api.calls_to("answerCallbackQuery")) == 3
+
+
+def test_a_double_tap_is_taken_once(harness: Harness, runtime: Runtime) -> None:
+    user = harness.user(5004)
+    harness.feed(user.message("/start"))
+    welcome = user.keyboards()[-1]
+    first = user.press(en("welcome.keep_language"), welcome)
+    second = user.press(en("welcome.keep_language"), welcome)  # sent before the first's edit
+    assert en("menu.prompt") in texts(harness.feed(first))
+    assert en("common.stale_choice") in texts(harness.feed(second))
+    conversation = stored(runtime, Conversation, user_id="5004")[0]
+    assert conversation.state == "menu"
+
+
+def test_typed_numbers_and_labels_work_where_buttons_do(harness: Harness) -> None:
+    user = harness.user(5005)
+    start_in_english(harness, user)
+    assert en("language.prompt") in texts(harness.feed(user.message("6")))
+    assert en("language.changed", language="English") in texts(
+        harness.feed(user.message("english")))
+
+
+def test_a_redelivered_update_is_not_answered_twice(harness: Harness, runtime: Runtime) -> None:
+    user = harness.user(5006)
+    start_in_english(harness, user)
+    update = user.message(en("menu.handoff"))
+    first = harness.feed(update)
+    assert en("handoff.recorded") in texts(first)
+    assert harness.feed(update) == []  # the same update_id again: nothing sent, nothing changed
+    assert len(stored(runtime, InboundMessage,
+                      platform_message_id=f"u{update['update_id']}")) == 1
+
+
+def test_a_redelivered_press_is_not_answered_twice(harness: Harness) -> None:
+    user = harness.user(5007)
+    harness.feed(user.message("/start"))
+    press = user.press(en("welcome.keep_language"))
+    assert harness.feed(press)
+    assert harness.feed(press) == []
+    # The repeated answerCallbackQuery was refused by Telegram, which did not break anything.
+    assert len(harness.api.calls_to("answerCallbackQuery")) == 2
+
+
+def test_a_message_of_5000_characters(harness: Harness) -> None:
+    user = harness.user(5008)
+    start_in_english(harness, user)
+    long_text = ("My story. " * 500)[:4999] + "!"
+    assert len(long_text) == 5000
+    at_menu = harness.feed(user.message(long_text))
+    assert at_menu and all(len(m["text"]) <= 4096 for m in at_menu)
+    for label in (en("menu.book"), en("intake.role.applicant"), "Amina Yusuf", "Syria",
+                  "United Kingdom", en("intake.stage.waiting"), en("intake.represented.no"),
+                  en("intake.deadline.none")):
+        harness.feed(user.message(label))  # typing the labels works as well as pressing
+    too_long = texts(harness.feed(user.message(long_text)))
+    assert en("intake.too_long", length=5000, limit=1000) in too_long
+    assert en("intake.description.prompt") in too_long
+
+
+def test_attachments_get_a_text_answer(harness: Harness) -> None:
+    user = harness.user(5009)
+    start_in_english(harness, user)
+    photo = user.message("", photo=[{"file_id": "p1", "file_unique_id": "p1u", "width": 90,
+                                    "height": 90}])
+    del photo["message"]["text"]
+    assert en("common.attachment") in texts(harness.feed(photo))
+
+
+def test_commands_with_a_payload_or_the_bot_name(harness: Harness) -> None:
+    user = harness.user(5010)
+    start_in_english(harness, user)
+    assert en("help.text") in texts(harness.feed(user.message("/help@consult_test_bot")))
+    assert en("menu.prompt") in texts(harness.feed(user.message("/start from-website")))
+
+
+def test_documents_go_out_with_send_document(database_url: str, clock: ManualClock,
+                                             tmp_path) -> None:  # type: ignore[no-untyped-def]
+    report = tmp_path / "sample.pdf"
+    report.write_bytes(b"%PDF-1.4 sample report")
+    runtime = make_runtime(database_url, clock, sample_report=str(report),
+                           expert_cv="https://example.org/files/expert-cv.pdf")
+    harness = Harness(runtime)
+    try:
+        user = harness.user(5011)
+        start_in_english(harness, user)
+        harness.feed(user.press(en("menu.documents")))
+        calls = harness.api.calls_to("sendDocument")
+        assert len(calls) == 2
+        assert list(calls[0].files.values()) == [("sample.pdf", b"%PDF-1.4 sample report")]
+        assert calls[0].params["caption"] == en("documents.sample_report")
+        assert calls[1].params["document"] == "https://example.org/files/expert-cv.pdf"
+    finally:
+        harness.close()
+        runtime.db.dispose()
+
+
+def test_a_person_who_blocked_the_bot_is_marked(harness: Harness, runtime: Runtime) -> None:
+    user = harness.user(5012)
+    start_in_english(harness, user)
+    harness.api.blocked_chats.add(5012)
+    assert harness.feed(user.message("/help")) == []
+    assert stored(runtime, Conversation, user_id="5012")[0].unreachable
+
+
+def test_retry_after_on_a_reply_waits_and_sends_again(harness: Harness) -> None:
+    user = harness.user(5013)
+    harness.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    sent = harness.feed(user.message("/start"))
+    assert harness.waits == [3.0]
+    assert len(sent) == 1 and sent[0]["reply_markup"]
+
+
+def test_commands_are_registered_in_english_and_russian(harness: Harness) -> None:
+    harness.loop.run_until_complete(register_commands(harness.app.bot))
+    names = [c["command"] for c in harness.api.commands[""]]
+    assert names == ["start", "menu", "book", "mybooking", "human", "language", "help"]
+    assert [c["command"] for c in harness.api.commands["ru"]] == names
+    assert harness.api.commands["ru"][1]["description"] == "Главное меню"
