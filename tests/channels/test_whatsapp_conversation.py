@@ -1,0 +1,161 @@
+"""A whole WhatsApp conversation, greeting to a confirmed case (and booking, once the booking
+flow is there), through the real Flask app with every request signed as Twilio signs it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+
+from bot.flow.core import STATES
+from bot.models import CaseFile, Conversation, InboundMessage
+from consultbot.clock import ManualClock
+from consultbot.crypto import new_key
+from consultbot.runtime import Runtime, build_runtime
+from consultbot.settings import load_settings
+from consultbot.web import create_app
+from tests.channels.fake_twilio import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    PUBLIC_BASE_URL,
+    SENDER,
+    TwilioWebhooks,
+    twiml_bodies,
+)
+
+ANNA = "+447911123456"
+DESCRIPTION = "I was detained twice for anti-war posts and was called up for mobilisation."
+_OPTION = re.compile(r"^(\d+)\. (.+)$", re.MULTILINE)
+
+
+class Phone:
+    """Anna's WhatsApp: each message is a signed Twilio webhook; answers are read from TwiML."""
+
+    def __init__(self, twilio: TwilioWebhooks, number: str) -> None:
+        self.twilio = twilio
+        self.number = number
+        self.last = ""
+        self.last_fields: dict[str, str] = {}
+
+    def send(self, text: str) -> str:
+        self.last_fields = self.twilio.message_fields(self.number, text)
+        return self._post()
+
+    def retry_last(self) -> str:
+        """Twilio sends the same message again (it did not hear our answer in time)."""
+        return self._post()
+
+    def _post(self) -> str:
+        response = self.twilio.post("/webhooks/whatsapp", self.last_fields)
+        assert response.status_code == 200, response.data
+        self.last = "\n\n".join(twiml_bodies(response.data))
+        return self.last
+
+    def options(self) -> dict[str, int]:
+        """The numbered options of the last answer: label -> number."""
+        return {label.strip(): int(n) for n, label in _OPTION.findall(self.last)}
+
+    def choose(self, label: str) -> str:
+        """Pick an offered option by its label, answering with its number."""
+        options = self.options()
+        assert label in options, f"{label!r} not offered; offered: {list(options)}"
+        return self.send(str(options[label]))
+
+
+@pytest.fixture
+def wa_runtime(database_url: str, clock: ManualClock) -> Iterator[Runtime]:
+    settings = load_settings(
+        database_url=database_url, data_encryption_key=new_key(),
+        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
+        twilio_whatsapp_from=SENDER, public_base_url=PUBLIC_BASE_URL)
+    runtime = build_runtime(settings, clock=clock)
+    yield runtime
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def phone(wa_runtime: Runtime) -> Phone:
+    app = create_app(wa_runtime)
+    return Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA)
+
+
+def case_files(runtime: Runtime) -> list[dict]:
+    with runtime.db.transaction() as session:
+        rows = session.exec(select(CaseFile)).all()
+    return [runtime.cipher.decrypt_json(r.payload_enc) for r in rows if r.payload_enc]
+
+
+def confirmed_bookings(runtime: Runtime) -> list:  # type: ignore[type-arg]
+    from booking.models import CONFIRMED, Booking
+
+    with runtime.db.transaction() as session:
+        return list(session.exec(select(Booking).where(Booking.status == CONFIRMED)).all())
+
+
+def pick_booking_option(options: dict[str, int]) -> int:
+    """In a booking question, go forward: confirm/yes, else the first day or time offered."""
+    avoid = re.compile(r"back|menu|cancel|other|another|later|no\b|change", re.IGNORECASE)
+    forward = [n for label, n in options.items() if not avoid.search(label)]
+    for label, n in options.items():
+        if n in forward and re.search(r"confirm|yes|book", label, re.IGNORECASE):
+            return n
+    for label, n in options.items():
+        if n in forward and re.search(r"\d", label):
+            return n
+    return forward[0] if forward else min(options.values())
+
+
+def drive_booking(phone: Phone, runtime: Runtime, turns: int = 15) -> None:
+    """Answer whatever the booking flow asks until a booking is confirmed."""
+    for _ in range(turns):
+        if confirmed_bookings(runtime):
+            return
+        options = phone.options()
+        assert options, f"the booking flow asked without options: {phone.last[-400:]!r}"
+        phone.send(str(pick_booking_option(options)))
+    assert confirmed_bookings(runtime), phone.last
+
+
+def test_greeting_to_confirmed_case_over_whatsapp(phone: Phone, wa_runtime: Runtime) -> None:
+    greeting = phone.send("Hello")
+    assert "welcome" in greeting.lower() and "stored encrypted" in greeting
+    menu = phone.choose("Continue in English")
+    assert "How can we help?" in menu
+    assert "Who is writing to us?" in phone.choose("Book free consultation")
+    phone.choose("I am the applicant")
+    assert "full name" in phone.last
+    phone.send("Anna Petrova")
+    assert "among the countries our experts cover" in phone.send("Russia")
+    phone.send("United Kingdom")
+    phone.send("Applied, waiting")  # a label typed instead of its number
+    phone.choose("Yes")
+    phone.send("Smith & Partners LLP")
+    phone.send("15.06.2026")
+    phone.send(DESCRIPTION)
+    phone.send("anna@example.com")
+    review = phone.choose("Yes, I agree")
+    for expected in ("Anna Petrova", "Russia", "United Kingdom", "Applied, waiting",
+                     "Smith & Partners LLP", "anna@example.com", DESCRIPTION):
+        assert expected in review
+    confirmed = phone.choose("Confirm")
+    assert "details are saved" in confirmed
+    # Twilio did not hear the answer in time and sends "Confirm" again: same answer, one case.
+    assert phone.retry_last() == confirmed
+    [case] = case_files(wa_runtime)
+    assert case["name"] == "Anna Petrova" and case["firm"] == "Smith & Partners LLP"
+    assert case["description"] == DESCRIPTION and case["origin"] == "RU"
+
+    if "booking.start" not in STATES:
+        assert "Our team will contact you" in confirmed
+    else:
+        drive_booking(phone, wa_runtime)
+        [booking] = confirmed_bookings(wa_runtime)
+        assert (booking.channel, booking.recipient) == ("whatsapp", ANNA)
+
+    with wa_runtime.db.transaction() as session:
+        person = session.exec(select(Conversation).where(Conversation.user_id == ANNA)).one()
+        messages = session.exec(select(InboundMessage)).all()
+    assert person.channel == "whatsapp" and person.language == "en"
+    assert len(messages) == len({m.platform_message_id for m in messages})
