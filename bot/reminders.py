@@ -1,0 +1,139 @@
+"""Reminders before a consultation (``REMINDER_HOURS_BEFORE``, default 24 and 1 hours).
+
+Each worker round calls :func:`schedule_due_reminders`. For every confirmed booking whose
+reminder instant ``start - offset`` has come (and whose consultation has not started) it
+stores one outbox message under ``reminder:<booking>:<start>:<hours>h``. The key holds the
+start, so storing again changes nothing and a rescheduled booking (a new booking, a new
+start) is reminded at its new time. An instant that had already passed when the booking was
+made is skipped (booked 3 hours ahead: only the 1-hour reminder); when several instants
+have passed unsent (the worker was stopped) only the latest is sent. Reminders waiting
+for a booking that was cancelled, moved or has begun are cancelled.
+
+The text is composed when stored, in the booking's language and the applicant's time zone,
+with the Zoom link; WhatsApp gets the same as template variables (``reminder``:
+``{{1}}`` the date and time, ``{{2}}`` the link or a note that it will follow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime
+from sqlmodel import Session, col, select
+
+from booking.models import CONFIRMED, Booking
+from bot.messages import Text, reply_to_dict
+from consultbot.outbox import CANCELLED, PENDING, OutboxMessage, enqueue
+from consultbot.runtime import Runtime
+
+KIND = "reminder"
+TEMPLATE = "reminder"
+START_FORMAT = "%Y%m%dT%H%MZ"
+
+#: Texts of the reminder, per language (English when the booking's language has none).
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "reminder": "Reminder: your free consultation with {company} is on {when} ({zone}).",
+        "join": "Join by Zoom: {link}",
+        "no_link": "We will send you the Zoom link before it starts.",
+    },
+    "ru": {
+        "reminder": "Напоминание: ваша бесплатная консультация с {company} — {when} ({zone}).",
+        "join": "Подключиться через Zoom: {link}",
+        "no_link": "Ссылку на Zoom мы пришлём до начала консультации.",
+    },
+}
+WHEN_PATTERN = "EEEE d MMMM y, HH:mm"
+
+
+def reminder_key(booking: Booking, hours: float) -> str:
+    """The outbox key of one reminder of one booking at its current start."""
+    return f"reminder:{booking.id}:{booking.start:{START_FORMAT}}:{hours:g}h"
+
+
+def due_offset(booking: Booking, offsets: Sequence[float], now: datetime) -> float | None:
+    """The offset (hours) whose reminder is due now: the latest instant that has come and
+    had not yet passed when the booking was made; None when none is due."""
+    if now >= booking.start:
+        return None
+    due = [h for h in offsets
+           if booking.created_at <= booking.start - timedelta(hours=h) <= now]
+    return min(due) if due else None
+
+
+def applicant_zone(booking: Booking, fallback: str) -> ZoneInfo:
+    """The applicant's zone, or ``fallback`` when the stored one is unknown."""
+    try:
+        return ZoneInfo(booking.applicant_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(fallback)
+
+
+def compose(booking: Booking, company: str, fallback_zone: str) -> tuple[str, tuple[str, str]]:
+    """The reminder text and its template variables (date and time, link or note)."""
+    texts = TEXTS.get(booking.language, TEXTS["en"])
+    zone = applicant_zone(booking, fallback_zone)
+    locale = booking.language if booking.language in TEXTS else "en"
+    when = format_datetime(booking.start, WHEN_PATTERN, tzinfo=zone, locale=locale)
+    link_line = texts["join"].format(link=booking.join_url) if booking.join_url \
+        else texts["no_link"]
+    text = texts["reminder"].format(company=company, when=when, zone=zone.key) + "\n" + link_line
+    return text, (f"{when} ({zone.key})", booking.join_url or texts["no_link"])
+
+
+def cancel_stale_reminders(session: Session, now: datetime) -> int:
+    """Cancel waiting reminders whose booking was cancelled, moved or has begun."""
+    waiting = session.exec(select(OutboxMessage).where(
+        OutboxMessage.kind == KIND, OutboxMessage.status == PENDING)).all()
+    count = 0
+    for message in waiting:
+        parts = message.key.split(":")
+        if len(parts) != 4 or not parts[1].isdigit():
+            continue  # not one of ours
+        booking_id, start = int(parts[1]), parts[2]
+        booking = session.get(Booking, booking_id)
+        if booking is not None and booking.status == CONFIRMED and booking.start > now \
+                and f"{booking.start:{START_FORMAT}}" == start:
+            continue
+        message.status = CANCELLED
+        message.last_error = "booking cancelled, moved or begun"
+        session.add(message)
+        count += 1
+    return count
+
+
+def schedule_due_reminders(runtime: Runtime, now: datetime | None = None) -> int:
+    """Store every reminder that has fallen due; how many were stored."""
+    now = now or runtime.clock()
+    settings = runtime.settings
+    offsets = settings.reminder_offsets_hours
+    with runtime.db.transaction() as session:
+        cancel_stale_reminders(session, now)
+        if not offsets:
+            return 0
+        upcoming = session.exec(select(Booking).where(
+            Booking.status == CONFIRMED, col(Booking.start) > now,
+            col(Booking.start) <= now + timedelta(hours=max(offsets)),
+        ).order_by(col(Booking.start))).all()
+        due = {}
+        for booking in upcoming:
+            hours = due_offset(booking, offsets, now)
+            if hours is not None:
+                due[reminder_key(booking, hours)] = booking
+        if not due:
+            return 0
+        stored = set(session.exec(select(OutboxMessage.key).where(
+            col(OutboxMessage.key).in_(list(due)))).all())
+        count = 0
+        for key, booking in due.items():
+            if key in stored:
+                continue
+            text, variables = compose(booking, settings.company_name, settings.booking_timezone)
+            count += enqueue(
+                session, runtime.cipher, key=key, kind=KIND, channel=booking.channel,
+                recipient=booking.recipient, replies=[reply_to_dict(Text(text))], now=now,
+                template=(TEMPLATE, variables), conversation_id=booking.conversation_id,
+            )
+        return count
