@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
 
 import snowballstemmer
 
@@ -24,9 +24,15 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-@lru_cache(maxsize=64)
+_local = threading.local()
+
+
 def _stemmer(algorithm: str) -> snowballstemmer.Stemmer:
-    return snowballstemmer.stemmer(algorithm)
+    """This thread's stemmer: Snowball stemmers keep state and are not thread-safe."""
+    stemmers = _local.__dict__.setdefault("stemmers", {})
+    if algorithm not in stemmers:
+        stemmers[algorithm] = snowballstemmer.stemmer(algorithm)
+    return stemmers[algorithm]
 
 
 def stemmer_exists(algorithm: str) -> bool:
