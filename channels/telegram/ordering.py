@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable
 from typing import Any
 
@@ -40,14 +41,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if key is not None:
             self._tails[key] = done
+        started = False
         try:
             if previous is not None:
                 await asyncio.shield(previous)
             if self._workers is None:
                 self._workers = asyncio.Semaphore(self._workers_count)
             async with self._workers:
+                started = True
                 await coroutine
         finally:
+            if not started and inspect.iscoroutine(coroutine):
+                coroutine.close()  # cancelled while waiting its turn
             done.set_result(None)
             if key is not None and self._tails.get(key) is done:
                 del self._tails[key]

@@ -224,12 +224,14 @@ class FakeBotApi:
         if refused:
             return refused
         source = params.get("document", "")
-        if source.startswith("attach://"):
+        if "document" in files:  # uploaded in the request itself
+            filename, data = files["document"]
+        elif source.startswith("attach://"):
             filename, data = files[source.removeprefix("attach://")]
-        elif source in files:
-            filename, data = files[source]
-        else:  # a URL Telegram would fetch
+        elif source.startswith(("http://", "https://")):  # a URL Telegram would fetch
             filename, data = source.rsplit("/", 1)[-1], b""
+        else:
+            return self._error(Failure(400, "Bad Request: there is no document in the request"))
         content: dict[str, Any] = {"document": {"file_id": f"doc{len(self.messages)}",
                                                 "file_unique_id": f"u{len(self.messages)}",
                                                 "file_name": filename, "file_size": len(data)}}

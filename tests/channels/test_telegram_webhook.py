@@ -1,0 +1,168 @@
+"""``POST /webhooks/telegram``: the secret token, quick 200s, repeated updates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import select
+
+from bot.engine import Bot
+from bot.i18n import Translator
+from bot.models import InboundMessage
+from channels.telegram.polling import start
+from channels.telegram.service import TelegramService, service_for
+from channels.telegram.webhook import SECRET_HEADER, attach
+from consultbot.clock import ManualClock
+from consultbot.crypto import new_key
+from consultbot.runtime import Runtime, build_runtime
+from consultbot.settings import load_settings
+from tests.channels.fake_telegram import TOKEN, FakeBotApi, FakeTelegramServer, TelegramUser
+
+SECRET = "s3cret-Token_for-tests"
+en = Translator("en")
+
+
+def webhook_settings(database_url: str, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "database_url": database_url, "data_encryption_key": new_key(),
+        "telegram_bot_token": TOKEN, "telegram_mode": "webhook",
+        "telegram_webhook_secret": SECRET, "public_base_url": "https://bot.example.org"}
+    values.update(overrides)
+    return values
+
+
+class Site:
+    """The web app with only the Telegram area, and the channel started as serve starts it."""
+
+    def __init__(self, runtime: Runtime, api: FakeBotApi) -> None:
+        self.runtime, self.api = runtime, api
+        self.bot = Bot(runtime)
+        self.app = Flask("test")
+        self.app.config["AREAS"] = {}
+        attach(self.app, runtime, self.bot)
+        self.client: FlaskClient = self.app.test_client()
+        self.service: TelegramService = service_for(runtime, self.bot)
+
+    def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        return self.client.post("/webhooks/telegram", json=update, headers=headers).status_code
+
+    def handled(self) -> list[str]:
+        with self.runtime.db.transaction() as session:
+            return list(session.exec(select(InboundMessage.platform_message_id)).all())
+
+
+@pytest.fixture
+def server() -> Iterator[FakeTelegramServer]:
+    with FakeTelegramServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def site(server: FakeTelegramServer, database_url: str, clock: ManualClock) -> Iterator[Site]:
+    runtime = build_runtime(load_settings(**webhook_settings(
+        database_url, telegram_api_base_url=server.base_url)), clock=clock)
+    site = Site(runtime, server.api)
+    stop = start(runtime, site.bot, site.app.config["AREAS"])
+    assert stop is not None
+    site.service.wait_started(10)
+    yield site
+    stop()
+    runtime.db.dispose()
+
+
+def test_start_up_sets_the_webhook_with_the_secret(site: Site) -> None:
+    [call] = site.api.calls_to("setWebhook")
+    assert call.params["url"] == "https://bot.example.org/webhooks/telegram"
+    assert call.params["secret_token"] == SECRET
+    assert call.params["allowed_updates"] == ["message", "callback_query"]
+    assert site.api.calls_to("getUpdates") == []
+    assert site.app.config["AREAS"]["telegram"] == (
+        "on: webhook at https://bot.example.org/webhooks/telegram")
+
+
+def test_the_right_secret_is_answered(site: Site) -> None:
+    user = TelegramUser(site.api, 9001)
+    assert site.post(user.message("/start")) == 200
+    site.service.wait_idle()
+    assert en("welcome.privacy") in site.api.sent(9001)[0]["text"]
+    assert site.post(user.press(en("welcome.keep_language"))) == 200
+    site.service.wait_idle()
+    assert site.api.sent(9001)[-1]["text"] == en("menu.prompt")
+
+
+@pytest.mark.parametrize("secret", ["wrong", "", None, SECRET + "x"])
+def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_processed(
+        site: Site, secret: str | None) -> None:
+    user = TelegramUser(site.api, 9002)
+    assert site.post(user.message("/start"), secret=secret) == 403
+    site.service.wait_idle()
+    assert site.api.sent() == []
+    assert site.handled() == []
+
+
+def test_a_repeated_update_is_handled_once(site: Site) -> None:
+    user = TelegramUser(site.api, 9003)
+    update = user.message("/start")
+    assert site.post(update) == 200
+    assert site.post(update) == 200  # Telegram retrying: still 200, so it stops retrying
+    site.service.wait_idle()
+    assert len(site.api.sent(9003)) == 1
+    assert site.handled() == [f"u{update['update_id']}"]
+
+
+def test_a_message_of_5000_characters(site: Site) -> None:
+    user = TelegramUser(site.api, 9004)
+    assert site.post(user.message("Please help. " * 384 + "Thanks!")) == 200  # 5,000 chars
+    site.service.wait_idle()
+    assert site.api.sent(9004) and all(len(m["text"]) <= 4096 for m in site.api.sent(9004))
+
+
+def test_a_body_that_is_not_an_update_is_refused(site: Site) -> None:
+    response = site.client.post("/webhooks/telegram", data="not json",
+                                headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 400
+    assert site.post({"message": {"text": "no update id"}}) == 400
+
+
+def test_before_the_channel_has_started_telegram_is_asked_to_retry(
+        database_url: str, clock: ManualClock) -> None:
+    runtime = build_runtime(load_settings(**webhook_settings(database_url)), clock=clock)
+    site = Site(runtime, FakeBotApi())
+    try:
+        assert site.post(TelegramUser(site.api, 9005).message("/start")) == 503
+        assert site.handled() == []
+    finally:
+        site.service.stop()
+        runtime.db.dispose()
+
+
+@pytest.mark.parametrize(("overrides", "state"), [
+    ({"telegram_bot_token": None}, "off: set TELEGRAM_BOT_TOKEN"),
+    ({"telegram_mode": "polling"}, "on: long polling (TELEGRAM_MODE=polling)"),
+    ({"telegram_webhook_secret": None, "public_base_url": None},
+     "off: set TELEGRAM_WEBHOOK_SECRET, PUBLIC_BASE_URL"),
+    ({"telegram_webhook_secret": "has spaces"},
+     "off: TELEGRAM_WEBHOOK_SECRET must be 1-256 of the characters A-Z a-z 0-9 _ -"),
+    ({"public_base_url": "http://bot.example.org"},
+     "off: PUBLIC_BASE_URL must be an https:// address for Telegram's webhook"),
+])
+def test_the_area_says_why_the_webhook_is_off(database_url: str, clock: ManualClock,
+                                              overrides: dict[str, Any], state: str) -> None:
+    runtime = build_runtime(load_settings(**webhook_settings(database_url, **overrides)),
+                            clock=clock)
+    try:
+        site = Site(runtime, FakeBotApi())
+        assert site.app.config["AREAS"]["telegram"] == state
+        assert site.client.post("/webhooks/telegram", json={"update_id": 1},
+                                headers={SECRET_HEADER: SECRET}).status_code == 404
+        if runtime.settings.telegram_mode == "webhook":  # nothing to start, nothing started
+            assert start(runtime, site.bot, site.app.config["AREAS"]) is None
+            assert not site.service.running
+    finally:
+        site.service.stop()
+        runtime.db.dispose()
