@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 #: channel name -> "module:factory"
 SENDER_FACTORIES: dict[str, str] = {
     "whatsapp": "channels.whatsapp.sender:build_sender",
+    "staff_telegram": "channels.staff_telegram:build_sender",
+    "email": "channels.email_sender:build_sender",
+    "telegram": "channels.telegram.sender:build_sender",
 }
 
 
