@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -200,6 +201,34 @@ def test_a_repeated_message_sid_is_handled_once_and_answered_the_same(
     assert "How can we help?" in first.data.decode()
     assert len(handled(wa_runtime)) == 2
     assert conversation(wa_runtime, ANNA).state == state_after_first  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("copies", [4])
+def test_simultaneous_retries_of_one_message_are_handled_once(
+        copies: int, any_database_url: str, clock: ManualClock) -> None:
+    runtime = make_runtime(any_database_url, clock)
+    app = create_app(runtime)
+    first = TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL)
+    say(first, "Hello")
+    fields = first.message_fields(ANNA, "Continue in English")
+    barrier = threading.Barrier(copies)
+    answers: list[tuple[int, bytes]] = []
+
+    def deliver() -> None:
+        twilio = TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL)
+        barrier.wait()
+        response = twilio.post("/webhooks/whatsapp", fields)
+        answers.append((response.status_code, response.data))
+
+    threads = [threading.Thread(target=deliver) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == copies and len(set(answers)) == 1
+    assert answers[0][0] == 200 and b"How can we help?" in answers[0][1]
+    assert [m.platform_message_id for m in handled(runtime)].count(fields["MessageSid"]) == 1
+    runtime.db.dispose()
 
 
 def test_media_without_text_is_acknowledged_politely(twilio: TwilioWebhooks,
