@@ -69,6 +69,9 @@ class TelegramConversations:
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Handle one message or button press (called in order within each chat)."""
+        chat = update.effective_chat
+        if chat is None or chat.type != chat.PRIVATE:
+            return  # groups (e.g. the staff chat) are not conversations with the core
         query = update.callback_query
         if query is not None:
             await acknowledge(query)

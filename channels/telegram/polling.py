@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
@@ -11,8 +10,6 @@ from bot.engine import Bot
 from channels.telegram.service import TelegramService, service_for
 from channels.telegram.webhook import webhook_problem
 from consultbot.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 
 def start(runtime: Runtime, bot: Bot, areas: dict[str, str]) -> Callable[[], None] | None:
@@ -28,15 +25,21 @@ def start(runtime: Runtime, bot: Bot, areas: dict[str, str]) -> Callable[[], Non
 
 
 def poll_until_stopped(
-    runtime: Runtime, bot: Bot, stop: threading.Event, *, started_within: float = 60.0
-) -> str:
-    """Long-poll until ``stop`` is set; return the bot's username (raises if it cannot start)."""
+    runtime: Runtime,
+    bot: Bot,
+    stop: threading.Event,
+    *,
+    on_started: Callable[[str], None] = lambda username: None,
+    started_within: float = 60.0,
+) -> None:
+    """Long-poll until ``stop`` is set; ``on_started`` gets the bot's username.
+
+    Raises what kept the channel from starting (e.g. a rejected token).
+    """
     service = TelegramService(runtime, bot, mode="polling")
     service.start()
     try:
-        username = service.wait_started(started_within)
-        log.info("polling as @%s", username)
+        on_started(service.wait_started(started_within))
         stop.wait()
-        return username
     finally:
         service.stop()

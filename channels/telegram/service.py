@@ -56,6 +56,8 @@ class TelegramService:
         self.bot = bot
         self.mode = mode or runtime.settings.telegram_mode
         self._request = request
+        token = runtime.settings.telegram_bot_token
+        self._token = token.get_secret_value() if token else ""
         self._conversations = conversations
         self._retry_delays = tuple(retry_delays)
         self._poll_timeout = poll_timeout
@@ -116,7 +118,7 @@ class TelegramService:
                 self._ready.set_result(application.bot.username)
                 await self._stop_event.wait()
         except Exception as exc:
-            log.error("Telegram channel stopped: %s", _describe(exc))
+            log.error("Telegram channel stopped: %s", _describe(exc, self._token))
             if not self._ready.done():
                 self._ready.set_exception(exc)
         finally:
@@ -136,7 +138,7 @@ class TelegramService:
         try:
             await register_commands(application.bot)
         except TelegramError as exc:
-            log.warning("could not register the command menu: %s", _describe(exc))
+            log.warning("could not register the command menu: %s", _describe(exc, self._token))
         await application.start()
         if webhook:
             started = await self._retrying("set the webhook",
@@ -176,7 +178,8 @@ class TelegramService:
                 raise InvalidToken("Telegram rejected TELEGRAM_BOT_TOKEN") from exc
             except TelegramError as exc:
                 delay = self._retry_delays[min(attempt, len(self._retry_delays) - 1)]
-                log.warning("could not %s (%s); retrying in %.0f s", what, _describe(exc), delay)
+                log.warning("could not %s (%s); retrying in %.0f s", what,
+                            _describe(exc, self._token), delay)
                 attempt += 1
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop_event.wait(), delay)
@@ -197,9 +200,12 @@ def webhook_url(public_base_url: str) -> str:
     return public_base_url.rstrip("/") + WEBHOOK_PATH
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, token: str = "") -> str:
     """An error for the log, without the token (PTB puts it into some messages)."""
-    return type(exc).__name__ if isinstance(exc, InvalidToken) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, InvalidToken):
+        return type(exc).__name__
+    text = f"{type(exc).__name__}: {exc}"
+    return text.replace(token, "<token>") if token else text
 
 
 # -- one service per runtime, shared by the webhook endpoint and ``consultbot serve`` -------

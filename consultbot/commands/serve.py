@@ -10,6 +10,7 @@ from typing import Any
 #: returns a callable that stops it, or None when its settings leave it off.
 BACKGROUND: list[str] = [
     "consultbot.worker:start_background",
+    "channels.telegram.polling:start",
 ]
 
 

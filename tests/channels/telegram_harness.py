@@ -22,6 +22,7 @@ class Harness:
         self.bot = bot or Bot(runtime)
         self.waits: list[float] = []
         self.errors: list[BaseException] = []
+        self.pressed: list[str] = []  # callback query ids fed, in order
         self.conversations = TelegramConversations(runtime, self.bot, sleep=self._sleep)
         self.app = build_application(runtime, self.bot, webhook=True,
                                      request=FakeRequest(self.api),
@@ -46,6 +47,8 @@ class Harness:
     def feed(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """Process one update through the application; return the messages it sent."""
         before = {key for key in self.api.messages}
+        if "callback_query" in data:
+            self.pressed.append(data["callback_query"]["id"])
         self.loop.run_until_complete(self.app.process_update(self.update(data)))
         if self.errors:
             raise self.errors[0]

@@ -166,3 +166,23 @@ def test_the_area_says_why_the_webhook_is_off(database_url: str, clock: ManualCl
     finally:
         site.service.stop()
         runtime.db.dispose()
+
+
+def test_the_web_app_carries_the_endpoint(database_url: str, clock: ManualClock) -> None:
+    from consultbot.web import create_app
+
+    runtime = build_runtime(load_settings(**webhook_settings(database_url)), clock=clock)
+    bot = Bot(runtime)
+    try:
+        app = create_app(runtime, bot=bot)
+        assert app.config["AREAS"]["telegram"].startswith("on: webhook")
+        response = app.test_client().post("/webhooks/telegram", json={"update_id": 1},
+                                          headers={SECRET_HEADER: "wrong"})
+        assert response.status_code == 403
+        # The right secret passes every other area's request checks (not started yet: 503).
+        response = app.test_client().post("/webhooks/telegram", json={"update_id": 1},
+                                          headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 503
+    finally:
+        service_for(runtime, bot).stop()
+        runtime.db.dispose()

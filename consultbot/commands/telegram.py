@@ -1,0 +1,53 @@
+"""``consultbot telegram``: the Telegram bot on its own, by long polling."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "telegram", help="run the Telegram bot alone, by long polling (no web server needed)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.engine import Bot
+    from channels.telegram.polling import poll_until_stopped
+    from consultbot.runtime import build_runtime
+    from consultbot.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    if not settings.telegram_enabled:
+        print("consultbot telegram: set TELEGRAM_BOT_TOKEN (BotFather gives it) first.",
+              file=sys.stderr)
+        return 2
+    if settings.telegram_mode == "webhook":
+        print("consultbot telegram: TELEGRAM_MODE=webhook, so Telegram posts to `consultbot "
+              "serve`; polling here would remove that webhook. Set TELEGRAM_MODE=polling to "
+              "poll.", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = build_runtime(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def started(username: str) -> None:
+        print(f"Telegram bot @{username} is polling for messages; Ctrl-C stops it.", flush=True)
+
+    try:
+        poll_until_stopped(runtime, Bot(runtime), stop, on_started=started)
+    except KeyboardInterrupt:
+        print("stopped")
+    except Exception as exc:
+        print(f"consultbot telegram: could not start: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.db.dispose()
+    return 0
