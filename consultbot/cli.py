@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "consultbot.commands.chat",
     "consultbot.commands.db",
     "consultbot.commands.faq",
+    "consultbot.commands.staff",
     "consultbot.commands.worker",
     "consultbot.commands.telegram",
 )

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 AttachArea = Callable[[Flask, Runtime, Bot], None]
 AREAS: list[str] = [
     "channels.whatsapp.webhook:attach",
+    "consultbot.staff.web:attach",
     "channels.telegram.webhook:attach",
 ]
 

@@ -1,0 +1,99 @@
+"""``consultbot staff add EMAIL`` and ``consultbot staff password EMAIL``: dashboard accounts.
+
+The password is asked at a prompt (twice), or read from the first line of standard
+input when that is not a terminal; never from the command line, where it would be
+visible in the process list and the shell history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any, TextIO
+
+
+def register(subparsers: Any) -> None:
+    staff = subparsers.add_parser("staff", help="staff dashboard accounts")
+    actions = staff.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="create an account (asks for the password)")
+    add.add_argument("email")
+    add.set_defaults(func=add_account)
+    password = actions.add_parser(
+        "password", help="set a new password, end the account's sessions and lift a lock")
+    password.add_argument("email")
+    password.set_defaults(func=change_password)
+    actions.add_parser("list", help="list accounts").set_defaults(func=list_accounts)
+
+
+def read_password(stdin: TextIO | None = None, *, confirm: bool = True) -> str:
+    """The new password from a prompt, or from standard input's first line when piped."""
+    stream = stdin or sys.stdin
+    if not stream.isatty():
+        return stream.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Repeat the password: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _runtime():  # type: ignore[no-untyped-def]
+    from consultbot.runtime import build_runtime
+    from consultbot.settings import load_settings_or_exit
+
+    return build_runtime(load_settings_or_exit())
+
+
+def add_account(args: argparse.Namespace) -> int:
+    from consultbot.staff.accounts import AccountError, create_account
+
+    runtime = _runtime()
+    try:
+        password = read_password()
+        with runtime.db.transaction() as session:
+            account = create_account(session, args.email, password, now=runtime.clock())
+    except (AccountError, ValueError) as exc:
+        print(f"consultbot staff add: {exc}", file=sys.stderr)
+        return 1
+    print(f"Created staff account {account.email}. Sign in at /staff.")
+    return 0
+
+
+def change_password(args: argparse.Namespace) -> int:
+    from consultbot.staff.accounts import AccountError, find_account, set_password
+    from consultbot.staff.models import LoginThrottle
+    from consultbot.staff.throttle import keys_for
+
+    runtime = _runtime()
+    try:
+        password = read_password()
+        with runtime.db.transaction() as session:
+            account = find_account(session, args.email)
+            if account is None:
+                raise AccountError(f"no account for {args.email}")
+            set_password(session, account, password)
+            lock = session.get(LoginThrottle, keys_for(account.email, None)[0])
+            if lock is not None:
+                session.delete(lock)
+    except (AccountError, ValueError) as exc:
+        print(f"consultbot staff password: {exc}", file=sys.stderr)
+        return 1
+    print(f"New password set for {account.email}; its other sessions have ended.")
+    return 0
+
+
+def list_accounts(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from consultbot.staff.models import StaffAccount
+
+    runtime = _runtime()
+    with runtime.db.transaction() as session:
+        accounts = session.exec(select(StaffAccount).order_by(StaffAccount.email)).all()
+    if not accounts:
+        print("No staff accounts yet: run consultbot staff add EMAIL")
+    for account in accounts:
+        last = account.last_login_at.isoformat(timespec="minutes") if account.last_login_at \
+            else "never"
+        print(f"{account.email}\tlast sign-in: {last}")
+    return 0

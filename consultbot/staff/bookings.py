@@ -1,0 +1,286 @@
+"""Bookings as staff see them: lists with filters, one booking's page, and staff actions.
+
+Case details are decrypted here for display only. Filtering by country and searching by
+name happen in Python after decrypting (volumes are small and the fields are encrypted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from babel.dates import format_datetime
+from sqlmodel import Session, col, select
+
+from booking import service
+from booking.models import (
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    NO_SHOW,
+    RESCHEDULED,
+    Booking,
+    Consultant,
+)
+from bot.i18n import Translator
+from bot.messages import Text, reply_to_dict
+from bot.models import CaseFile, Conversation
+from bot.validation.countries import Country
+from consultbot import outbox
+from consultbot.crypto import Cipher
+from consultbot.outbox import OutboxMessage
+from consultbot.staff import times
+from consultbot.staff.models import BookingNote, StaffAccount
+from consultbot.staff.people import case_details, display_name, latest_case
+
+UPCOMING, PAST, CANCELLED_TAB = "upcoming", "past", "cancelled"
+TABS = (UPCOMING, PAST, CANCELLED_TAB)
+OUTCOMES = (COMPLETED, NO_SHOW)
+CANCELLATION = "cancellation"
+LIST_LIMIT = 500
+
+
+class ActionRefused(ValueError):
+    """The action does not apply to this booking now; the message says why (for staff)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the bookings list is narrowed to; empty values mean no filter."""
+
+    tab: str = UPCOMING
+    consultant_id: int | None = None
+    day: date | None = None
+    channel: str = ""
+    country: str = ""
+    query: str = ""
+
+
+@dataclass
+class BookingView:
+    """A booking with the names and case details the dashboard shows."""
+
+    booking: Booking
+    consultant: Consultant | None
+    conversation: Conversation | None
+    case: dict[str, Any]
+    name: str
+    notes: list[tuple[BookingNote, str, str]] = field(default_factory=list)
+    messages: list[OutboxMessage] = field(default_factory=list)
+
+    @property
+    def origin(self) -> str:
+        """The country of origin's English name (and code)."""
+        return country_name(self.case.get("origin"))
+
+    @property
+    def asylum_country(self) -> str:
+        return country_name(self.case.get("asylum_country"))
+
+    @property
+    def stage(self) -> str:
+        """The stage of the case as the intake offered it, in English."""
+        return intake_label("stage", self.case.get("stage"))
+
+    @property
+    def role(self) -> str:
+        return intake_label("role", self.case.get("role"))
+
+    @property
+    def represented(self) -> str:
+        return intake_label("represented", self.case.get("represented"))
+
+    @property
+    def deadline(self) -> str:
+        value = self.case.get("deadline")
+        if not value:
+            return ""
+        return "None" if value == "none" else str(value)
+
+
+def country_name(code: Any) -> str:
+    """``Syria (SY)`` for ``SY``; empty for nothing."""
+    if not code:
+        return ""
+    try:
+        return f"{Country(str(code)).name('en')} ({code})"
+    except (KeyError, LookupError, ValueError):
+        return str(code)
+
+
+def intake_label(question: str, value: Any) -> str:
+    """The English label of an intake option (``waiting`` → its text), or the raw value."""
+    if not value:
+        return ""
+    try:
+        return Translator("en")(f"intake.{question}.{value}")
+    except KeyError:
+        return str(value)
+
+
+def consultants(session: Session) -> list[Consultant]:
+    """Every consultant, active first, by name."""
+    return list(session.exec(
+        select(Consultant).order_by(col(Consultant.active).desc(), col(Consultant.name))
+    ).all())
+
+
+def _case_for(session: Session, cipher: Cipher, booking: Booking) -> dict[str, Any]:
+    case = session.get(CaseFile, booking.case_id) if booking.case_id else \
+        latest_case(session, booking.conversation_id)
+    return case_details(cipher, case)
+
+
+def _view(session: Session, cipher: Cipher, booking: Booking,
+          consultants_by_id: dict[int, Consultant]) -> BookingView:
+    conversation = session.get(Conversation, booking.conversation_id)
+    case = _case_for(session, cipher, booking)
+    name = str(case.get("name") or "") or (
+        display_name(cipher, conversation, None) if conversation else "(unknown)")
+    return BookingView(booking=booking, consultant=consultants_by_id.get(booking.consultant_id),
+                       conversation=conversation, case=case, name=name)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the bookings list and the countries of origin its tab holds."""
+
+    rows: list[BookingView]
+    countries: list[tuple[str, str]]
+    truncated: bool
+
+
+def list_bookings(session: Session, cipher: Cipher, now: datetime, filters: Filters,
+                  zone_name: str, *, limit: int | None = LIST_LIMIT) -> Listing:
+    """The bookings of one tab, narrowed by the filters; upcoming soonest first, else latest."""
+    query = select(Booking)
+    if filters.tab == PAST:
+        query = query.where(col(Booking.status).in_((CONFIRMED, COMPLETED, NO_SHOW)),
+                            col(Booking.end) <= now).order_by(col(Booking.start).desc())
+    elif filters.tab == CANCELLED_TAB:
+        query = query.where(col(Booking.status).in_((CANCELLED, RESCHEDULED))) \
+            .order_by(col(Booking.start).desc())
+    else:
+        query = query.where(Booking.status == CONFIRMED, col(Booking.end) > now) \
+            .order_by(col(Booking.start))
+    if filters.consultant_id:
+        query = query.where(Booking.consultant_id == filters.consultant_id)
+    if filters.channel:
+        query = query.where(Booking.channel == filters.channel)
+    if filters.day:
+        start, end = times.local_day_bounds(filters.day, zone_name)
+        query = query.where(col(Booking.start) >= start, col(Booking.start) < end)
+    by_id = {c.id: c for c in consultants(session) if c.id is not None}
+    found: list[BookingView] = []
+    origins: set[str] = set()
+    needle = " ".join(filters.query.split()).casefold()
+    for booking in session.exec(query).all():
+        view = _view(session, cipher, booking, by_id)
+        origin = str(view.case.get("origin") or "").upper()
+        if origin:
+            origins.add(origin)
+        if filters.country and origin != filters.country.upper():
+            continue
+        if needle and needle not in " ".join(view.name.split()).casefold():
+            continue
+        found.append(view)
+    countries = sorted(((code, country_name(code)) for code in origins), key=lambda c: c[1])
+    if limit is None:
+        return Listing(found, countries, False)
+    return Listing(found[:limit], countries, len(found) > limit)
+
+
+def channels_in_use(session: Session) -> list[str]:
+    """Channels that have bookings, for the filter."""
+    return sorted(set(session.exec(select(Booking.channel).distinct()).all()))
+
+
+def booking_page(session: Session, cipher: Cipher, booking_id: int) -> BookingView | None:
+    """Everything the booking's page shows, or None when there is no such booking."""
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        return None
+    view = _view(session, cipher, booking, {c.id: c for c in consultants(session)
+                                            if c.id is not None})
+    authors = {a.id: a.email for a in session.exec(select(StaffAccount)).all()}
+    for note in session.exec(select(BookingNote).where(BookingNote.booking_id == booking_id)
+                             .order_by(col(BookingNote.created_at), col(BookingNote.id))).all():
+        try:
+            body = cipher.decrypt(note.body_enc)
+        except ValueError:
+            body = "(cannot be decrypted with the configured keys)"
+        view.notes.append((note, authors.get(note.author_id, "?"), body))
+    view.messages = [m for m in session.exec(
+        select(OutboxMessage).where(OutboxMessage.conversation_id == booking.conversation_id)
+        .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))).all()
+        if is_about_booking(m.key, booking_id)]
+    return view
+
+
+def is_about_booking(key: str, booking_id: int) -> bool:
+    """Whether an outbox key names this booking (``reminder:17:24h``, ``cancellation:17``).
+
+    Staff replies are keyed by their hand-off request instead, so they never match.
+    """
+    parts = key.split(":")
+    return len(parts) > 1 and parts[0] != "staff_reply" and parts[1] == str(booking_id)
+
+
+def cancellation_text(booking: Booking, company: str) -> str:
+    """The notice to the applicant, in their language, with the time in their zone."""
+    t = Translator(booking.language)
+    when = format_datetime(booking.start, "EEEE d MMMM, HH:mm zzz",
+                           tzinfo=times.zone(booking.applicant_timezone), locale=t.lang)
+    return t("staff.cancelled_notice", when=when, company=company)
+
+
+def cancel_booking(session: Session, cipher: Cipher, booking_id: int, now: datetime, *,
+                   staff_email: str, reason: str, company: str) -> Booking:
+    """Cancel an upcoming booking and queue the notice to the applicant on their channel.
+
+    The notice is stored under a key naming the booking, so a second click stores nothing.
+    """
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise ActionRefused("There is no such booking.")
+    if booking.status != CONFIRMED:
+        raise ActionRefused(f"This booking is {booking.status.replace('_', ' ')} already.")
+    if booking.end <= now:
+        raise ActionRefused("This consultation is over: record its outcome instead.")
+    booking = service.cancel(session, booking_id, now, by=f"staff:{staff_email}"[:64],
+                             reason_enc=cipher.encrypt(reason) if reason.strip() else None)
+    text = cancellation_text(booking, company)
+    outbox.enqueue(session, cipher, key=f"{CANCELLATION}:{booking.id}", kind=CANCELLATION,
+                   channel=booking.channel, recipient=booking.recipient,
+                   replies=[reply_to_dict(Text(text))], now=now,
+                   conversation_id=booking.conversation_id, template=("notice", (text,)))
+    outbox.cancel_pending(session, f"reminder:{booking.id}:")
+    return booking
+
+
+def record_outcome(session: Session, booking_id: int, outcome: str, now: datetime) -> Booking:
+    """Mark a consultation that has started as completed or a no-show (changeable)."""
+    if outcome not in OUTCOMES:
+        raise ActionRefused("Unknown outcome.")
+    booking = session.get(Booking, booking_id, with_for_update=True)
+    if booking is None:
+        raise ActionRefused("There is no such booking.")
+    if booking.status not in (CONFIRMED, *OUTCOMES):
+        raise ActionRefused(f"This booking is {booking.status.replace('_', ' ')}.")
+    if booking.start > now:
+        raise ActionRefused("The consultation has not started yet.")
+    booking.status = outcome
+    session.add(booking)
+    return booking
+
+
+def add_note(session: Session, cipher: Cipher, booking_id: int, author_id: int, body: str,
+             now: datetime) -> BookingNote:
+    """Store a private note (encrypted) on a booking."""
+    if session.get(Booking, booking_id) is None:
+        raise ActionRefused("There is no such booking.")
+    note = BookingNote(booking_id=booking_id, author_id=author_id,
+                       body_enc=cipher.encrypt(body.strip()), created_at=now)
+    session.add(note)
+    return note

@@ -1,0 +1,1 @@
+"""Route modules of the dashboard; importing them registers their views on the blueprint."""

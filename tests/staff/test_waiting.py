@@ -1,0 +1,95 @@
+"""People waiting for a human: oldest first, against the one-hour promise; replies go out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+from sqlmodel import select
+
+from bot.messages import reply_from_dict
+from bot.models import HandoffRequest
+from consultbot.clock import ManualClock
+from consultbot.outbox import OutboxMessage
+from consultbot.runtime import Runtime
+from consultbot.worker import Worker
+from tests.staff.helpers import handoff, token_from
+
+
+def outbox_rows(runtime: Runtime) -> list[OutboxMessage]:
+    with runtime.db.transaction() as session:
+        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())
+
+
+def test_waiting_people_oldest_first_with_time_against_the_promise(
+        runtime: Runtime, staff: FlaskClient, clock: ManualClock) -> None:
+    now = clock()
+    handoff(runtime, "late", now - timedelta(minutes=95), said="Nobody answers me",
+            name="Omar Haddad")
+    handoff(runtime, "fresh", now - timedelta(minutes=20), said="Can someone call me?",
+            name="Lena Novak")
+    page = staff.get("/staff/waiting").text
+    assert page.index("Omar Haddad") < page.index("Lena Novak")
+    assert "Waiting 1 h 35 min" in page and "over the one-hour promise" in page
+    assert "Waiting 20 min" in page and "(within the promise)" in page
+    # The transcript is decrypted for staff.
+    assert "Nobody answers me" in page and "Can someone call me?" in page
+    assert 'class="count" aria-label="2 waiting"' in page
+
+
+def test_a_reply_is_queued_for_the_person_s_channel_once(
+        runtime: Runtime, staff: FlaskClient, clock: ManualClock) -> None:
+    request_id = handoff(runtime, "omar", clock() - timedelta(minutes=5))
+    page = staff.get("/staff/waiting").text
+    form = {"csrf_token": token_from(page), f"r{request_id}-text": "Hello Omar, this is Kate.",
+            f"r{request_id}-nonce": "nonce-1"}
+    assert staff.post(f"/staff/waiting/{request_id}/reply", data=form).status_code == 302
+    staff.post(f"/staff/waiting/{request_id}/reply", data=form)  # a double click
+    rows = outbox_rows(runtime)
+    assert len(rows) == 1
+    message = rows[0]
+    assert (message.kind, message.channel, message.recipient) == ("staff_reply", "console", "omar")
+    payload = runtime.cipher.decrypt_json(message.payload_enc)
+    assert reply_from_dict(payload["replies"][0]).text == "Hello Omar, this is Kate."  # type: ignore[union-attr]
+    assert payload["template"] == {"name": "notice", "variables": ["Hello Omar, this is Kate."]}
+    assert "Hello Omar" not in message.payload_enc  # encrypted at rest
+
+
+def test_the_list_shows_why_a_reply_did_not_go(
+        runtime: Runtime, staff: FlaskClient, clock: ManualClock) -> None:
+    request_id = handoff(runtime, "omar", clock() - timedelta(minutes=5))
+    page = staff.get("/staff/waiting").text
+    staff.post(f"/staff/waiting/{request_id}/reply",
+               data={"csrf_token": token_from(page), f"r{request_id}-text": "Hi",
+                     f"r{request_id}-nonce": "n"})
+    Worker(runtime, senders={}).run_once()  # the console channel cannot send on its own
+    page = staff.get("/staff/waiting").text
+    assert "failed" in page and "channel not configured" in page
+
+
+def test_an_empty_reply_is_refused(runtime: Runtime, staff: FlaskClient,
+                                   clock: ManualClock) -> None:
+    request_id = handoff(runtime, "omar", clock())
+    page = staff.get("/staff/waiting").text
+    staff.post(f"/staff/waiting/{request_id}/reply",
+               data={"csrf_token": token_from(page), f"r{request_id}-text": "  ",
+                     f"r{request_id}-nonce": "n"})
+    assert outbox_rows(runtime) == []
+
+
+def test_resolving_takes_the_person_off_the_list(
+        runtime: Runtime, staff: FlaskClient, clock: ManualClock) -> None:
+    request_id = handoff(runtime, "omar", clock(), name="Omar Haddad")
+    page = staff.get("/staff/waiting").text
+    response = staff.post(f"/staff/waiting/{request_id}/resolve",
+                          data={"csrf_token": token_from(page)})
+    assert response.status_code == 302
+    assert "Omar Haddad" not in staff.get("/staff/waiting").text
+    with runtime.db.transaction() as session:
+        request = session.exec(select(HandoffRequest)).one()
+    assert request.resolved_at == clock()
+    assert request.resolved_by == "staff@example.org"
+    late = staff.post(f"/staff/waiting/{request_id}/reply",
+                      data={"csrf_token": token_from(page), f"r{request_id}-text": "Hi",
+                            f"r{request_id}-nonce": "n"})
+    assert late.status_code == 404
