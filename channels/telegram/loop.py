@@ -39,11 +39,6 @@ class LoopThread:
         """Run ``coroutine`` on the loop and wait for its result."""
         return self.submit(coroutine).result(timeout)
 
-    @property
-    def in_loop_thread(self) -> bool:
-        """Whether the caller is running on this loop's thread."""
-        return threading.current_thread() is self._thread
-
     def close(self, timeout: float = 10.0) -> None:
         """Stop the loop, wait for the thread and release the loop."""
         with self._lock:

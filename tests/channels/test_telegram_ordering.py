@@ -38,8 +38,9 @@ class GatedBot(Bot):
 
 
 @pytest.fixture
-def runtime(database_url: str, clock: ManualClock) -> Iterator[Runtime]:
-    rt = build_runtime(load_settings(database_url=database_url, data_encryption_key=new_key(),
+def runtime(any_database_url: str, clock: ManualClock) -> Iterator[Runtime]:
+    """SQLite, and the local PostgreSQL when TEST_POSTGRES_URL is set."""
+    rt = build_runtime(load_settings(database_url=any_database_url, data_encryption_key=new_key(),
                                      telegram_bot_token=TOKEN), clock=clock)
     yield rt
     rt.db.dispose()
@@ -71,4 +72,25 @@ def test_one_chat_in_order_while_another_chat_goes_ahead(runtime: Runtime) -> No
     finally:
         harness.close()
     assert [text for user, text in bot.order if user == "7001"] == ["first", "second", "third"]
+    assert harness.errors == []
+
+
+def test_the_same_update_twice_in_the_queue_is_answered_once(runtime: Runtime) -> None:
+    harness = Harness(runtime)
+    user = harness.user(7003)
+    data = user.message("/start")
+    app = harness.app
+
+    async def scenario() -> None:
+        await app.start()
+        await app.update_queue.put(harness.update(data))
+        await app.update_queue.put(harness.update(data))  # a webhook retry, arriving at once
+        await asyncio.wait_for(app.update_queue.join(), 10)
+        await app.stop()
+
+    try:
+        harness.loop.run_until_complete(scenario())
+    finally:
+        harness.close()
+    assert len(harness.api.sent(7003)) == 1
     assert harness.errors == []
