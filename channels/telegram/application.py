@@ -38,6 +38,7 @@ from consultbot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[Any]]
+_OPEN_KEYBOARDS_KEPT = 50_000
 
 
 class TelegramConversations:
@@ -131,7 +132,7 @@ class TelegramConversations:
                 try:
                     message = await send_outgoing(tg_bot, chat_id, item, self.codec)
                     if item.choices is not None:
-                        self.open_keyboards[chat_id] = message.message_id
+                        self._remember_keyboard(chat_id, message.message_id)
                     break
                 except RetryAfter as exc:
                     wait = retry_seconds(exc)
@@ -146,6 +147,11 @@ class TelegramConversations:
                     log.warning("reply not delivered: %s", type(exc).__name__)
                     return
 
+    def _remember_keyboard(self, chat_id: int, message_id: int) -> None:
+        self.open_keyboards.pop(chat_id, None)
+        self.open_keyboards[chat_id] = message_id
+        if len(self.open_keyboards) > _OPEN_KEYBOARDS_KEPT:  # forget the longest-quiet chat
+            del self.open_keyboards[next(iter(self.open_keyboards))]
 
     async def close_keyboard(self, tg_bot: TelegramBot, chat_id: int) -> None:
         """Remove the buttons of the last question sent to ``chat_id``, if still shown."""

@@ -174,8 +174,8 @@ class TelegramService:
             try:
                 await action()
                 return True
-            except InvalidToken as exc:
-                raise InvalidToken("Telegram rejected TELEGRAM_BOT_TOKEN") from exc
+            except InvalidToken:
+                raise InvalidToken("Telegram rejected TELEGRAM_BOT_TOKEN") from None
             except TelegramError as exc:
                 delay = self._retry_delays[min(attempt, len(self._retry_delays) - 1)]
                 log.warning("could not %s (%s); retrying in %.0f s", what,

@@ -57,6 +57,9 @@ def make_blueprint(service: TelegramService, secret: str) -> Blueprint:
             service.submit(data)
         except NotRunning:
             return jsonify(ok=False, error="starting"), 503, {"Retry-After": "5"}
+        except (AttributeError, KeyError, TypeError, ValueError):
+            log.warning("webhook body %s is not a readable update", data["update_id"])
+            return jsonify(ok=False, error="not a Telegram update"), 400
         return jsonify(ok=True)
 
     return blueprint

@@ -127,6 +127,8 @@ def test_a_body_that_is_not_an_update_is_refused(site: Site) -> None:
                                 headers={SECRET_HEADER: SECRET})
     assert response.status_code == 400
     assert site.post({"message": {"text": "no update id"}}) == 400
+    assert site.post({"update_id": 5, "message": {"text": "no date, no chat"}}) == 400
+    assert site.post({"update_id": 6, "callback_query": "not an object"}) == 400
 
 
 def test_before_the_channel_has_started_telegram_is_asked_to_retry(
