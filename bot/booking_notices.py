@@ -1,0 +1,197 @@
+"""What the person is told about their booking outside the chat turn: the Zoom link message
+with its calendar file, sent through the outbox once the meeting exists.
+
+Also the shared wording of times: every time shown to the person is in their zone,
+named, with the date in their language.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_skeleton, format_time
+from sqlmodel import Session
+
+from booking.ics import booking_calendar
+from booking.meetings import sync_meetings
+from booking.models import CANCELLED, Booking
+from booking.zoom import FallbackMeetings, MeetingService, ZoomClient, meeting_topic
+from bot.i18n import Translator
+from bot.messages import Document, Reply, Text, reply_to_dict
+from bot.models import Conversation
+from bot.validation.timezones import zone_label
+from consultbot.outbox import enqueue
+from consultbot.runtime import Runtime
+from consultbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+KIND = "meeting_link"
+
+
+# --- wording of times -----------------------------------------------------------------
+
+
+def when_text(start: datetime, end: datetime, zone: str, lang: str) -> str:
+    """``Wednesday, March 4, 2026, 1:30 PM – 2:00 PM`` in ``zone``, in ``lang``."""
+    tz = ZoneInfo(zone)
+    local = start.astimezone(tz)
+    day = format_date(local.date(), format="full", locale=lang)
+    return f"{day}, {short_time(start, zone, lang)} – {short_time(end, zone, lang)}"
+
+
+def short_time(moment: datetime, zone: str, lang: str) -> str:
+    """The time of day of ``moment`` in ``zone``, as ``lang`` writes it (``1:30 PM``)."""
+    return format_time(moment.astimezone(ZoneInfo(zone)), format="short", locale=lang)
+
+
+def short_day(moment: datetime, zone: str, lang: str) -> str:
+    """The local date of ``moment`` in short form (``Wed, Mar 4``; ``ср, 4 мар.``)."""
+    return format_skeleton("MMMEd", moment.astimezone(ZoneInfo(zone)), locale=lang)
+
+
+def zone_name(zone: str, lang: str, at: datetime) -> str:
+    """The zone named for the person, with its offset at ``at`` (``Tehran (GMT+03:30)``)."""
+    return zone_label(zone, lang, at)
+
+
+def person_zone(session: Session, booking: Booking) -> str:
+    """The zone the person chose last (their conversation's), else the one booked with."""
+    conversation = session.get(Conversation, booking.conversation_id)
+    return (conversation.timezone if conversation and conversation.timezone
+            else booking.applicant_timezone)
+
+
+def person_language(session: Session, booking: Booking) -> str:
+    """The person's current language, else the one they booked in."""
+    conversation = session.get(Conversation, booking.conversation_id)
+    return Translator(conversation.language if conversation and conversation.language
+                      else booking.language).lang
+
+
+# --- the calendar file ----------------------------------------------------------------
+
+
+def calendar_document(booking: Booking, settings: Settings, lang: str, now: datetime) -> Document:
+    """The booking's .ics: the same UID for every version, cancelled ones as METHOD:CANCEL."""
+    t = Translator(lang)
+    company = settings.company_name
+    description = t("booking.ics.description", company=company)
+    if booking.join_url:
+        description += "\n" + t("booking.link.join", url=booking.join_url)
+    cancelled = booking.status == CANCELLED
+    content = booking_calendar(
+        uid=booking.ics_uid,
+        start=booking.start,
+        duration_minutes=booking.duration_minutes,
+        summary=t("booking.ics.summary", company=company),
+        description=description,
+        join_url=booking.join_url,
+        organizer_email=settings.company_email,
+        now=now,
+        sequence=booking.ics_sequence,
+        cancelled=cancelled,
+    )
+    return Document(
+        filename="consultation.ics",
+        caption=t("booking.ics.caption_cancelled" if cancelled else "booking.ics.caption"),
+        media_type="text/calendar",
+        content=content,
+    )
+
+
+# --- the link message -----------------------------------------------------------------
+
+
+def link_message(session: Session, booking: Booking, settings: Settings,
+                 now: datetime) -> list[Reply]:
+    """The message with the meeting link and calendar file, in the person's language and zone."""
+    lang = person_language(session, booking)
+    zone = person_zone(session, booking)
+    t = Translator(lang)
+    key = "booking.link.moved" if booking.rescheduled_from_id else "booking.link.ready"
+    lines = [t(key, when=when_text(booking.start, booking.end, zone, lang),
+               zone=zone_name(zone, lang, booking.start)),
+             t("booking.link.join", url=booking.join_url or "")]
+    if booking.meeting_password and booking.meeting_password not in (booking.join_url or ""):
+        lines.append(t("booking.link.password", password=booking.meeting_password))
+    return [Text("\n".join(lines)), calendar_document(booking, settings, lang, now)]
+
+
+def notice_variables(session: Session, booking: Booking) -> tuple[str, ...]:
+    """Values for the WhatsApp notice template, for when the 24-hour window has closed."""
+    lang = person_language(session, booking)
+    zone = person_zone(session, booking)
+    when = f"{when_text(booking.start, booking.end, zone, lang)} " \
+           f"({zone_name(zone, lang, booking.start)})"
+    return (when, booking.join_url or "")
+
+
+def enqueue_link(runtime: Runtime, session: Session, booking: Booking) -> bool:
+    """Put the link message in the outbox, once per booking and meeting."""
+    now = runtime.clock()
+    return enqueue(
+        session,
+        runtime.cipher,
+        key=f"meeting-link:{booking.id}:{booking.meeting_id}",
+        kind=KIND,
+        channel=booking.channel,
+        recipient=booking.recipient,
+        replies=[reply_to_dict(r) for r in link_message(session, booking, runtime.settings, now)],
+        now=now,
+        template=("notice", notice_variables(session, booking)),
+        conversation_id=booking.conversation_id,
+    )
+
+
+# --- the worker's entry point ---------------------------------------------------------
+
+_services: dict[int, tuple[weakref.ref[Runtime], MeetingService]] = {}
+_services_lock = threading.Lock()
+
+
+def meeting_service(runtime: Runtime) -> MeetingService | None:
+    """Zoom when configured, else the fallback link, else None; one per runtime."""
+    settings = runtime.settings
+    with _services_lock:
+        found = _services.get(id(runtime))
+        if found is not None and found[0]() is runtime:
+            return found[1]
+        service: MeetingService | None = None
+        if settings.zoom_enabled:
+            assert settings.zoom_client_secret is not None
+            service = ZoomClient(
+                account_id=settings.zoom_account_id or "",
+                client_id=settings.zoom_client_id or "",
+                client_secret=settings.zoom_client_secret.get_secret_value(),
+                api_base_url=settings.zoom_api_base_url,
+                oauth_url=settings.zoom_oauth_url,
+                clock=runtime.clock,
+            )
+        elif settings.zoom_fallback_link:
+            service = FallbackMeetings(settings.zoom_fallback_link)
+        if service is not None:
+            _services[id(runtime)] = (weakref.ref(runtime), service)
+        return service
+
+
+def run_meeting_sync(runtime: Runtime, *, limit: int = 20) -> int:
+    """Create, move and delete due meetings; enqueue link messages. Returns jobs done.
+
+    Called by the outbox worker on each round; makes no remote call inside a transaction.
+    """
+    service = meeting_service(runtime)
+    if service is None:
+        return 0
+    return sync_meetings(
+        runtime.db,
+        service,
+        runtime.clock,
+        on_ready=lambda session, booking: enqueue_link(runtime, session, booking),
+        limit=limit,
+        topic=meeting_topic(runtime.settings.company_name),
+    )
