@@ -41,6 +41,25 @@ CANCELLATION = "cancellation"
 LIST_LIMIT = 500
 
 
+#: What each ``Booking.meeting_status`` means for staff, when there is no join link to show.
+MEETING_LABELS = {
+    "none": "No Zoom set up: send the applicant a link yourself",
+    "pending": "Meeting being created",
+    "update": "Meeting being moved",
+    "delete": "Meeting being deleted",
+    "ready": "Meeting ready",
+    "deleted": "Meeting deleted",
+    "failed": "Zoom refused the meeting",
+    "moved": "Meeting moved to the new booking",
+    "cancelled": "Cancelled before a meeting existed",
+}
+
+
+def meeting_label(status: str) -> str:
+    """Staff wording of a meeting status."""
+    return MEETING_LABELS.get(status, status.replace("_", " "))
+
+
 class ActionRefused(ValueError):
     """The action does not apply to this booking now; the message says why (for staff)."""
 

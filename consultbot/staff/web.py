@@ -136,6 +136,13 @@ def _time_only(moment: datetime | None, zone_name: str | None = None) -> str:
     return times.when(moment, zone_name or staff_zone(), with_date=False)
 
 
+@bp.app_template_filter("meeting")
+def _meeting(status: str) -> str:
+    from consultbot.staff.bookings import meeting_label
+
+    return meeting_label(status)
+
+
 @bp.app_template_filter("waited")
 def _waited(delta: timedelta) -> str:
     return times.waited(delta)

@@ -13,6 +13,9 @@ from consultbot.staff.blueprint import bp, now, runtime, staff_zone
 from consultbot.staff.forms import CancelForm, NoteForm, OutcomeForm
 from consultbot.staff.transcript import transcript
 
+#: Messages of the conversation shown at first on a booking's page (the latest).
+RECENT_LINES = 12
+
 
 def filters_from(args) -> domain.Filters:  # type: ignore[no-untyped-def]
     """The list's filters from the query string; bad values are ignored."""
@@ -60,8 +63,11 @@ def _page(booking_id: int, *, cancel_form: CancelForm | None = None, status: int
             abort(404)
         lines = transcript(db, rt.cipher, view.booking.conversation_id)
     b = view.booking
+    whole = request.args.get("transcript") == "all"
     return render_template(
-        "staff/booking.html", title=f"Booking {view.name}", view=view, b=b, lines=lines,
+        "staff/booking.html", title=f"Booking {view.name}", view=view, b=b,
+        lines=lines if whole else lines[-RECENT_LINES:], hidden=0 if whole else
+        max(0, len(lines) - RECENT_LINES),
         zone=staff_zone(), now=moment,
         can_cancel=b.status == domain.CONFIRMED and b.end > moment,
         can_record=b.status in (domain.CONFIRMED, *domain.OUTCOMES) and b.start <= moment,
