@@ -330,3 +330,23 @@ def test_every_offered_page_fits_the_channels(runtime: Runtime) -> None:
         send(text)
     assert seen and all(len(c.choices) <= 10 for c in seen)
     assert all(len(choice.id.encode()) <= 40 for c in seen for choice in c.choices)
+
+
+def test_staff_are_alerted_to_bookings_moves_and_cancellations(database_url: str,
+                                                                clock: ManualClock) -> None:
+    settings = load_settings(database_url=database_url, data_encryption_key=new_key(),
+                             telegram_staff_chat_id="-100200")
+    runtime = build_runtime(settings, clock=clock)
+    chat = ConsoleChannel(Bot(runtime), "anna")
+    intake(chat)
+    for text in ("1", "1", "1", "Confirm", "my booking", "Change the time", "1", "2",
+                 "Confirm", "my booking", "Cancel it", "Yes, cancel it"):
+        chat.send(text)
+    first, second = bookings(runtime)
+    alerts = [(row.key.split(":")[1:3], payload["replies"][0]["text"])
+              for row, payload in outbox(runtime) if row.kind == "staff_alert"]
+    assert [key for key, _ in alerts] == [
+        ["booking_confirmed", str(first.id)], ["booking_cancelled", str(first.id)],
+        ["booking_confirmed", str(second.id)], ["booking_cancelled", str(second.id)]]
+    assert all("anti-war" not in text for _, text in alerts)
+    runtime.db.dispose()

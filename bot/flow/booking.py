@@ -45,6 +45,9 @@ from bot.flow.forget import ERASERS
 from bot.flow.handoff import request_person
 from bot.messages import Choice
 from bot.models import CaseFile
+from bot.staff_alerts import BOOKED as ALERT_BOOKED
+from bot.staff_alerts import CANCELLED as ALERT_CANCELLED
+from bot.staff_alerts import alert_staff
 from bot.validation.dates import parse_deadline
 from bot.validation.phones import phone_hints
 from bot.validation.timezones import resolve_timezone, suggest_timezone
@@ -481,6 +484,12 @@ def confirm(turn: Turn) -> None:
         turn.go("menu")
         return
     turn.data.pop("booking", None)
+    if moved is not None:
+        old = turn.session.get(Booking, moved)
+        if old is not None:
+            alert_staff(turn.session, turn.runtime, kind=ALERT_CANCELLED, booking=old,
+                        now=turn.now)
+    alert_staff(turn.session, turn.runtime, kind=ALERT_BOOKED, booking=booking, now=turn.now)
     when, zone = describe(turn, booking)
     turn.say("booking.moved" if moved is not None else "booking.confirmed", when=when, zone=zone)
     if booking.meeting_status in (MEETING_PENDING, MEETING_UPDATE):
@@ -564,6 +573,8 @@ class Cancel(State):
         elif turn.choice == "yes":
             assert booking.id is not None
             cancelled = service.cancel(turn.session, booking.id, turn.now, by="applicant")
+            alert_staff(turn.session, turn.runtime, kind=ALERT_CANCELLED, booking=cancelled,
+                        now=turn.now)
             when, zone = describe(turn, cancelled)
             turn.say("booking.cancel.done", when=when, zone=zone)
             turn.replies.append(calendar_document(cancelled, turn.runtime.settings, turn.lang,
@@ -610,7 +621,9 @@ def erase_bookings(turn: Turn) -> None:
     service.release_holds(turn.session, conversation_id)
     for booking in service.upcoming_for(turn.session, conversation_id, turn.now):
         assert booking.id is not None
-        service.cancel(turn.session, booking.id, turn.now, by="erasure")
+        cancelled = service.cancel(turn.session, booking.id, turn.now, by="erasure")
+        alert_staff(turn.session, turn.runtime, kind=ALERT_CANCELLED, booking=cancelled,
+                    now=turn.now)
     for booking in turn.session.exec(
         select(Booking).where(Booking.conversation_id == conversation_id)
     ).all():
