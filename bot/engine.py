@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +33,14 @@ _SLASH = re.compile(r"^/(\w+)(@\w+)?$")
 _RETRIES = 5
 
 
+@dataclass(frozen=True)
+class Handled:
+    """The replies to a message; ``repeated`` when it was handled before (a redelivery)."""
+
+    replies: list[Reply]
+    repeated: bool = False
+
+
 class Bot:
     """Handles messages for every channel; safe to share between threads."""
 
@@ -40,6 +49,14 @@ class Bot:
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one message exactly once and return the replies to send."""
+        return self.receive(inbound).replies
+
+    def receive(self, inbound: Inbound) -> Handled:
+        """Like :meth:`handle`, also saying whether the message was a redelivery.
+
+        Channels that send replies through an API (not in the webhook's answer) use this to
+        send them only the first time.
+        """
         for attempt in range(_RETRIES):
             try:
                 return self._handle_once(inbound)
@@ -47,9 +64,9 @@ class Bot:
                 # A lost race on first contact, a deadlock or a lock timeout: nothing was
                 # committed, so trying again is safe.
                 log.warning("retrying message (attempt %d): %s", attempt + 1, type(exc).__name__)
-        return self._handle_failure(inbound)
+        return Handled(self._handle_failure(inbound))
 
-    def _handle_once(self, inbound: Inbound) -> list[Reply]:
+    def _handle_once(self, inbound: Inbound) -> Handled:
         cipher = self.runtime.cipher
         now = self.runtime.clock()
         with self.runtime.db.transaction() as session:
@@ -62,7 +79,7 @@ class Bot:
             ).first()
             if seen is not None:
                 stored = cipher.decrypt_json(seen.replies_enc) if seen.replies_enc else []
-                return [reply_from_dict(r) for r in stored]
+                return Handled([reply_from_dict(r) for r in stored], repeated=True)
             data = cipher.decrypt_json(conversation.data_enc) if conversation.data_enc else {}
             turn = Turn(self.runtime, session, conversation, data, inbound, now)
             try:
@@ -86,7 +103,7 @@ class Bot:
                 text_enc=cipher.encrypt(inbound.text or inbound.choice_id or ""),
                 replies_enc=cipher.encrypt_json([reply_to_dict(r) for r in turn.replies]),
             ))
-            return turn.replies
+            return Handled(turn.replies)
 
     def _handle_failure(self, inbound: Inbound) -> list[Reply]:
         log.error("message from %s could not be stored after %d attempts",

@@ -32,7 +32,7 @@ from channels.telegram.commands import command_text
 from channels.telegram.limits import retry_seconds
 from channels.telegram.ordering import PerChatUpdateProcessor
 from channels.telegram.render import CallbackCodec, plan_messages, send_outgoing
-from channels.telegram.store import already_handled, mark_unreachable, message_id
+from channels.telegram.store import mark_unreachable, message_id
 from consultbot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class TelegramConversations:
         inbound = self.inbound(update)
         if inbound is None:
             return
-        replies = await asyncio.to_thread(self.answer, update.update_id, inbound)
+        replies = await asyncio.to_thread(self.answer, inbound)
         if replies is None:
             log.info("update %s was handled before; not answered again", update.update_id)
             return
@@ -115,11 +115,10 @@ class TelegramConversations:
         has_attachment = message.effective_attachment is not None and message.text is None
         return Inbound(**common, text=text, phone=phone, attachments=int(has_attachment))
 
-    def answer(self, update_id: int, inbound: Inbound) -> list[Reply] | None:
+    def answer(self, inbound: Inbound) -> list[Reply] | None:
         """The core's replies; None if this update was handled (and answered) before."""
-        if already_handled(self.runtime, update_id):
-            return None
-        return self.bot.handle(inbound)
+        handled = self.bot.receive(inbound)
+        return None if handled.repeated else handled.replies
 
     async def deliver(self, tg_bot: TelegramBot, chat_id: int, replies: list[Reply]) -> None:
         """Send the replies in order; wait once if Telegram asks to slow down.

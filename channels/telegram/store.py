@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.models import Conversation, InboundMessage
+from bot.models import Conversation
 from channels.telegram import CHANNEL
 from consultbot.runtime import Runtime
 
@@ -12,16 +12,6 @@ from consultbot.runtime import Runtime
 def message_id(update_id: int) -> str:
     """The engine's message id for an update: a redelivered update keeps it."""
     return f"u{update_id}"
-
-
-def already_handled(runtime: Runtime, update_id: int) -> bool:
-    """Whether this update was handled (and so answered) before, in this run or an earlier."""
-    with runtime.db.transaction() as session:
-        found = session.exec(select(InboundMessage.id).where(
-            InboundMessage.channel == CHANNEL,
-            InboundMessage.platform_message_id == message_id(update_id),
-        )).first()
-    return found is not None
 
 
 def mark_unreachable(runtime: Runtime, chat_id: int | str) -> bool:

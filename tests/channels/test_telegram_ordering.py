@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.engine import Bot
-from bot.messages import Inbound, Reply
+from bot.engine import Bot, Handled
+from bot.messages import Inbound
 from consultbot.clock import ManualClock
 from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
@@ -29,12 +29,12 @@ class GatedBot(Bot):
         self.order: list[tuple[str, str | None]] = []
         self._lock = threading.Lock()
 
-    def handle(self, inbound: Inbound) -> list[Reply]:
+    def receive(self, inbound: Inbound) -> Handled:
         with self._lock:
             self.order.append((inbound.user_id, inbound.text))
         if inbound.user_id == self.held_user and inbound.text == "first":
             assert self.gate.wait(10)
-        return super().handle(inbound)
+        return super().receive(inbound)
 
 
 @pytest.fixture
