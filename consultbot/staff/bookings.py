@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from babel.dates import format_datetime
 from sqlmodel import Session, col, select
 
 from booking import service
@@ -23,13 +22,24 @@ from booking.models import (
     Booking,
     Consultant,
 )
+from bot.booking_notices import (
+    calendar_document,
+    person_language,
+    person_zone,
+    when_text,
+    zone_name,
+)
 from bot.i18n import Translator
-from bot.messages import Text, reply_to_dict
+from bot.messages import Reply, Text, reply_to_dict
 from bot.models import CaseFile, Conversation
+from bot.staff_alerts import CANCELLED as ALERT_CANCELLED
+from bot.staff_alerts import alert_staff
 from bot.validation.countries import Country
 from consultbot import outbox
 from consultbot.crypto import Cipher
 from consultbot.outbox import OutboxMessage
+from consultbot.runtime import Runtime
+from consultbot.settings import Settings
 from consultbot.staff import times
 from consultbot.staff.models import BookingNote, StaffAccount
 from consultbot.staff.people import case_details, display_name, latest_case
@@ -246,20 +256,26 @@ def is_about_booking(key: str, booking_id: int) -> bool:
     return len(parts) > 1 and parts[0] != "staff_reply" and parts[1] == str(booking_id)
 
 
-def cancellation_text(booking: Booking, company: str) -> str:
-    """The notice to the applicant, in their language, with the time in their zone."""
-    t = Translator(booking.language)
-    when = format_datetime(booking.start, "EEEE d MMMM, HH:mm zzz",
-                           tzinfo=times.zone(booking.applicant_timezone), locale=t.lang)
-    return t("staff.cancelled_notice", when=when, company=company)
+def cancellation_notice(session: Session, booking: Booking, settings: Settings,
+                        now: datetime) -> list[Reply]:
+    """What the applicant receives: the notice in their language with the time in their zone,
+    and the calendar update that removes the consultation from their calendar."""
+    lang = person_language(session, booking)
+    zone = person_zone(session, booking)
+    when = f"{when_text(booking.start, booking.end, zone, lang)} " \
+           f"({zone_name(zone, lang, booking.start)})"
+    text = Translator(lang)("staff.cancelled_notice", when=when, company=settings.company_name)
+    return [Text(text), calendar_document(booking, settings, lang, now)]
 
 
-def cancel_booking(session: Session, cipher: Cipher, booking_id: int, now: datetime, *,
-                   staff_email: str, reason: str, company: str) -> Booking:
-    """Cancel an upcoming booking and queue the notice to the applicant on their channel.
+def cancel_booking(session: Session, runtime: Runtime, booking_id: int, *, staff_email: str,
+                   reason: str) -> Booking:
+    """Cancel an upcoming booking; in the same transaction queue the notice to the applicant
+    on their channel, withdraw reminders and the link message, and alert the other staff.
 
-    The notice is stored under a key naming the booking, so a second click stores nothing.
+    The notice is stored under a key naming the booking, so it can never go twice.
     """
+    now = runtime.clock()
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise ActionRefused("There is no such booking.")
@@ -268,13 +284,19 @@ def cancel_booking(session: Session, cipher: Cipher, booking_id: int, now: datet
     if booking.end <= now:
         raise ActionRefused("This consultation is over: record its outcome instead.")
     booking = service.cancel(session, booking_id, now, by=f"staff:{staff_email}"[:64],
-                             reason_enc=cipher.encrypt(reason) if reason.strip() else None)
-    text = cancellation_text(booking, company)
-    outbox.enqueue(session, cipher, key=f"{CANCELLATION}:{booking.id}", kind=CANCELLATION,
-                   channel=booking.channel, recipient=booking.recipient,
-                   replies=[reply_to_dict(Text(text))], now=now,
-                   conversation_id=booking.conversation_id, template=("notice", (text,)))
+                             reason_enc=runtime.cipher.encrypt(reason) if reason.strip()
+                             else None)
+    replies = cancellation_notice(session, booking, runtime.settings, now)
+    first = replies[0]
+    assert isinstance(first, Text)
+    outbox.enqueue(session, runtime.cipher, key=f"{CANCELLATION}:{booking.id}",
+                   kind=CANCELLATION, channel=booking.channel, recipient=booking.recipient,
+                   replies=[reply_to_dict(r) for r in replies], now=now,
+                   conversation_id=booking.conversation_id,
+                   template=("notice", (first.text,)))
     outbox.cancel_pending(session, f"reminder:{booking.id}:")
+    outbox.cancel_pending(session, f"meeting-link:{booking.id}:")
+    alert_staff(session, runtime, kind=ALERT_CANCELLED, booking=booking, now=now)
     return booking
 
 

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from booking.models import CANCELLED, COMPLETED, NO_SHOW, Booking, Consultant
-from bot.messages import reply_from_dict
+from bot.messages import Document, Text, reply_from_dict
 from consultbot.clock import ManualClock
 from consultbot.outbox import PENDING, OutboxMessage, enqueue
 from consultbot.runtime import Runtime
@@ -136,9 +136,12 @@ def test_cancel_tells_the_applicant_in_their_language_once(
     assert reminder.status == "cancelled"
     assert (notice.kind, notice.channel, notice.recipient, notice.status) == \
         ("cancellation", "console", "ivan", PENDING)
-    text = reply_from_dict(runtime.cipher.decrypt_json(notice.payload_enc)["replies"][0]).text  # type: ignore[union-attr]
-    assert "отменить вашу бесплатную консультацию" in text
-    assert "12:00" in text  # 09:00 UTC in Moscow
+    text, calendar = (reply_from_dict(r) for r in
+                      runtime.cipher.decrypt_json(notice.payload_enc)["replies"])
+    assert isinstance(text, Text) and isinstance(calendar, Document)
+    assert "отменить вашу бесплатную консультацию" in text.text
+    assert "12:00" in text.text  # 09:00 UTC in Moscow
+    assert b"METHOD:CANCEL" in (calendar.content or b"")  # takes it out of their calendar
     page = staff.get(url).text
     assert "Cancellation" in page and "pending" in page
 
@@ -188,3 +191,19 @@ def test_private_notes_are_encrypted_and_signed(runtime: Runtime, staff: FlaskCl
     with runtime.db.transaction() as session:
         note = session.exec(select(BookingNote)).one()
     assert "interpreter" not in note.body_enc
+
+
+def test_cancelling_alerts_the_team_without_case_details(
+        runtime: Runtime, staff: FlaskClient) -> None:
+    runtime.settings = runtime.settings.model_copy(
+        update={"staff_alert_emails": "team@example.org"})
+    made = booking(runtime, "anna", start=TUESDAY_9)
+    url = f"/staff/bookings/{made.id}"
+    post_form(staff, url, f"{url}/cancel", {"confirm": "y"})
+    with runtime.db.transaction() as session:
+        alert = session.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "staff_alert")).one()
+    assert (alert.channel, alert.recipient) == ("email", "team@example.org")
+    text = runtime.cipher.decrypt_json(alert.payload_enc)["replies"][0]["text"]
+    assert text.startswith("Booking cancelled: Anna,")
+    assert f"/staff/bookings/{made.id}" in text and "Petrova" not in text

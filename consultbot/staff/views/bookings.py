@@ -84,9 +84,8 @@ def cancel(booking_id: int):  # type: ignore[no-untyped-def]
     rt = runtime()
     try:
         with rt.db.transaction() as db:
-            domain.cancel_booking(db, rt.cipher, booking_id, now(),
-                                  staff_email=current_user.email, reason=form.reason.data or "",
-                                  company=rt.settings.company_name)
+            domain.cancel_booking(db, rt, booking_id, staff_email=current_user.email,
+                                  reason=form.reason.data or "")
     except domain.ActionRefused as exc:
         flash(str(exc), "error")
     else:
