@@ -9,21 +9,22 @@ made is skipped (booked 3 hours ahead: only the 1-hour reminder); when several i
 have passed unsent (the worker was stopped) only the latest is sent. Reminders waiting
 for a booking that was cancelled, moved or has begun are cancelled.
 
-The text is composed when stored, in the booking's language and the applicant's time zone,
-with the Zoom link; WhatsApp gets the same as template variables (``reminder``:
-``{{1}}`` the date and time, ``{{2}}`` the link or a note that it will follow).
+The text is composed when stored, in the person's language and time zone (their latest
+choice, else the booking's), worded like the other booking messages, with the Zoom link;
+WhatsApp gets the same as template variables (``reminder``: ``{{1}}`` the date, time and
+zone, ``{{2}}`` the link or a note that it will follow).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
 from sqlmodel import Session, col, select
 
 from booking.models import CONFIRMED, Booking
+from bot.booking_notices import person_language, person_zone, when_text, zone_name
+from bot.i18n import Translator
 from bot.messages import Text, reply_to_dict
 from consultbot.outbox import CANCELLED, PENDING, OutboxMessage, enqueue
 from consultbot.runtime import Runtime
@@ -32,20 +33,18 @@ KIND = "reminder"
 TEMPLATE = "reminder"
 START_FORMAT = "%Y%m%dT%H%MZ"
 
-#: Texts of the reminder, per language (English when the booking's language has none).
+#: The reminder's own sentences, per language (English when the language has none); the
+#: time and the join line use the booking messages' shared wording (bot.booking_notices).
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
-        "reminder": "Reminder: your free consultation with {company} is on {when} ({zone}).",
-        "join": "Join by Zoom: {link}",
+        "reminder": "Reminder: your free consultation with {company}: {when}, {zone} time.",
         "no_link": "We will send you the Zoom link before it starts.",
     },
     "ru": {
-        "reminder": "Напоминание: ваша бесплатная консультация с {company} — {when} ({zone}).",
-        "join": "Подключиться через Zoom: {link}",
+        "reminder": "Напоминание: бесплатная консультация с {company}: {when}, время: {zone}.",
         "no_link": "Ссылку на Zoom мы пришлём до начала консультации.",
     },
 }
-WHEN_PATTERN = "EEEE d MMMM y, HH:mm"
 
 
 def reminder_key(booking: Booking, hours: float) -> str:
@@ -63,24 +62,18 @@ def due_offset(booking: Booking, offsets: Sequence[float], now: datetime) -> flo
     return min(due) if due else None
 
 
-def applicant_zone(booking: Booking, fallback: str) -> ZoneInfo:
-    """The applicant's zone, or ``fallback`` when the stored one is unknown."""
-    try:
-        return ZoneInfo(booking.applicant_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(fallback)
-
-
-def compose(booking: Booking, company: str, fallback_zone: str) -> tuple[str, tuple[str, str]]:
-    """The reminder text and its template variables (date and time, link or note)."""
-    texts = TEXTS.get(booking.language, TEXTS["en"])
-    zone = applicant_zone(booking, fallback_zone)
-    locale = booking.language if booking.language in TEXTS else "en"
-    when = format_datetime(booking.start, WHEN_PATTERN, tzinfo=zone, locale=locale)
-    link_line = texts["join"].format(link=booking.join_url) if booking.join_url \
-        else texts["no_link"]
-    text = texts["reminder"].format(company=company, when=when, zone=zone.key) + "\n" + link_line
-    return text, (f"{when} ({zone.key})", booking.join_url or texts["no_link"])
+def compose(session: Session, booking: Booking, company: str) -> tuple[str, tuple[str, str]]:
+    """The reminder text in the person's language and zone, and its template variables
+    (the date, time and zone; the link or a note that it will follow)."""
+    lang = person_language(session, booking)
+    zone = person_zone(session, booking)
+    texts = TEXTS.get(lang, TEXTS["en"])
+    when = when_text(booking.start, booking.end, zone, lang)
+    zone_text = zone_name(zone, lang, booking.start)
+    link_line = Translator(lang)("booking.link.join", url=booking.join_url) \
+        if booking.join_url else texts["no_link"]
+    text = texts["reminder"].format(company=company, when=when, zone=zone_text)
+    return f"{text}\n{link_line}", (f"{when} ({zone_text})", booking.join_url or texts["no_link"])
 
 
 def cancel_stale_reminders(session: Session, now: datetime) -> int:
@@ -130,7 +123,7 @@ def schedule_due_reminders(runtime: Runtime, now: datetime | None = None) -> int
         for key, booking in due.items():
             if key in stored:
                 continue
-            text, variables = compose(booking, settings.company_name, settings.booking_timezone)
+            text, variables = compose(session, booking, settings.company_name)
             count += enqueue(
                 session, runtime.cipher, key=key, kind=KIND, channel=booking.channel,
                 recipient=booking.recipient, replies=[reply_to_dict(Text(text))], now=now,

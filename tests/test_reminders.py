@@ -97,8 +97,9 @@ def test_reminders_fall_due_at_the_exact_instant_across_a_dst_change(rt: Runtime
     assert message.key == f"reminder:{booking}:20260329T0900Z:24h"
     assert message.due_at == datetime(2026, 3, 28, 9, 0, tzinfo=UTC)
     assert texts(rt) == [
-        "Reminder: your free consultation with The Human Rights is on Sunday 29 March 2026, "
-        "10:00 (Europe/London).\nJoin by Zoom: https://zoom.example/j/123"]
+        "Reminder: your free consultation with The Human Rights: Sunday, March 29, 2026, "
+        "10:00\u202fAM – 10:30\u202fAM, London (GMT+01:00) time.\n"
+        "Join on Zoom: https://zoom.example/j/123"]
 
     at(rt, datetime(2026, 3, 29, 7, 59, 59, tzinfo=UTC))
     assert schedule_due_reminders(rt) == 0
@@ -115,8 +116,9 @@ def test_the_text_is_in_the_persons_language_and_zone(rt: Runtime) -> None:
     at(rt, SUNDAY_1000_BST - timedelta(hours=24))
     schedule_due_reminders(rt)
     assert texts(rt) == [
-        "Напоминание: ваша бесплатная консультация с The Human Rights — воскресенье 29 марта "
-        "2026, 12:00 (Europe/Moscow).\nПодключиться через Zoom: https://zoom.example/j/123"]
+        "Напоминание: бесплатная консультация с The Human Rights: воскресенье, 29 марта "
+        "2026\u202fг., 12:00 – 12:30, время: Москва (GMT+03:00).\n"
+        "Подключиться в Zoom: https://zoom.example/j/123"]
 
 
 def test_an_american_zone_changes_its_clocks_on_another_date(rt: Runtime) -> None:
@@ -125,8 +127,9 @@ def test_an_american_zone_changes_its_clocks_on_another_date(rt: Runtime) -> Non
     at(rt, SUNDAY_1000_BST - timedelta(hours=1))
     schedule_due_reminders(rt)
     assert texts(rt) == [
-        "Reminder: your free consultation with The Human Rights is on Sunday 29 March 2026, "
-        "05:00 (America/New_York).\nWe will send you the Zoom link before it starts."]
+        "Reminder: your free consultation with The Human Rights: Sunday, March 29, 2026, "
+        "5:00\u202fAM – 5:30\u202fAM, New York (GMT-04:00) time.\n"
+        "We will send you the Zoom link before it starts."]
 
 
 def test_whatsapp_gets_the_approved_template_variables(rt: Runtime) -> None:
@@ -138,8 +141,9 @@ def test_whatsapp_gets_the_approved_template_variables(rt: Runtime) -> None:
     (delivery,) = sender.sent
     assert delivery.recipient == "whatsapp:+447700900123"
     assert delivery.template is not None and delivery.template.name == "reminder"
-    assert delivery.template.variables == ("Sunday 29 March 2026, 10:00 (Europe/London)",
-                                           "https://zoom.example/j/123")
+    assert delivery.template.variables == (
+        "Sunday, March 29, 2026, 10:00\u202fAM – 10:30\u202fAM (London (GMT+01:00))",
+        "https://zoom.example/j/123")
 
 
 def test_a_booking_made_three_hours_ahead_gets_only_the_one_hour_reminder(rt: Runtime) -> None:
@@ -213,7 +217,8 @@ def test_a_rescheduled_booking_is_reminded_at_its_new_time(rt: Runtime) -> None:
         f"reminder:{old}:20260329T0900Z:24h",
         f"reminder:{new}:20260331T0900Z:24h", f"reminder:{new}:20260331T0900Z:1h"]
     assert len(sent) == 2
-    assert all("on Tuesday 31 March 2026, 10:00 (Europe/London)." in text for text in sent)
+    assert all("Tuesday, March 31, 2026, 10:00\u202fAM – 10:30\u202fAM, London (GMT+01:00) time."
+               in text for text in sent)
     assert [m.status for m in stored(rt)] == [SENT, SENT, SENT]
 
 
