@@ -122,18 +122,15 @@ def link_message(session: Session, booking: Booking, settings: Settings,
     return [Text("\n".join(lines)), calendar_document(booking, settings, lang, now)]
 
 
-def notice_variables(session: Session, booking: Booking) -> tuple[str, ...]:
-    """Values for the WhatsApp notice template, for when the 24-hour window has closed."""
-    lang = person_language(session, booking)
-    zone = person_zone(session, booking)
-    when = f"{when_text(booking.start, booking.end, zone, lang)} " \
-           f"({zone_name(zone, lang, booking.start)})"
-    return (when, booking.join_url or "")
+def notice_variables(replies: list[Reply]) -> tuple[str, ...]:
+    """The WhatsApp notice template's one variable (as staff notices use it): the text."""
+    return (" ".join(r.text for r in replies if isinstance(r, Text)),)
 
 
 def enqueue_link(runtime: Runtime, session: Session, booking: Booking) -> bool:
     """Put the link message in the outbox, once per booking and meeting."""
     now = runtime.clock()
+    replies = link_message(session, booking, runtime.settings, now)
     return enqueue(
         session,
         runtime.cipher,
@@ -141,9 +138,9 @@ def enqueue_link(runtime: Runtime, session: Session, booking: Booking) -> bool:
         kind=KIND,
         channel=booking.channel,
         recipient=booking.recipient,
-        replies=[reply_to_dict(r) for r in link_message(session, booking, runtime.settings, now)],
+        replies=[reply_to_dict(r) for r in replies],
         now=now,
-        template=("notice", notice_variables(session, booking)),
+        template=("notice", notice_variables(replies)),
         conversation_id=booking.conversation_id,
     )
 

@@ -115,7 +115,9 @@ def test_from_the_menu_to_a_booking_with_a_zoom_link(zoom_runtime: Runtime,
     assert "Join on Zoom: https://zoom.test/j/8123?pwd=x" in text["text"]
     assert "zak=host" not in json.dumps(payload)  # the host's link is for staff only
     assert document["filename"] == "consultation.ics"
-    assert payload["template"]["name"] == "notice"
+    assert payload["template"]["name"] == "notice"  # WhatsApp, after the 24-hour window
+    [variable] = payload["template"]["variables"]
+    assert "https://zoom.test/j/8123?pwd=x" in variable and "9:40" in variable
 
     mine = chat.send("my booking")
     assert "Your free Zoom consultation: Tuesday, March 3, 2026, 9:40" in mine
