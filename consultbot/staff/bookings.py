@@ -293,7 +293,7 @@ def cancel_booking(session: Session, runtime: Runtime, booking_id: int, *, staff
                    kind=CANCELLATION, channel=booking.channel, recipient=booking.recipient,
                    replies=[reply_to_dict(r) for r in replies], now=now,
                    conversation_id=booking.conversation_id,
-                   template=("notice", (first.text,)))
+                   template=("notice", (first.text, runtime.settings.company_website)))
     outbox.cancel_pending(session, f"reminder:{booking.id}:")
     outbox.cancel_pending(session, f"meeting-link:{booking.id}:")
     alert_staff(session, runtime, kind=ALERT_CANCELLED, booking=booking, now=now)

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, func, select
 
+from booking import service
+from booking.models import Booking
 from bot.messages import Text, reply_to_dict
 from bot.models import Conversation, HandoffRequest
 from consultbot import outbox
@@ -35,6 +37,7 @@ class Waiting:
     waited: timedelta
     lines: list[Line]
     replies: list[OutboxMessage]
+    bookings: list[Booking]
 
     @property
     def overdue(self) -> bool:
@@ -70,6 +73,7 @@ def waiting_list(session: Session, cipher: Cipher, now: datetime,
             lines=transcript(session, cipher, conversation.id)[-recent:],
             replies=[m for m in outbox_messages(session, conversation.id, (STAFF_REPLY,))
                      if m.created_at >= request.requested_at],
+            bookings=service.upcoming_for(session, conversation.id, now),
         ))
     return found
 
@@ -84,10 +88,11 @@ def _open_request(session: Session, request_id: int) -> tuple[HandoffRequest, Co
 
 
 def send_reply(session: Session, cipher: Cipher, request_id: int, text: str, *,
-               nonce: str, now: datetime) -> bool:
+               nonce: str, now: datetime, link: str) -> bool:
     """Queue a staff reply to the person on their channel; False if this form was sent before.
 
-    ``nonce`` comes from the form, so a double-submitted reply is stored once.
+    ``nonce`` comes from the form, so a double-submitted reply is stored once. Outside
+    WhatsApp's window it goes as the *notice* template: ``{{1}}`` the reply, ``{{2}}`` ``link``.
     """
     text = text.strip()
     if not text or len(text) > REPLY_MAX:
@@ -102,7 +107,7 @@ def send_reply(session: Session, cipher: Cipher, request_id: int, text: str, *,
         replies=[reply_to_dict(Text(text))],
         now=now,
         conversation_id=conversation.id,
-        template=("notice", (text,)),
+        template=("notice", (text, link)),
     )
 
 

@@ -29,6 +29,7 @@ from consultbot.staff.views import (  # noqa: F401  (importing registers the vie
     availability,
     bookings,
     exports,
+    messages,
     waiting,
 )
 

@@ -142,6 +142,9 @@ def test_cancel_tells_the_applicant_in_their_language_once(
     assert "отменить вашу бесплатную консультацию" in text.text
     assert "12:00" in text.text  # 09:00 UTC in Moscow
     assert b"METHOD:CANCEL" in (calendar.content or b"")  # takes it out of their calendar
+    template = runtime.cipher.decrypt_json(notice.payload_enc)["template"]
+    assert template == {"name": "notice",
+                        "variables": [text.text, runtime.settings.company_website]}
     page = staff.get(url).text
     assert "Cancellation" in page and "pending" in page
 

@@ -10,10 +10,22 @@ from sqlmodel import select
 from bot.messages import reply_from_dict
 from bot.models import HandoffRequest
 from consultbot.clock import ManualClock
+from consultbot.delivery import Delivery
 from consultbot.outbox import OutboxMessage
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
-from tests.staff.helpers import handoff, token_from
+from tests.staff.helpers import booking, handoff, token_from
+
+
+class Inbox:
+    """A channel's sender that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.received: list[Delivery] = []
+
+    def send(self, delivery: Delivery) -> str:
+        self.received.append(delivery)
+        return "id-1"
 
 
 def outbox_rows(runtime: Runtime) -> list[OutboxMessage]:
@@ -51,7 +63,9 @@ def test_a_reply_is_queued_for_the_person_s_channel_once(
     assert (message.kind, message.channel, message.recipient) == ("staff_reply", "console", "omar")
     payload = runtime.cipher.decrypt_json(message.payload_enc)
     assert reply_from_dict(payload["replies"][0]).text == "Hello Omar, this is Kate."  # type: ignore[union-attr]
-    assert payload["template"] == {"name": "notice", "variables": ["Hello Omar, this is Kate."]}
+    assert payload["template"] == {  # outside WhatsApp's window: {{1}} the text, {{2}} a link
+        "name": "notice",
+        "variables": ["Hello Omar, this is Kate.", runtime.settings.company_website]}
     assert "Hello Omar" not in message.payload_enc  # encrypted at rest
 
 
@@ -65,6 +79,24 @@ def test_the_list_shows_why_a_reply_did_not_go(
     Worker(runtime, senders={}).run_once()  # the console channel cannot send on its own
     page = staff.get("/staff/waiting").text
     assert "failed" in page and "channel not configured" in page
+    [message] = outbox_rows(runtime)
+    again = staff.post(f"/staff/messages/{message.id}/retry",
+                       data={"csrf_token": token_from(page),
+                             "next": f"/staff/waiting#request-{request_id}"})
+    assert again.headers["Location"] == f"/staff/waiting#request-{request_id}"
+    inbox = Inbox()
+    Worker(runtime, senders={"console": inbox}).run_once()
+    assert [d.recipient for d in inbox.received] == ["omar"]
+    assert outbox_rows(runtime)[0].status == "sent"
+    assert "Try again" not in staff.get("/staff/waiting").text
+
+
+def test_a_waiting_person_s_booking_is_linked(
+        runtime: Runtime, staff: FlaskClient, clock: ManualClock) -> None:
+    made = booking(runtime, "anna")
+    with runtime.db.transaction() as session:
+        session.add(HandoffRequest(conversation_id=made.conversation_id, requested_at=clock()))
+    assert f'href="/staff/bookings/{made.id}"' in staff.get("/staff/waiting").text
 
 
 def test_an_empty_reply_is_refused(runtime: Runtime, staff: FlaskClient,

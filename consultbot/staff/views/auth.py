@@ -23,7 +23,7 @@ from consultbot.staff.forms import ActionForm, SignInForm
 
 log = logging.getLogger(__name__)
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only paths inside the dashboard; anything else goes to the bookings list."""
     if target and target.startswith("/staff/") and not target.startswith("//") \
             and "\\" not in target:
@@ -75,7 +75,7 @@ def login() -> Response | tuple[str, int] | str:
     login_user(user)
     session.permanent = True
     session[SESSION_STARTED] = moment.isoformat()
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from consultbot.staff import bookings as domain
 from consultbot.staff.blueprint import bp, now, runtime, staff_zone
-from consultbot.staff.forms import CancelForm, NoteForm, OutcomeForm
+from consultbot.staff.forms import ActionForm, CancelForm, NoteForm, OutcomeForm
 from consultbot.staff.transcript import transcript
 
 #: Messages of the conversation shown at first on a booking's page (the latest).
@@ -72,7 +72,7 @@ def _page(booking_id: int, *, cancel_form: CancelForm | None = None, status: int
         can_cancel=b.status == domain.CONFIRMED and b.end > moment,
         can_record=b.status in (domain.CONFIRMED, *domain.OUTCOMES) and b.start <= moment,
         cancel_form=cancel_form or CancelForm(), outcome_form=OutcomeForm(),
-        note_form=NoteForm(),
+        note_form=NoteForm(), action=ActionForm(),
     ), status
 
 

@@ -34,7 +34,8 @@ def reply(request_id: int) -> Response:
     try:
         with rt.db.transaction() as db:
             stored = domain.send_reply(db, rt.cipher, request_id, form.text.data or "",
-                                       nonce=form.nonce.data or "", now=now())
+                                       nonce=form.nonce.data or "", now=now(),
+                                       link=rt.settings.company_website)
     except domain.NotWaiting:
         abort(404)
     flash("Reply queued: it goes to the person on their channel." if stored else
