@@ -352,3 +352,14 @@ def test_staff_are_alerted_to_bookings_moves_and_cancellations(database_url: str
         ["booking_confirmed", str(second.id)], ["booking_cancelled", str(second.id)]]
     assert all("anti-war" not in text for _, text in alerts)
     runtime.db.dispose()
+
+
+def test_a_day_can_be_typed(runtime: Runtime) -> None:
+    chat = ConsoleChannel(Bot(runtime), "anna")
+    intake(chat)
+    chat.send("1")
+    assert "Thursday, March 5, 2026: choose a time" in chat.send("5 March")
+    chat.send("Another day")
+    answer = chat.send("Saturday")  # no hours at weekends
+    assert "There are no free times on Saturday, March 7, 2026" in answer
+    assert "Choose a day" in answer
