@@ -122,9 +122,11 @@ def link_message(session: Session, booking: Booking, settings: Settings,
     return [Text("\n".join(lines)), calendar_document(booking, settings, lang, now)]
 
 
-def notice_variables(replies: list[Reply]) -> tuple[str, ...]:
-    """The WhatsApp notice template's one variable (as staff notices use it): the text."""
-    return (" ".join(r.text for r in replies if isinstance(r, Text)),)
+def notice_variables(booking: Booking, replies: list[Reply]) -> tuple[str, ...]:
+    """The WhatsApp notice template's variables, as the other notices fill them:
+    ``{{1}}`` the message (its first line: when), ``{{2}}`` the link (the meeting's)."""
+    text = next((r.text for r in replies if isinstance(r, Text)), "")
+    return (text.split("\n", 1)[0], booking.join_url or "")
 
 
 def enqueue_link(runtime: Runtime, session: Session, booking: Booking) -> bool:
@@ -140,7 +142,7 @@ def enqueue_link(runtime: Runtime, session: Session, booking: Booking) -> bool:
         recipient=booking.recipient,
         replies=[reply_to_dict(r) for r in replies],
         now=now,
-        template=("notice", notice_variables(replies)),
+        template=("notice", notice_variables(booking, replies)),
         conversation_id=booking.conversation_id,
     )
 
