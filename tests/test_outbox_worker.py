@@ -363,3 +363,31 @@ def test_each_round_runs_the_meeting_sync_when_it_exists(
         monkeypatch.setitem(sys.modules, "bot.booking_notices", None)  # import fails
     Worker(runtime, {}).tick()
     assert calls == ([runtime] if present else [])
+
+
+def test_the_worker_command_sends_what_another_process_stored(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    from consultbot.crypto import new_key
+    from tests.fake_smtp import FakeSmtpServer
+
+    with FakeSmtpServer(tls=False) as smtp:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+               "DATA_ENCRYPTION_KEY": new_key(), "SMTP_HOST": "127.0.0.1",
+               "SMTP_PORT": str(smtp.port), "SMTP_STARTTLS": "false",
+               "SMTP_FROM": "alerts@firm.org", "LOG_LEVEL": "WARNING"}
+        stored = build_runtime(load_settings(database_url=env["DATABASE_URL"],
+                                             data_encryption_key=env["DATA_ENCRYPTION_KEY"]))
+        with stored.db.transaction() as session:
+            enqueue(session, stored.cipher, key="staff:test:email", kind="staff_alert",
+                    channel="email", recipient="staff@firm.org",
+                    replies=[reply_to_dict(Text("Subject\nBody"))], now=stored.clock())
+        stored.db.dispose()  # this process is gone; a separate worker process takes over
+        done = subprocess.run([sys.executable, "-m", "consultbot.cli", "worker", "--once"],
+                              env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "sends by email" in done.stdout and "processed 1 message(s)" in done.stdout
+        assert [r.message["Subject"] for r in smtp.received] == ["Subject"]
