@@ -47,7 +47,7 @@ class BookingNote(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     #: Not a foreign key: the booking table comes from a sibling migration branch.
-    booking_id: int = Field(index=True)
+    booking_id: int = Field(foreign_key="booking.id", index=True)
     author_id: int = Field(foreign_key="staff_account.id")
     body_enc: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

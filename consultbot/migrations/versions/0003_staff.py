@@ -1,7 +1,7 @@
 """Staff accounts, sign-in throttling and private booking notes.
 
 Revision ID: 0003_staff
-Revises: 0001_foundation
+Revises: 0002_booking
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from consultbot.db import UTCDateTime
 
 revision = "0003_staff"
-down_revision = "0001_foundation"
+down_revision = "0002_booking"
 branch_labels = None
 depends_on = None
 
@@ -43,7 +43,7 @@ def upgrade() -> None:
     op.create_table(
         "staff_booking_note",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("booking_id", sa.Integer, nullable=False),
+        sa.Column("booking_id", sa.Integer, sa.ForeignKey("booking.id"), nullable=False),
         sa.Column("author_id", sa.Integer, sa.ForeignKey("staff_account.id"), nullable=False),
         sa.Column("body_enc", sa.Text, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
