@@ -33,20 +33,6 @@ KIND = "reminder"
 TEMPLATE = "reminder"
 START_FORMAT = "%Y%m%dT%H%MZ"
 
-#: The reminder's own sentences, per language (English when the language has none); the
-#: time and the join line use the booking messages' shared wording (bot.booking_notices).
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "reminder": "Reminder: your free consultation with {company}: {when}, {zone} time.",
-        "no_link": "We will send you the Zoom link before it starts.",
-    },
-    "ru": {
-        "reminder": "Напоминание: бесплатная консультация с {company}: {when}, время: {zone}.",
-        "no_link": "Ссылку на Zoom мы пришлём до начала консультации.",
-    },
-}
-
-
 def reminder_key(booking: Booking, hours: float) -> str:
     """The outbox key of one reminder of one booking at its current start."""
     return f"reminder:{booking.id}:{booking.start:{START_FORMAT}}:{hours:g}h"
@@ -67,13 +53,14 @@ def compose(session: Session, booking: Booking, company: str) -> tuple[str, tupl
     (the date, time and zone; the link or a note that it will follow)."""
     lang = person_language(session, booking)
     zone = person_zone(session, booking)
-    texts = TEXTS.get(lang, TEXTS["en"])
+    t = Translator(lang)
     when = when_text(booking.start, booking.end, zone, lang)
     zone_text = zone_name(zone, lang, booking.start)
-    link_line = Translator(lang)("booking.link.join", url=booking.join_url) \
-        if booking.join_url else texts["no_link"]
-    text = texts["reminder"].format(company=company, when=when, zone=zone_text)
-    return f"{text}\n{link_line}", (f"{when} ({zone_text})", booking.join_url or texts["no_link"])
+    link_line = t("booking.link.join", url=booking.join_url) if booking.join_url \
+        else t("reminder.no_link")
+    text = t("reminder.text", company=company, when=when, zone=zone_text)
+    return f"{text}\n{link_line}", (f"{when} ({zone_text})", booking.join_url or
+                                    t("reminder.no_link"))
 
 
 def cancel_stale_reminders(session: Session, now: datetime) -> int:
