@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -19,11 +22,17 @@ class Cipher:
             raise ValueError("DATA_ENCRYPTION_KEY is empty")
         try:
             self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
+            self._primary = base64.urlsafe_b64decode(parts[0])
         except (ValueError, TypeError) as exc:
             raise ValueError(
                 "DATA_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), "
                 "comma-separated; create one with: consultbot keygen"
             ) from exc
+
+    def derive(self, purpose: str) -> str:
+        """A stable secret for ``purpose`` (e.g. signing sessions), derived from the primary
+        key, so every process and restart agrees without another setting."""
+        return hmac.new(self._primary, purpose.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, text: str) -> str:
         """Encrypt a string to an ASCII token."""

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     data_encryption_key: SecretStr | None = None
     secret_key: SecretStr | None = None
     public_base_url: str | None = None
+    trusted_proxies: int = Field(0, ge=0, le=5)
     log_level: str = "INFO"
     default_language: str = "en"
     company_name: str = "The Human Rights"

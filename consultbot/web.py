@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Flask, jsonify
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
 from consultbot.runtime import Runtime
@@ -29,7 +30,10 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
     app.config["AREAS"] = {}
     secret = runtime.settings.secret_key
-    app.secret_key = secret.get_secret_value() if secret else runtime.cipher.encrypt("session")
+    app.secret_key = secret.get_secret_value() if secret else runtime.cipher.derive("sessions")
+    if runtime.settings.trusted_proxies:
+        hops = runtime.settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.extensions["consultbot.runtime"] = runtime
     app.extensions["consultbot.bot"] = bot or Bot(runtime)
 

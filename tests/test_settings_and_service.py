@@ -117,3 +117,10 @@ def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
     assert "very-secret-value" not in output
     assert (tmp_path / "var" / "data.key").exists()
     assert oct((tmp_path / "var" / "data.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_session_secret_is_stable_without_secret_key(runtime) -> None:  # type: ignore[no-untyped-def]
+    first, second = create_app(runtime).secret_key, create_app(runtime).secret_key
+    assert first == second and len(first) == 64
+    other = Cipher(new_key()).derive("sessions")
+    assert other != first

@@ -227,3 +227,26 @@ def test_password_is_stored_as_argon2id(runtime: Runtime) -> None:
         stored = session.exec(select(StaffAccount)).one().password_hash
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
+
+
+def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(
+        runtime: Runtime) -> None:
+    from consultbot.web import create_app
+
+    proxied = create_app(replace_settings(runtime, trusted_proxies=1))
+    client = proxied.test_client()
+    add_staff(runtime)
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    attacker = {"environ_base": {**proxy, "HTTP_X_FORWARDED_FOR": "203.0.113.7"}}
+    for number in range(5):
+        sign_in(client, f"guess{number}@example.org", **attacker)
+    assert sign_in(client, **attacker).status_code == 429
+    someone_else = {"environ_base": {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.20"}}
+    assert sign_in(client, **someone_else).status_code == 302
+
+
+def replace_settings(runtime: Runtime, **changes: object) -> Runtime:
+    """The same runtime with some settings changed."""
+    from dataclasses import replace
+
+    return replace(runtime, settings=runtime.settings.model_copy(update=changes))
