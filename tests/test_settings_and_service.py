@@ -124,3 +124,16 @@ def test_session_secret_is_stable_without_secret_key(runtime) -> None:  # type: 
     assert first == second and len(first) == 64
     other = Cipher(new_key()).derive("sessions")
     assert other != first
+
+
+def test_env_example_and_readme_list_every_setting() -> None:
+    from consultbot.settings import Settings
+
+    root = Path(__file__).resolve().parent.parent
+    example = (root / ".env.example").read_text()
+    listed = {line.split("=", 1)[0] for line in example.splitlines()
+              if line and not line.startswith("#") and "=" in line}
+    fields = {name.upper() for name in Settings.model_fields}
+    assert listed == fields, listed ^ fields
+    readme = (root / "README.md").read_text()
+    assert all(f"| `{name}` |" in readme for name in fields)
