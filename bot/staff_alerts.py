@@ -1,4 +1,4 @@
-"""Alerts to staff: a new booking, a cancellation, a person asking for a member of staff.
+"""Alerts to staff: a new, moved or cancelled booking, a person asking for a member of staff.
 
 Call :func:`alert_staff` inside the transaction that made the change; it stores one outbox
 message per configured destination (``TELEGRAM_STAFF_CHAT_ID``, each of
@@ -26,6 +26,7 @@ from consultbot.runtime import Runtime
 
 BOOKED = "booking_confirmed"
 CANCELLED = "booking_cancelled"
+MOVED = "booking_moved"
 HANDOFF = "handoff"
 KIND = "staff_alert"
 STAFF_TELEGRAM = "staff_telegram"
@@ -35,6 +36,7 @@ EMAIL = "email"
 TITLES = {
     BOOKED: "New booking",
     CANCELLED: "Booking cancelled",
+    MOVED: "Booking moved",
     HANDOFF: "Asks for a member of staff",
 }
 #: Hand-off reasons (``HandoffRequest.reason``) with a title of their own.
@@ -113,6 +115,15 @@ def alert_text(title: str, label: str, when: str, link: str) -> str:
     return f"{title}: {label}, {when}\nOpen the dashboard: {link}"
 
 
+def _replaced(session: Session, booking: Booking) -> Booking:
+    """The booking ``booking`` replaced when it was moved."""
+    old = session.get(Booking, booking.rescheduled_from_id) \
+        if booking.rescheduled_from_id is not None else None
+    if old is None:
+        raise ValueError("a moved-booking alert needs the booking that replaced another")
+    return old
+
+
 def alert_staff(
     session: Session,
     runtime: Runtime,
@@ -126,8 +137,10 @@ def alert_staff(
     """Store a staff alert for every destination; how many were stored.
 
     ``kind`` is :data:`BOOKED` or :data:`CANCELLED` (give ``booking``; the time shown is the
-    consultation's) or :data:`HANDOFF` (give ``conversation`` and the request's ``reason``;
-    the time shown is ``now``). Calling again for the same booking change stores nothing.
+    consultation's), :data:`MOVED` (give the new ``booking``; shown are the time of the
+    booking it replaced and its own) or :data:`HANDOFF` (give ``conversation`` and the
+    request's ``reason``; the time shown is ``now``). Calling again for the same booking
+    change stores nothing.
     """
     if kind not in TITLES:
         raise ValueError(f"unknown staff alert {kind!r}")
@@ -147,6 +160,8 @@ def alert_staff(
         title = TITLES[kind]
         label = applicant_label(session, runtime, booking.conversation_id, booking.case_id)
         when, path = staff_time(runtime, booking.start), f"/staff/bookings/{booking.id}"
+        if kind == MOVED:
+            when = f"from {staff_time(runtime, _replaced(session, booking).start)} to {when}"
         subject = f"{kind}:{booking.id}"
     text = alert_text(title, label, when, dashboard_link(runtime, path))
     stored = 0

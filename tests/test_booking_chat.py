@@ -348,8 +348,10 @@ def test_staff_are_alerted_to_bookings_moves_and_cancellations(database_url: str
     alerts = [(row.key.split(":")[1:3], payload["replies"][0]["text"])
               for row, payload in outbox(runtime) if row.kind == "staff_alert"]
     assert [key for key, _ in alerts] == [
-        ["booking_confirmed", str(first.id)], ["booking_cancelled", str(first.id)],
-        ["booking_confirmed", str(second.id)], ["booking_cancelled", str(second.id)]]
+        ["booking_confirmed", str(first.id)], ["booking_moved", str(second.id)],
+        ["booking_cancelled", str(second.id)]]
+    assert alerts[1][1].startswith(
+        "Booking moved: Anna, from Tue 3 Mar 2026, 09:00 GMT to Tue 3 Mar 2026, 09:40 GMT\n")
     assert all("anti-war" not in text for _, text in alerts)
     runtime.db.dispose()
 

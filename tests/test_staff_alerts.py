@@ -14,7 +14,7 @@ from booking.models import Booking
 from bot.engine import Bot
 from bot.messages import Inbound, Text
 from bot.models import CaseFile, Conversation
-from bot.staff_alerts import BOOKED, CANCELLED, HANDOFF, alert_staff, destinations
+from bot.staff_alerts import BOOKED, CANCELLED, HANDOFF, MOVED, alert_staff, destinations
 from channels.email_sender import EmailSender
 from channels.email_sender import build_sender as build_email_sender
 from channels.staff_telegram import StaffTelegramSender
@@ -29,6 +29,7 @@ from tests.channels.fake_telegram import TOKEN, FakeTelegramServer
 from tests.fake_smtp import FakeSmtpServer
 
 START = datetime(2026, 3, 29, 9, 0, tzinfo=UTC)  # Sunday 10:00 in London (summer time)
+LATER = datetime(2026, 3, 30, 13, 30, tzinfo=UTC)  # Monday 14:30 in London
 NOW = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)
 STAFF_CHAT = "-1001234567890"
 CASE = {"role": "applicant", "name": "Anna Petrova", "origin": "RU", "asylum_country": "GB",
@@ -80,6 +81,19 @@ def booked(runtime: Runtime, *, case: dict[str, str] | None = CASE) -> int:
         return booking.id  # type: ignore[return-value]
 
 
+def moved(runtime: Runtime, booking_id: int, start: datetime = LATER) -> int:
+    """Move the booking as the chat does, with the alert it raises in its transaction."""
+    with runtime.db.transaction() as session:
+        old = session.get(Booking, booking_id)
+        assert old is not None
+        new = service.reschedule(session, runtime.settings, NOW, booking_id=booking_id,
+                                 conversation_id=old.conversation_id, start=start,
+                                 request_key=f"move:{booking_id}")
+        assert alert_staff(session, runtime, kind=MOVED, booking=new, now=NOW) == \
+            len(destinations(runtime))
+        return new.id  # type: ignore[return-value]
+
+
 def messages(runtime: Runtime) -> list[tuple[OutboxMessage, str]]:
     with runtime.db.transaction() as session:
         rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -99,9 +113,30 @@ def test_a_new_booking_alerts_every_destination_with_name_time_and_link(rt: Runt
         f"Open the dashboard: https://bot.example.org/staff/bookings/{booking}"}
 
 
+def test_a_moved_booking_is_one_alert_with_both_times(rt: Runtime) -> None:
+    new = moved(rt, booked(rt))
+    found = messages(rt)[3:]
+    assert [(m.channel, m.recipient) for m, _ in found] == [
+        ("staff_telegram", STAFF_CHAT), ("email", "a@firm.org"), ("email", "b@firm.org")]
+    assert {text for _, text in found} == {
+        "Booking moved: Anna, from Sun 29 Mar 2026, 10:00 BST to Mon 30 Mar 2026, 14:30 BST\n"
+        f"Open the dashboard: https://bot.example.org/staff/bookings/{new}"}
+    with rt.db.transaction() as session:
+        assert alert_staff(session, rt, kind=MOVED, booking=session.get(Booking, new),
+                           now=NOW) == 0  # the same move again: nothing new
+
+
+def test_a_moved_alert_needs_a_moved_booking(rt: Runtime) -> None:
+    booking_id = booked(rt)
+    with rt.db.transaction() as session, pytest.raises(ValueError, match="replaced"):
+        alert_staff(session, rt, kind=MOVED, booking=session.get(Booking, booking_id), now=NOW)
+
+
 def test_an_alert_carries_no_case_details(rt: Runtime) -> None:
-    booked(rt)
-    for message, text in messages(rt):
+    moved(rt, booked(rt))
+    found = messages(rt)
+    assert {text.split(":")[0] for _, text in found} == {"New booking", "Booking moved"}
+    for message, text in found:
         for secret in SECRETS:
             assert secret not in text
             assert secret not in message.key

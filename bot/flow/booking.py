@@ -47,6 +47,7 @@ from bot.messages import Choice
 from bot.models import CaseFile
 from bot.staff_alerts import BOOKED as ALERT_BOOKED
 from bot.staff_alerts import CANCELLED as ALERT_CANCELLED
+from bot.staff_alerts import MOVED as ALERT_MOVED
 from bot.staff_alerts import alert_staff
 from bot.validation.dates import parse_deadline
 from bot.validation.phones import phone_hints
@@ -484,12 +485,8 @@ def confirm(turn: Turn) -> None:
         turn.go("menu")
         return
     turn.data.pop("booking", None)
-    if moved is not None:
-        old = turn.session.get(Booking, moved)
-        if old is not None:
-            alert_staff(turn.session, turn.runtime, kind=ALERT_CANCELLED, booking=old,
-                        now=turn.now)
-    alert_staff(turn.session, turn.runtime, kind=ALERT_BOOKED, booking=booking, now=turn.now)
+    alert_staff(turn.session, turn.runtime, kind=ALERT_MOVED if moved is not None else
+                ALERT_BOOKED, booking=booking, now=turn.now)
     when, zone = describe(turn, booking)
     turn.say("booking.moved" if moved is not None else "booking.confirmed", when=when, zone=zone)
     if booking.meeting_status in (MEETING_PENDING, MEETING_UPDATE):
