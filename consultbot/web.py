@@ -21,6 +21,7 @@ AREAS: list[str] = [
     "channels.whatsapp.webhook:attach",
     "consultbot.staff.web:attach",
     "channels.telegram.webhook:attach",
+    "consultbot.files:attach",
 ]
 
 

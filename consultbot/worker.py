@@ -39,6 +39,7 @@ from sqlmodel import col, select
 
 from bot.messages import reply_from_dict
 from consultbot.delivery import Delivery, DeliveryFailed, Sender, Template, build_senders
+from consultbot.files import remove_expired_files
 from consultbot.outbox import FAILED, PENDING, SENT, OutboxMessage
 from consultbot.runtime import Runtime
 
@@ -272,7 +273,8 @@ class Worker:
 
     def tick(self, stop: threading.Event | None = None) -> int:
         """One round: schedule reminders, sync meetings, then send what is due."""
-        for name, job in (("reminders", schedule_reminders), ("meeting sync", sync_meetings)):
+        for name, job in (("reminders", schedule_reminders), ("meeting sync", sync_meetings),
+                          ("expired files", remove_expired_files)):
             try:
                 job(self.runtime)
             except Exception:
