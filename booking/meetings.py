@@ -6,7 +6,9 @@ after a reschedule) or ``delete`` (after a cancel). :func:`sync_meetings` claims
 bookings in a short transaction, leasing each with ``meeting_claimed_until`` so two
 workers never take the same one; calls the provider with no transaction open; then
 stores the outcome in a second short transaction, in which ``on_ready`` runs (so the
-link message is enqueued together with the stored meeting).
+link message is enqueued together with the stored meeting), or ``on_failed`` when the
+provider refused to make or move the meeting of a confirmed booking (so staff and the
+person are told together with the stored failure).
 
 The lease value doubles as the claim's token: the outcome is only written over the
 claim it came from. A booking that changed meanwhile (cancelled or moved while its
@@ -62,6 +64,7 @@ class Job:
 
 
 OnReady = Callable[[Session, Booking], None]
+OnFailed = Callable[[Session, Booking], None]
 
 
 def sync_meetings(
@@ -70,6 +73,7 @@ def sync_meetings(
     clock: Callable[[], datetime],
     *,
     on_ready: OnReady,
+    on_failed: OnFailed,
     limit: int = 20,
     topic: str | None = None,
 ) -> int:
@@ -77,7 +81,9 @@ def sync_meetings(
 
     ``on_ready(session, booking)`` runs after a meeting is created or moved, inside the
     transaction storing it. Transient failures are retried later (``Retry-After`` or
-    exponential back-off); a refusal marks the booking's meeting ``failed``.
+    exponential back-off); a refusal marks the booking's meeting ``failed`` and, when the
+    confirmed booking is left without a meeting for its time (a create or a move refused),
+    ``on_failed(session, booking)`` runs inside the transaction storing that.
     """
     jobs = claim(db, clock(), limit)
     done = 0
@@ -88,7 +94,7 @@ def sync_meetings(
             _retry(db, job, clock(), str(exc), exc.retry_after)
             continue
         except ZoomRejected as exc:
-            _rejected(db, job, clock(), exc)
+            _rejected(db, job, clock(), exc, on_failed)
             continue
         except Exception as exc:  # a bug or an unexpected answer: retry, do not lose the job
             log.exception("meeting %s for booking %s failed", job.action, job.booking_id)
@@ -281,7 +287,8 @@ def _retry(db: Database, job: Job, now: datetime, error: str,
                 error)
 
 
-def _rejected(db: Database, job: Job, now: datetime, exc: ZoomRejected) -> None:
+def _rejected(db: Database, job: Job, now: datetime, exc: ZoomRejected,
+              on_failed: OnFailed) -> None:
     with db.transaction() as session:
         booking = _locked(session, job.booking_id)
         if not _release(booking, job):
@@ -297,4 +304,8 @@ def _rejected(db: Database, job: Job, now: datetime, exc: ZoomRejected) -> None:
         elif booking.meeting_status == {"create": MEETING_PENDING, "update": MEETING_UPDATE,
                                         "delete": MEETING_DELETE}[job.action]:
             booking.meeting_status = MEETING_FAILED
+            if job.action != "delete" and booking.status == CONFIRMED:
+                session.add(booking)
+                session.flush()
+                on_failed(session, booking)
         session.add(booking)

@@ -1,5 +1,6 @@
 """What the person is told about their booking outside the chat turn: the Zoom link message
-with its calendar file, sent through the outbox once the meeting exists.
+with its calendar file, sent through the outbox once the meeting exists, or, when Zoom
+refused to make it, that the team will send the link personally (and staff are alerted).
 
 Also the shared wording of times: every time shown to the person is in their zone,
 named, with the date in their language.
@@ -23,6 +24,8 @@ from booking.zoom import FallbackMeetings, MeetingService, ZoomClient, meeting_t
 from bot.i18n import Translator
 from bot.messages import Document, Reply, Text, reply_to_dict
 from bot.models import Conversation
+from bot.staff_alerts import MEETING_FAILED as ALERT_MEETING_FAILED
+from bot.staff_alerts import alert_staff
 from bot.validation.timezones import zone_label
 from consultbot.outbox import enqueue
 from consultbot.runtime import Runtime
@@ -31,6 +34,7 @@ from consultbot.settings import Settings
 log = logging.getLogger(__name__)
 
 KIND = "meeting_link"
+FAILED_KIND = "meeting_failed"
 
 
 # --- wording of times -----------------------------------------------------------------
@@ -147,6 +151,43 @@ def enqueue_link(runtime: Runtime, session: Session, booking: Booking) -> bool:
     )
 
 
+# --- Zoom refused the meeting ---------------------------------------------------------
+
+
+def failure_message(session: Session, booking: Booking, settings: Settings,
+                    now: datetime) -> list[Reply]:
+    """The booking stands and the team will send the link personally; with the calendar file
+    (the one the link message would have brought), in the person's language and zone."""
+    lang = person_language(session, booking)
+    zone = person_zone(session, booking)
+    text = Translator(lang)("booking.link.by_hand",
+                            when=when_text(booking.start, booking.end, zone, lang),
+                            zone=zone_name(zone, lang, booking.start))
+    return [Text(text), calendar_document(booking, settings, lang, now)]
+
+
+def meeting_failed(runtime: Runtime, session: Session, booking: Booking) -> None:
+    """Zoom refused the booking's meeting: alert staff to send a link by hand and tell the
+    person so, both through the outbox, once per booking."""
+    now = runtime.clock()
+    alert_staff(session, runtime, kind=ALERT_MEETING_FAILED, booking=booking, now=now)
+    replies = failure_message(session, booking, runtime.settings, now)
+    first = replies[0]
+    assert isinstance(first, Text)
+    enqueue(
+        session,
+        runtime.cipher,
+        key=f"meeting-failed:{booking.id}",
+        kind=FAILED_KIND,
+        channel=booking.channel,
+        recipient=booking.recipient,
+        replies=[reply_to_dict(r) for r in replies],
+        now=now,
+        template=("notice", (first.text, runtime.settings.company_website)),
+        conversation_id=booking.conversation_id,
+    )
+
+
 # --- the worker's entry point ---------------------------------------------------------
 
 _services: dict[int, tuple[weakref.ref[Runtime], MeetingService]] = {}
@@ -179,7 +220,8 @@ def meeting_service(runtime: Runtime) -> MeetingService | None:
 
 
 def run_meeting_sync(runtime: Runtime, *, limit: int = 20) -> int:
-    """Create, move and delete due meetings; enqueue link messages. Returns jobs done.
+    """Create, move and delete due meetings; enqueue link messages (or, when Zoom refuses,
+    the staff alert and the person's notice). Returns jobs done.
 
     Called by the outbox worker on each round; makes no remote call inside a transaction.
     """
@@ -191,6 +233,7 @@ def run_meeting_sync(runtime: Runtime, *, limit: int = 20) -> int:
         service,
         runtime.clock,
         on_ready=lambda session, booking: enqueue_link(runtime, session, booking),
+        on_failed=lambda session, booking: meeting_failed(runtime, session, booking),
         limit=limit,
         topic=meeting_topic(runtime.settings.company_name),
     )

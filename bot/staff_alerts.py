@@ -1,4 +1,5 @@
-"""Alerts to staff: a new, moved or cancelled booking, a person asking for a member of staff.
+"""Alerts to staff: a new, moved or cancelled booking, a meeting Zoom refused to make, a
+person asking for a member of staff.
 
 Call :func:`alert_staff` inside the transaction that made the change; it stores one outbox
 message per configured destination (``TELEGRAM_STAFF_CHAT_ID``, each of
@@ -27,20 +28,22 @@ from consultbot.runtime import Runtime
 BOOKED = "booking_confirmed"
 CANCELLED = "booking_cancelled"
 MOVED = "booking_moved"
+MEETING_FAILED = "meeting_failed"
 HANDOFF = "handoff"
 KIND = "staff_alert"
 STAFF_TELEGRAM = "staff_telegram"
 EMAIL = "email"
 
-#: What each alert says, before the name and time.
-TITLES = {
-    BOOKED: "New booking",
-    CANCELLED: "Booking cancelled",
-    MOVED: "Booking moved",
-    HANDOFF: "Asks for a member of staff",
+#: Each alert's first line (also the e-mail subject): what happened, to whom, when.
+LINES = {
+    BOOKED: "New booking: {name}, {when}",
+    CANCELLED: "Booking cancelled: {name}, {when}",
+    MOVED: "Booking moved: {name}, from {before} to {when}",
+    MEETING_FAILED: "Zoom refused the meeting for {name} at {when}: please send a link by hand",
+    HANDOFF: "Asks for a member of staff: {name}, {when}",
 }
-#: Hand-off reasons (``HandoffRequest.reason``) with a title of their own.
-REASON_TITLES = {"documents": "Waits for the sample report and CV"}
+#: Hand-off reasons (``HandoffRequest.reason``) with a first line of their own.
+REASON_LINES = {"documents": "Waits for the sample report and CV: {name}, {when}"}
 NAME_MAX = 40
 TIME_PATTERN = "EEE d MMM y, HH:mm zzz"
 
@@ -110,9 +113,9 @@ def staff_time(runtime: Runtime, moment: datetime) -> str:
     return format_datetime(moment, TIME_PATTERN, tzinfo=zone, locale="en_GB")
 
 
-def alert_text(title: str, label: str, when: str, link: str) -> str:
-    """First line (also the e-mail subject), then the time and the link."""
-    return f"{title}: {label}, {when}\nOpen the dashboard: {link}"
+def alert_text(line: str, link: str) -> str:
+    """The first line (also the e-mail subject), then the link."""
+    return f"{line}\nOpen the dashboard: {link}"
 
 
 def _replaced(session: Session, booking: Booking) -> Booking:
@@ -120,7 +123,7 @@ def _replaced(session: Session, booking: Booking) -> Booking:
     old = session.get(Booking, booking.rescheduled_from_id) \
         if booking.rescheduled_from_id is not None else None
     if old is None:
-        raise ValueError("a moved-booking alert needs the booking that replaced another")
+        raise ValueError("a moved-booking alert needs a booking that replaced another")
     return old
 
 
@@ -136,13 +139,13 @@ def alert_staff(
 ) -> int:
     """Store a staff alert for every destination; how many were stored.
 
-    ``kind`` is :data:`BOOKED` or :data:`CANCELLED` (give ``booking``; the time shown is the
-    consultation's), :data:`MOVED` (give the new ``booking``; shown are the time of the
-    booking it replaced and its own) or :data:`HANDOFF` (give ``conversation`` and the
-    request's ``reason``; the time shown is ``now``). Calling again for the same booking
-    change stores nothing.
+    ``kind`` is :data:`BOOKED`, :data:`CANCELLED` or :data:`MEETING_FAILED` (give
+    ``booking``; the time shown is the consultation's), :data:`MOVED` (give the new
+    ``booking``; shown are the time of the booking it replaced and its own) or
+    :data:`HANDOFF` (give ``conversation`` and the request's ``reason``; the time shown is
+    ``now``). Calling again for the same booking change stores nothing.
     """
-    if kind not in TITLES:
+    if kind not in LINES:
         raise ValueError(f"unknown staff alert {kind!r}")
     targets = destinations(runtime)
     if not targets:
@@ -150,20 +153,22 @@ def alert_staff(
     if kind == HANDOFF:
         if conversation is None or conversation.id is None:
             raise ValueError("a hand-off alert needs the conversation")
-        title = REASON_TITLES.get(reason or "", TITLES[kind])
+        line = REASON_LINES.get(reason or "", LINES[kind])
         label = applicant_label(session, runtime, conversation.id)
         when, path = staff_time(runtime, now), "/staff/waiting"
+        before = ""
         subject = f"{kind}:{conversation.id}:{now:%Y%m%dT%H%M%S.%f}"
     else:
         if booking is None or booking.id is None:
             raise ValueError("a booking alert needs the (flushed) booking")
-        title = TITLES[kind]
+        line = LINES[kind]
         label = applicant_label(session, runtime, booking.conversation_id, booking.case_id)
         when, path = staff_time(runtime, booking.start), f"/staff/bookings/{booking.id}"
-        if kind == MOVED:
-            when = f"from {staff_time(runtime, _replaced(session, booking).start)} to {when}"
+        before = staff_time(runtime, _replaced(session, booking).start) if kind == MOVED \
+            else ""
         subject = f"{kind}:{booking.id}"
-    text = alert_text(title, label, when, dashboard_link(runtime, path))
+    text = alert_text(line.format(name=label, when=when, before=before),
+                      dashboard_link(runtime, path))
     stored = 0
     for channel, recipient in targets:
         target = hashlib.sha256(recipient.encode()).hexdigest()[:12]

@@ -14,7 +14,7 @@ from sqlmodel import select
 from booking.models import CANCELLED, CONFIRMED, RESCHEDULED, Booking
 from bot.booking_notices import run_meeting_sync
 from bot.engine import Bot
-from bot.messages import Choices, Document, Inbound, Text
+from bot.messages import Choices, Document, Inbound, Text, reply_from_dict
 from bot.models import Conversation
 from channels.console import ConsoleChannel
 from consultbot.clock import ManualClock
@@ -365,3 +365,54 @@ def test_a_day_can_be_typed(runtime: Runtime) -> None:
     answer = chat.send("Saturday")  # no hours at weekends
     assert "There are no free times on Saturday, March 7, 2026" in answer
     assert "Choose a day" in answer
+
+
+def test_zoom_refusing_the_meeting_reaches_staff_and_the_person(
+        database_url: str, clock: ManualClock, zoom: respx.MockRouter) -> None:
+    settings = load_settings(database_url=database_url, data_encryption_key=new_key(),
+                             zoom_account_id="acc", zoom_client_id="cid",
+                             zoom_client_secret="secret", zoom_api_base_url=API,
+                             zoom_oauth_url=OAUTH, telegram_staff_chat_id="-100200")
+    runtime = build_runtime(settings, clock=clock)
+    zoom.post(f"{API}/users/me/meetings").mock(return_value=httpx.Response(
+        400, json={"code": 300, "message": "Invalid meeting settings"}))
+    chat = ConsoleChannel(Bot(runtime), "olga", language_hint="ru")
+    chat.send("/start")
+    chat.send("1")
+    chat.send("записаться")
+    for answer in ("1", "Ольга Смирнова", "Россия", "Германия", "2", "нет", "1",
+                   "Меня дважды задерживали за антивоенные посты, теперь призывают.",
+                   "olga@example.com", "1"):
+        chat.send(answer)
+    chat.send("1")  # confirm the case
+    chat.send("1")  # keep Berlin time
+    chat.send("1")  # Tuesday
+    chat.send("1")  # 10:00 in Berlin
+    assert "Ссылка на Zoom и файл для календаря придут сюда" in chat.send("Подтвердить")
+    assert run_meeting_sync(runtime) == 0
+    assert run_meeting_sync(runtime) == 0  # nothing is due any more: nothing new is stored
+    [booking] = bookings(runtime)
+    assert booking.meeting_status == "failed" and booking.status == CONFIRMED
+    by_kind = {row.kind: (row, payload) for row, payload in outbox(runtime)}
+    assert sorted(by_kind) == ["meeting_failed", "staff_alert"]
+    alert, payload = by_kind["staff_alert"]
+    assert alert.key.startswith(f"staff:meeting_failed:{booking.id}:")
+    assert payload["replies"][0]["text"] == (
+        "Zoom refused the meeting for Ольга at Tue 3 Mar 2026, 09:00 GMT: please send a link "
+        f"by hand\nOpen the dashboard: /staff/bookings/{booking.id}")
+    notice, payload = by_kind["meeting_failed"]
+    assert (notice.key, notice.channel, notice.recipient, notice.conversation_id) == \
+        (f"meeting-failed:{booking.id}", "console", "olga", booking.conversation_id)
+    text, document = (reply_from_dict(r) for r in payload["replies"])
+    assert isinstance(text, Text) and isinstance(document, Document)
+    assert text.text.startswith("Ваша бесплатная консультация вторник, 3 марта 2026\u202fг., "
+                                "10:00 – 10:30 (время: Берлин (GMT+01:00)) остаётся в силе")
+    assert "Наша команда лично пришлёт вам ссылку на встречу" in text.text
+    assert "антивоенные" not in json.dumps(payload)
+    assert b"DTSTART:20260303T090000Z" in (document.content or b"")
+    assert payload["template"] == {"name": "notice",
+                                   "variables": [text.text, settings.company_website]}
+    mine = chat.send("моя запись")
+    assert "Наша команда пришлёт вам ссылку на Zoom здесь до начала консультации" in mine
+    assert "скоро придёт" not in mine
+    runtime.db.dispose()

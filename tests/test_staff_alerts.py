@@ -14,7 +14,15 @@ from booking.models import Booking
 from bot.engine import Bot
 from bot.messages import Inbound, Text
 from bot.models import CaseFile, Conversation
-from bot.staff_alerts import BOOKED, CANCELLED, HANDOFF, MOVED, alert_staff, destinations
+from bot.staff_alerts import (
+    BOOKED,
+    CANCELLED,
+    HANDOFF,
+    MEETING_FAILED,
+    MOVED,
+    alert_staff,
+    destinations,
+)
 from channels.email_sender import EmailSender
 from channels.email_sender import build_sender as build_email_sender
 from channels.staff_telegram import StaffTelegramSender
@@ -132,10 +140,23 @@ def test_a_moved_alert_needs_a_moved_booking(rt: Runtime) -> None:
         alert_staff(session, rt, kind=MOVED, booking=session.get(Booking, booking_id), now=NOW)
 
 
+def test_a_meeting_zoom_refused_asks_staff_for_a_link_by_hand(rt: Runtime) -> None:
+    booking_id = booked(rt)
+    with rt.db.transaction() as session:
+        booking = session.get(Booking, booking_id)
+        assert alert_staff(session, rt, kind=MEETING_FAILED, booking=booking, now=NOW) == 3
+        assert alert_staff(session, rt, kind=MEETING_FAILED, booking=booking, now=NOW) == 0
+    assert {text for _, text in messages(rt)[3:]} == {
+        "Zoom refused the meeting for Anna at Sun 29 Mar 2026, 10:00 BST: please send a link "
+        f"by hand\nOpen the dashboard: https://bot.example.org/staff/bookings/{booking_id}"}
+
+
 def test_an_alert_carries_no_case_details(rt: Runtime) -> None:
-    moved(rt, booked(rt))
+    new = moved(rt, booked(rt))
+    with rt.db.transaction() as session:
+        alert_staff(session, rt, kind=MEETING_FAILED, booking=session.get(Booking, new), now=NOW)
     found = messages(rt)
-    assert {text.split(":")[0] for _, text in found} == {"New booking", "Booking moved"}
+    assert {message.key.split(":")[1] for message, _ in found} == {BOOKED, MOVED, MEETING_FAILED}
     for message, text in found:
         for secret in SECRETS:
             assert secret not in text

@@ -27,6 +27,7 @@ from sqlmodel import select
 from booking import service
 from booking.models import (
     CONFIRMED,
+    MEETING_FAILED,
     MEETING_NONE,
     MEETING_PENDING,
     MEETING_UPDATE,
@@ -519,7 +520,7 @@ class Mine(State):
         lines = [turn.t("booking.mine.summary", when=when, zone=zone)]
         if booking.join_url:
             lines.append(turn.t("booking.link.join", url=booking.join_url))
-        elif booking.meeting_status == MEETING_NONE:
+        elif booking.meeting_status in (MEETING_NONE, MEETING_FAILED):
             lines.append(turn.t("booking.link_by_team"))
         else:
             lines.append(turn.t("booking.mine.link_pending"))

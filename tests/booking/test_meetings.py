@@ -71,7 +71,8 @@ def created(meeting_id: int) -> httpx.Response:
 
 
 class Ready:
-    """Records on_ready calls, checking each runs inside the storing transaction."""
+    """Records on_ready (or on_failed) calls, checking each runs inside the storing
+    transaction."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[int, str | None, str]] = []
@@ -101,8 +102,12 @@ def load(rt: Runtime, booking_id: int) -> Booking:
         return session.exec(select(Booking).where(Booking.id == booking_id)).one()
 
 
-def sync(rt: Runtime, meetings, ready: Ready) -> int:  # type: ignore[no-untyped-def]
-    return sync_meetings(rt.db, meetings, rt.clock, on_ready=ready,
+def unexpected(session: Session, booking: Booking) -> None:
+    raise AssertionError(f"on_failed for booking {booking.id}")
+
+
+def sync(rt: Runtime, meetings, ready: Ready, failed=unexpected) -> int:  # type: ignore[no-untyped-def]
+    return sync_meetings(rt.db, meetings, rt.clock, on_ready=ready, on_failed=failed,
                          topic=meeting_topic(rt.settings.company_name))
 
 
@@ -166,13 +171,38 @@ def test_a_refusal_marks_the_meeting_failed_for_staff(rt: Runtime, zoom: respx.M
     zoom.post(f"{API}/users/me/meetings").mock(return_value=httpx.Response(
         400, json={"code": 300, "message": "Invalid meeting settings"}))
     booking_id = new_booking(rt)
-    ready = Ready()
-    assert sync(rt, client, ready) == 0
+    ready, failed = Ready(), Ready()
+    assert sync(rt, client, ready, failed) == 0
     booking = load(rt, booking_id)
     assert booking.meeting_status == MEETING_FAILED
     assert "Invalid meeting settings" in (booking.meeting_error or "")
     assert booking.status == "confirmed"  # the booking stands
     assert ready.calls == []
+    assert failed.calls == [(booking_id, None, MEETING_FAILED)]  # staff and person are told
+    assert sync(rt, client, ready, failed) == 0 and len(failed.calls) == 1  # once
+
+
+def test_a_refused_move_is_reported_a_refused_delete_is_not(
+        rt: Runtime, zoom: respx.MockRouter, client: ZoomClient) -> None:
+    zoom.post(f"{API}/users/me/meetings").mock(return_value=created(888))
+    refusal = httpx.Response(400, json={"code": 300, "message": "Invalid start time"})
+    zoom.patch(f"{API}/meetings/888").mock(return_value=refusal)
+    remove = zoom.delete(f"{API}/meetings/888").mock(return_value=refusal)
+    old_id = new_booking(rt)
+    ready, failed = Ready(), Ready()
+    sync(rt, client, ready, failed)
+    with rt.db.transaction() as session:
+        old = session.get(Booking, old_id)
+        new_id = service.reschedule(session, rt.settings, rt.clock(), booking_id=old_id,
+                                    conversation_id=old.conversation_id, start=TUE_0940,
+                                    request_key="anna:2").id
+    assert sync(rt, client, ready, failed) == 0
+    assert failed.calls == [(new_id, "888", MEETING_FAILED)]  # the meeting is at the old time
+    with rt.db.transaction() as session:
+        service.cancel(session, new_id, rt.clock(), by="applicant")
+    assert sync(rt, client, ready, failed) == 0
+    assert remove.call_count == 1 and load(rt, new_id).meeting_status == MEETING_FAILED
+    assert len(failed.calls) == 1  # a cancelled booking needs no link
 
 
 def test_reschedule_moves_the_meeting_and_cancel_deletes_it(
@@ -286,7 +316,7 @@ def test_the_time_passed_before_zoom_answered(rt: Runtime, clock: ManualClock) -
     booking_id = new_booking(rt)
     clock.set(TUE_0900)
     ready = Ready()
-    assert sync(rt, FallbackMeetings("https://meet.example/room"), ready) == 0
+    assert sync(rt, FallbackMeetings("https://meet.example/room"), ready) == 0  # no on_failed
     assert load(rt, booking_id).meeting_status == MEETING_FAILED
 
 
