@@ -2,8 +2,9 @@
 
 ``webhook`` attaches the Flask endpoints, ``parsing`` reads Twilio's form fields,
 ``render`` turns replies into WhatsApp messages, ``content`` holds the optional Content
-templates, ``sender`` sends proactive messages for the outbox and ``status`` records
-Twilio's delivery reports.
+templates, ``documents`` publishes files held as bytes so Twilio can fetch them,
+``sender`` sends proactive messages for the outbox and ``status`` records Twilio's
+delivery reports.
 """
 
 CHANNEL = "whatsapp"

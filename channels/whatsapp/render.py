@@ -121,8 +121,8 @@ def render_reply(reply: Reply, templates: ContentTemplates) -> list[Outgoing]:
         if reply.url:
             return [TextMessage(part, reply.url if n == 0 else None)
                     for n, part in enumerate(split_text(reply.caption) or [""])]
-        # WhatsApp takes media only by public URL; a file we hold in memory (a calendar
-        # file) is announced by its caption, the consultation details being in the text.
+        # WhatsApp takes media only by public URL: the webhook and the sender publish a file
+        # held as bytes first (see ``documents``); one still unpublished gets its caption.
         return [TextMessage(part) for part in split_text(reply.caption)]
     return [TextMessage(part) for part in split_text(reply_plain_text(reply))]
 

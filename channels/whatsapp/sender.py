@@ -5,6 +5,8 @@ text, buttons or lists; outside it only an approved template may start the conve
 (``TWILIO_TEMPLATE_SID_REMINDER`` / ``_NOTICE``, filled with ``Delivery.template``).
 Failures become :class:`~consultbot.delivery.DeliveryFailed` with Twilio's error code:
 network trouble, 5xx and rate limits are worth retrying; refusals are permanent.
+Documents held as bytes are published (``documents``) before Twilio is called; a retry
+publishes the same URL again.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from channels.whatsapp.content import ContentTemplates, template_sid, template_variable
+from channels.whatsapp.documents import Publish, publish_documents
 from channels.whatsapp.parsing import pseudonym, whatsapp_address, whatsapp_number
 from channels.whatsapp.render import ContentMessage, Outgoing, TextMessage, plan
 from consultbot.clock import Clock
 from consultbot.delivery import Delivery, DeliveryFailed
+from consultbot.files import Publisher
 from consultbot.runtime import Runtime
 from consultbot.settings import Settings
 
@@ -92,9 +96,12 @@ class WhatsAppSender:
     """Sends outbox deliveries as WhatsApp messages; thread-safe."""
 
     def __init__(self, settings: Settings, clock: Clock, *,
-                 client_factory: Callable[[], Client] | None = None) -> None:
+                 client_factory: Callable[[], Client] | None = None,
+                 publish: Publish | None = None) -> None:
         self.settings = settings
         self.clock = clock
+        #: Publishes documents held as bytes; without it only their captions are sent.
+        self.publish = publish
         self.templates = ContentTemplates.from_settings(settings)
         self._client_factory = client_factory or self._new_client
         self._local = threading.local()
@@ -125,7 +132,7 @@ class WhatsAppSender:
             raise DeliveryFailed("recipient is not a WhatsApp number", permanent=True) from None
         now = self.clock()
         if in_window(delivery.last_inbound_at, now):
-            messages = plan(delivery.replies, self.templates)
+            messages = plan(publish_documents(delivery.replies, self.publish), self.templates)
         else:
             messages = [self._template_message(delivery, "outside the 24-hour window")]
         callback = f"{self.status_callback}?{urlencode({'key': delivery.key})}" \
@@ -218,4 +225,4 @@ def build_sender(runtime: Runtime) -> WhatsAppSender | None:
     """The outbox's WhatsApp sender, or None while the Twilio settings are incomplete."""
     if not runtime.settings.whatsapp_enabled:
         return None
-    return WhatsAppSender(runtime.settings, runtime.clock)
+    return WhatsAppSender(runtime.settings, runtime.clock, publish=Publisher(runtime))

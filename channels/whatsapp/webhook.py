@@ -5,7 +5,9 @@ called (``PUBLIC_BASE_URL`` + path + query), since behind a proxy or tunnel the 
 and host this app sees differ. A message is handled by the shared flow in one database
 transaction, exactly once per ``MessageSid``, and answered with TwiML at once: no remote
 call on this path. Choices that become Content template buttons need Twilio's REST API,
-so they go through the outbox, keyed by the ``MessageSid`` (a retry adds nothing).
+so they go through the outbox, keyed by the ``MessageSid`` (a retry adds nothing). A
+document held as bytes (the calendar file) is published first, in a short transaction
+after the flow's, so the TwiML can carry its URL (see ``documents``).
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from bot.messages import Inbound, Reply, reply_to_dict
 from bot.models import Conversation
 from channels.whatsapp import CHANNEL
 from channels.whatsapp.content import ContentTemplates
+from channels.whatsapp.documents import publish_documents
 from channels.whatsapp.parsing import MalformedRequest, parse_inbound, parse_status, pseudonym
 from channels.whatsapp.render import first_interactive, plan, to_twiml
 from channels.whatsapp.sender import STATUS_PATH
 from channels.whatsapp.status import record_status
+from consultbot.files import Publisher
 from consultbot.outbox import enqueue
 from consultbot.runtime import Runtime
 from consultbot.settings import Settings
@@ -71,6 +75,7 @@ class WhatsAppWebhooks:
         self.validator = RequestValidator(token)
         self.base_url = (settings.public_base_url or "").rstrip("/")
         self._log_key = token
+        self.publish = Publisher(runtime)
 
     def blueprint(self) -> Blueprint:
         """The routes, ready to register."""
@@ -116,6 +121,8 @@ class WhatsAppWebhooks:
         if cut is not None:
             self._send_later(inbound, replies[cut:])
             replies = replies[:cut]
+        # Bot.handle has committed; each file is published in a short transaction of its own.
+        replies = publish_documents(replies, self.publish)
         messages = plan(replies, self.templates)
         log.info("whatsapp message %s from %s: %d repl%s in %.0f ms%s", inbound.message_id,
                  pseudonym(inbound.user_id, self._log_key), len(messages),
