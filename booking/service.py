@@ -1,4 +1,5 @@
-"""Booking consultations: free slots from the database, holds, book, cancel and reschedule.
+"""Booking consultations: free slots from the database, holds, book, cancel and reschedule,
+and the outcome of a consultation that has started.
 
 Every function works inside the caller's transaction (in the chat, the turn's session).
 Before re-checking a slot and writing, the writers lock the active consultants' rows
@@ -33,6 +34,7 @@ from booking.availability import DateOverride as OverrideHours
 from booking.models import (
     ACTIVE_STATUSES,
     CANCELLED,
+    COMPLETED,
     CONFIRMED,
     MEETING_CANCELLED,
     MEETING_DELETE,
@@ -40,6 +42,7 @@ from booking.models import (
     MEETING_NONE,
     MEETING_PENDING,
     MEETING_UPDATE,
+    NO_SHOW,
     RESCHEDULED,
     Booking,
     Consultant,
@@ -54,6 +57,8 @@ from consultbot.settings import Settings, SettingsError
 log = logging.getLogger(__name__)
 
 NEAREST_COUNT = 5
+#: What a consultation that has started can be marked as (and changed between).
+OUTCOMES = (COMPLETED, NO_SHOW)
 #: Bookings this far back still count towards the daily limit of the first offered day.
 _LOOKBACK = timedelta(days=2)
 _SEED_LOCK = 0x0B00C  # advisory lock id: one seeding of the default consultant at a time
@@ -69,6 +74,22 @@ class SlotTaken(Exception):
 
 class NotBookable(Exception):
     """The booking cannot be changed (not the person's, not confirmed, or already over)."""
+
+
+class OutcomeRefused(NotBookable):
+    """No outcome can be recorded; ``reason`` is one of the ``OUTCOME_*`` codes below and
+    ``status`` the booking's status (when there is a booking)."""
+
+    def __init__(self, reason: str, status: str | None = None) -> None:
+        super().__init__(reason if status is None else f"{reason}: {status}")
+        self.reason = reason
+        self.status = status
+
+
+OUTCOME_UNKNOWN = "unknown outcome"
+OUTCOME_NO_BOOKING = "no such booking"
+OUTCOME_WRONG_STATUS = "not a consultation that took place"  # cancelled or moved
+OUTCOME_NOT_STARTED = "not started yet"
 
 
 # --- settings -------------------------------------------------------------------------
@@ -470,6 +491,27 @@ def cancel(
         booking.meeting_error = None
     elif booking.meeting_status != MEETING_NONE:
         booking.meeting_status = MEETING_CANCELLED
+    session.add(booking)
+    session.flush()
+    return booking
+
+
+def record_outcome(session: Session, booking_id: int, outcome: str, now: datetime) -> Booking:
+    """Mark a consultation that has started as ``completed`` or ``no_show`` (changeable).
+
+    Raises :class:`OutcomeRefused` for another outcome, a missing, cancelled or moved
+    booking, or one that starts after ``now``.
+    """
+    if outcome not in OUTCOMES:
+        raise OutcomeRefused(OUTCOME_UNKNOWN)
+    booking = _locked_booking(session, booking_id)
+    if booking is None:
+        raise OutcomeRefused(OUTCOME_NO_BOOKING)
+    if booking.status not in (CONFIRMED, *OUTCOMES):
+        raise OutcomeRefused(OUTCOME_WRONG_STATUS, booking.status)
+    if booking.start > now:
+        raise OutcomeRefused(OUTCOME_NOT_STARTED, booking.status)
+    booking.status = outcome
     session.add(booking)
     session.flush()
     return booking

@@ -46,7 +46,7 @@ from consultbot.staff.people import case_details, display_name, latest_case
 
 UPCOMING, PAST, CANCELLED_TAB = "upcoming", "past", "cancelled"
 TABS = (UPCOMING, PAST, CANCELLED_TAB)
-OUTCOMES = (COMPLETED, NO_SHOW)
+OUTCOMES = service.OUTCOMES
 CANCELLATION = "cancellation"
 LIST_LIMIT = 500
 
@@ -300,20 +300,24 @@ def cancel_booking(session: Session, runtime: Runtime, booking_id: int, *, staff
     return booking
 
 
+#: The dashboard's wording of each reason the booking domain refuses an outcome.
+OUTCOME_REFUSALS = {
+    service.OUTCOME_UNKNOWN: "Unknown outcome.",
+    service.OUTCOME_NO_BOOKING: "There is no such booking.",
+    service.OUTCOME_NOT_STARTED: "The consultation has not started yet.",
+}
+
+
 def record_outcome(session: Session, booking_id: int, outcome: str, now: datetime) -> Booking:
-    """Mark a consultation that has started as completed or a no-show (changeable)."""
-    if outcome not in OUTCOMES:
-        raise ActionRefused("Unknown outcome.")
-    booking = session.get(Booking, booking_id, with_for_update=True)
-    if booking is None:
-        raise ActionRefused("There is no such booking.")
-    if booking.status not in (CONFIRMED, *OUTCOMES):
-        raise ActionRefused(f"This booking is {booking.status.replace('_', ' ')}.")
-    if booking.start > now:
-        raise ActionRefused("The consultation has not started yet.")
-    booking.status = outcome
-    session.add(booking)
-    return booking
+    """Mark a consultation that has started as completed or a no-show (changeable), through
+    the booking domain; a refusal comes back as :class:`ActionRefused` in staff wording."""
+    try:
+        return service.record_outcome(session, booking_id, outcome, now)
+    except service.OutcomeRefused as exc:
+        if exc.reason == service.OUTCOME_WRONG_STATUS:
+            raise ActionRefused(f"This booking is {str(exc.status).replace('_', ' ')}.") \
+                from exc
+        raise ActionRefused(OUTCOME_REFUSALS[exc.reason]) from exc
 
 
 def add_note(session: Session, cipher: Cipher, booking_id: int, author_id: int, body: str,

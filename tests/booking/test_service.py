@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from booking import service
 from booking.models import (
     CANCELLED,
+    COMPLETED,
     CONFIRMED,
     MEETING_CANCELLED,
     MEETING_DELETE,
@@ -20,6 +21,7 @@ from booking.models import (
     MEETING_PENDING,
     MEETING_READY,
     MEETING_UPDATE,
+    NO_SHOW,
     RESCHEDULED,
     Booking,
     Consultant,
@@ -325,3 +327,45 @@ def test_a_failed_reschedule_keeps_the_old_booking(rt: Runtime) -> None:
         with pytest.raises(service.NotBookable):  # nobody moves someone else's booking
             service.reschedule(session, rt.settings, START, booking_id=old.id,
                                conversation_id=boris, start=TUE_0940, request_key="boris:2")
+
+
+# --- outcomes -------------------------------------------------------------------------
+
+
+def refusal(session: Session, booking_id: int, outcome: str, now: datetime) -> tuple:
+    with pytest.raises(service.OutcomeRefused) as refused:
+        service.record_outcome(session, booking_id, outcome, now)
+    assert isinstance(refused.value, service.NotBookable)
+    return refused.value.reason, refused.value.status
+
+
+def test_an_outcome_only_for_a_consultation_that_has_started(rt: Runtime) -> None:
+    with rt.db.transaction() as session:
+        booking = book(session, rt.settings, person(session, "anna"), TUE_0900, "anna:1")
+        assert refusal(session, booking.id, COMPLETED, TUE_0900 - timedelta(seconds=1)) == \
+            (service.OUTCOME_NOT_STARTED, CONFIRMED)
+        assert booking.status == CONFIRMED
+        assert service.record_outcome(session, booking.id, NO_SHOW, TUE_0900).status == NO_SHOW
+        later = TUE_0900 + timedelta(days=2)
+        assert service.record_outcome(session, booking.id, COMPLETED, later).status == \
+            COMPLETED  # staff can correct it
+        assert refusal(session, booking.id, "rescheduled", later) == \
+            (service.OUTCOME_UNKNOWN, None)
+        assert refusal(session, 10_000, COMPLETED, later) == (service.OUTCOME_NO_BOOKING, None)
+    with rt.db.transaction() as session:
+        assert session.get(Booking, booking.id).status == COMPLETED  # type: ignore[union-attr]
+
+
+def test_no_outcome_for_a_cancelled_or_moved_booking(rt: Runtime) -> None:
+    after = TUE_0940 + timedelta(hours=1)
+    with rt.db.transaction() as session:
+        anna, boris = person(session, "anna"), person(session, "boris")
+        old = book(session, rt.settings, anna, TUE_0900, "anna:1")
+        service.reschedule(session, rt.settings, START, booking_id=old.id,
+                           conversation_id=anna, start=TUE_0940, request_key="anna:2")
+        gone = book(session, rt.settings, boris, TUE_0900, "boris:1")
+        service.cancel(session, gone.id, START, by="applicant")
+        assert refusal(session, old.id, COMPLETED, after) == \
+            (service.OUTCOME_WRONG_STATUS, RESCHEDULED)
+        assert refusal(session, gone.id, NO_SHOW, after) == \
+            (service.OUTCOME_WRONG_STATUS, CANCELLED)

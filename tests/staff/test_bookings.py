@@ -184,6 +184,19 @@ def test_outcome_only_once_the_consultation_has_started(
     assert "Anna Petrova" in staff.get("/staff/bookings?tab=past").text
 
 
+def test_no_outcome_for_a_cancelled_booking(
+        runtime: Runtime, staff: FlaskClient, clock: ManualClock) -> None:
+    made = booking(runtime, "anna", start=TUESDAY_9)
+    url = f"/staff/bookings/{made.id}"
+    post_form(staff, url, f"{url}/cancel", {"confirm": "y"})
+    clock.set(TUESDAY_9 + timedelta(minutes=40))
+    sign_in(staff)
+    refused = post_form(staff, url, f"{url}/outcome", {"outcome": "completed"})
+    assert "This booking is cancelled." in staff.get(refused.headers["Location"]).text
+    with runtime.db.transaction() as session:
+        assert session.get(Booking, made.id).status == CANCELLED  # type: ignore[union-attr]
+
+
 def test_private_notes_are_encrypted_and_signed(runtime: Runtime, staff: FlaskClient) -> None:
     made = booking(runtime, "anna", start=TUESDAY_9)
     url = f"/staff/bookings/{made.id}"
