@@ -80,9 +80,11 @@ def report(twilio: TwilioWebhooks, callback_url: str, sid: str, status: str,
 
 def send_buttons(setup: tuple[Runtime, Flask, TwilioWebhooks, Worker],
                  fake: FakeTwilioApi) -> tuple[OutboxMessage, dict[str, Any]]:
-    """Anna writes; the language question goes out as buttons through the worker."""
+    """Anna writes and asks to book; the two-option "who is writing" question goes out as
+    buttons through the worker (longer questions are numbered lines in the TwiML)."""
     runtime, _, twilio, worker = setup
-    assert twilio.message(ANNA, "Hello").status_code == 200
+    for text in ("Hello", "1", "book"):
+        assert twilio.message(ANNA, text).status_code == 200
     assert worker.run_once() == {"sent": 1}
     [row] = rows(runtime)
     [sent] = fake.messages
@@ -93,13 +95,13 @@ def test_the_language_question_goes_out_as_buttons(setup: Any, fake: FakeTwilioA
     row, sent = send_buttons(setup, fake)
     assert sent["ContentSid"] == BUTTONS_2 and sent["To"] == f"whatsapp:{ANNA}"
     variables = json.loads(sent["ContentVariables"])
-    assert variables["1"] == "Which language do you prefer?"
-    assert variables["2"] == "Continue in English" and variables["3"].endswith(":lang:en")
+    assert variables["1"] == "Who is writing to us?"
+    assert variables["2"] == "I am the applicant" and variables["3"].endswith(":applicant")
     assert row.status == SENT and row.provider_message_id == sent["sid"]
     # Tapping the button Twilio showed continues the conversation.
     runtime, _, twilio, _ = setup
     answer = twilio.message(ANNA, "", button=(variables["2"], variables["3"]))
-    assert "How can we help?" in "\n".join(twiml_bodies(answer.data))  # 7 options: numbered
+    assert "What is your full name?" in "\n".join(twiml_bodies(answer.data))
     assert len(rows(runtime)) == 1
 
 
