@@ -7,44 +7,35 @@ the company site. Each region lists the ISO 3166-1 alpha-2 codes of its countrie
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
 
+from bot.i18n import FALLBACK, Translator, supported
+
 
 @dataclass(frozen=True)
 class Region:
-    """A covered region: a stable id, its name per language, and its countries."""
+    """A covered region: a stable id (its name is ``region.<id>`` in the catalogs) and its
+    countries."""
 
     id: str
-    names: Mapping[str, str]
     codes: frozenset[str]
 
 
-def _region(region_id: str, en: str, ru: str, codes: str) -> Region:
-    return Region(region_id, MappingProxyType({"en": en, "ru": ru}), frozenset(codes.split()))
+def _region(region_id: str, codes: str) -> Region:
+    return Region(region_id, frozenset(codes.split()))
 
 
 REGIONS: tuple[Region, ...] = (
-    _region("east_africa", "East Africa", "Восточная Африка", "ER SD SS SO ET DJ KE UG"),
-    _region(
-        "south_central_asia", "South & Central Asia", "Южная и Центральная Азия",
-        "PK AF BD IN NP LK BT",
-    ),
-    _region("middle_east", "Middle East", "Ближний Восток", "SY IQ YE IR SA LB JO PS"),
-    _region("western_balkans", "Western Balkans", "Западные Балканы", "AL XK MK RS BA"),
-    _region(
-        "post_soviet", "Eastern Europe & Post-Soviet States",
-        "Восточная Европа и постсоветские страны",
-        "RU UA BY MD GE AM AZ KZ KG UZ TM TJ",
-    ),
-    _region(
-        "latin_america", "Latin America & the Caribbean", "Латинская Америка и Карибский бассейн",
-        "VE CU NI MX GT HN SV HT CO PE BO BR DO",
-    ),
-    _region("east_asia", "East Asia", "Восточная Азия", "CN KP MN VN MM"),
+    _region("east_africa", "ER SD SS SO ET DJ KE UG"),
+    _region("south_central_asia", "PK AF BD IN NP LK BT"),
+    _region("middle_east", "SY IQ YE IR SA LB JO PS"),
+    _region("western_balkans", "AL XK MK RS BA"),
+    _region("post_soviet", "RU UA BY MD GE AM AZ KZ KG UZ TM TJ"),
+    _region("latin_america", "VE CU NI MX GT HN SV HT CO PE BO BR DO"),
+    _region("east_asia", "CN KP MN VN MM"),
 )
 
 
@@ -75,10 +66,9 @@ def covered_codes() -> frozenset[str]:
 
 
 def region_name(region_id: str, lang: str) -> str:
-    """The region's name in ``lang``; English for languages without a translation.
+    """The region's name in ``lang`` (from the catalogs; English where there is none).
 
     Raises KeyError for an unknown region id.
     """
     region = _by_id()[region_id]
-    base = re.split(r"[-_]", lang or "en")[0].lower()
-    return region.names.get(base, region.names["en"])
+    return Translator(supported(lang) or FALLBACK)(f"region.{region.id}")
