@@ -329,7 +329,7 @@ def test_a_new_language_is_just_a_file(tmp_path: Path) -> None:
     data["topics"]["cost"]["answer"] = "Der Preis wird nach der kostenlosen Beratung berechnet."
     (directory / "de.json").write_text(json.dumps(data), encoding="utf-8")
     kb = KnowledgeBase.load(directory)
-    assert kb.languages == ("en", "de", "ru")
+    assert kb.languages[0] == "en" and {"de", "ru"} <= set(kb.languages)
     match = kb.match("Was kostet das, ist es teuer?", "de")
     assert match is not None and match.topic_id == "cost"
     assert kb.topic(match.topic_id, "de").answer.startswith("Der Preis")
@@ -365,8 +365,8 @@ def test_broken_json_and_missing_english_are_refused(tmp_path: Path) -> None:
     (directory / "ru.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"ru\.json: cannot read JSON"):
         KnowledgeBase.load(directory)
-    (directory / "ru.json").unlink()
-    (directory / "en.json").unlink()
+    for path in directory.glob("*.json"):
+        path.unlink()
     with pytest.raises(KnowledgeError, match="holds no knowledge files"):
         KnowledgeBase.load(directory)
     shutil.copy(DEFAULT_DIRECTORY / "ru.json", directory / "ru.json")

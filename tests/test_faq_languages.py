@@ -353,13 +353,15 @@ def test_arabic_and_persian_letter_variants_match(
     assert match is not None and match.topic_id == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/faq/text.py keeps Arabic short vowels (harakat), which split the words",
-)
 def test_arabic_with_short_vowels_matches(kb: KnowledgeBase) -> None:
     match = kb.match("كَمْ سِعْرُ التَّقْرِيرِ؟", "ar")
     assert match is not None and match.topic_id == "cost"
+
+
+def test_persian_with_and_without_the_zero_width_non_joiner_matches_alike(
+        kb: KnowledgeBase) -> None:
+    assert kb.match("چقدر هزینه دارد؟ می‌خواهم بدانم", "fa") == \
+        kb.match("چقدر هزینه دارد؟ میخواهم بدانم", "fa")
 
 
 @pytest.mark.parametrize("lang", NEW_LANGUAGES)

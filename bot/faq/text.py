@@ -11,11 +11,16 @@ import snowballstemmer
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
+#: Marks that change no word's meaning for matching: Arabic short vowels, the dagger alif
+#: and the tatweel. Persian's zero-width non-joiner (as in mi-khaham) splits a word's parts.
+_IGNORABLE = re.compile("[\u064b-\u065f\u0670\u0640]")
+_ZWNJ = "\u200c"
 
 
 def fold(text: str) -> str:
     """Lower-case ``text`` and drop differences that carry no meaning for matching."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
+    text = _IGNORABLE.sub("", text).replace(_ZWNJ, " ")
     return text.replace("ё", "е")
 
 
