@@ -8,6 +8,7 @@ The webhook answers with TwiML for the texts; an interactive message needs the R
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,9 @@ from channels.whatsapp.parsing import choice_payload
 #: UTF-16 units, as an emoji takes two.
 MAX_BODY = 1600
 _PARAGRAPH_GAP = "\n\n"
+#: Characters XML 1.0 forbids even escaped: one of them (a control character pasted into a
+#: name the flow repeats) would make Twilio refuse the whole TwiML answer.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def utf16_len(text: str) -> int:
@@ -164,7 +168,8 @@ def to_twiml(messages: Iterable[Outgoing]) -> str:
     for message in messages:
         if not isinstance(message, TextMessage):
             raise TypeError("Content template messages cannot be sent as TwiML")
-        twiml = response.message(message.body) if message.body else response.message()
+        body = _NOT_XML.sub("", message.body)
+        twiml = response.message(body) if body else response.message()
         if message.media_url:
             twiml.media(message.media_url)
     return response.to_xml()

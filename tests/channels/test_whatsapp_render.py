@@ -123,6 +123,17 @@ def test_twiml_escapes_text_and_carries_media() -> None:
     assert to_twiml([]).endswith("<Response />")
 
 
+@given(st.text(max_size=200))
+def test_twiml_is_well_formed_whatever_the_person_typed(typed: str) -> None:
+    # The flow echoes what was typed (the review of the details); a control character
+    # pasted from elsewhere must not make the whole answer unreadable to Twilio.
+    xml = to_twiml([TextMessage(f"Name: {typed}")])
+    [body] = twiml_bodies(xml)
+    kept = "".join(c for c in typed if c in "\t\n\r" or " " <= c <= "\ud7ff"
+                   or "\ue000" <= c <= "\ufffd" or c >= "\U00010000")
+    assert body == f"Name: {kept}".replace("\r\n", "\n").replace("\r", "\n")
+
+
 def test_content_messages_cannot_be_twiml() -> None:
     with pytest.raises(TypeError):
         to_twiml([ContentMessage(SID2, {})])
