@@ -11,9 +11,12 @@ provider refused to make or move the meeting of a confirmed booking (so staff an
 person are told together with the stored failure).
 
 The lease value doubles as the claim's token: the outcome is only written over the
-claim it came from. A booking that changed meanwhile (cancelled or moved while its
-meeting was being made) is reconciled instead: a meeting made for a booking since
-replaced goes to the replacing booking, one nobody needs any more is deleted.
+claim it came from, except that a confirmed booking still waiting for its meeting takes
+the first one made for it (a worker whose lease ran out may answer before the one that
+took over; the later meeting is deleted). A booking that changed meanwhile (cancelled
+or moved while its meeting was being made) is reconciled instead: a meeting made for a
+booking since replaced goes to the replacing booking, one nobody needs any more is
+deleted.
 """
 
 from __future__ import annotations
@@ -85,26 +88,38 @@ def sync_meetings(
     confirmed booking is left without a meeting for its time (a create or a move refused),
     ``on_failed(session, booking)`` runs inside the transaction storing that.
     """
-    jobs = claim(db, clock(), limit)
-    done = 0
-    for job in jobs:
-        try:
-            meeting = perform(meetings, job, topic or meeting_topic(""))
-        except ZoomUnavailable as exc:
-            _retry(db, job, clock(), str(exc), exc.retry_after)
-            continue
-        except ZoomRejected as exc:
-            _rejected(db, job, clock(), exc, on_failed)
-            continue
-        except Exception as exc:  # a bug or an unexpected answer: retry, do not lose the job
-            log.exception("meeting %s for booking %s failed", job.action, job.booking_id)
-            _retry(db, job, clock(), f"{type(exc).__name__}", None)
-            continue
-        orphan = _store(db, job, meeting, clock(), on_ready)
-        if orphan is not None:
-            _delete_quietly(meetings, orphan)
-        done += 1
-    return done
+    return sum(run_job(db, meetings, job, clock, on_ready=on_ready, on_failed=on_failed,
+                       topic=topic or meeting_topic(""))
+               for job in claim(db, clock(), limit))
+
+
+def run_job(
+    db: Database,
+    meetings: MeetingService,
+    job: Job,
+    clock: Callable[[], datetime],
+    *,
+    on_ready: OnReady,
+    on_failed: OnFailed,
+    topic: str,
+) -> bool:
+    """Do one claimed job (the remote call with no transaction open); True if it completed."""
+    try:
+        meeting = perform(meetings, job, topic)
+    except ZoomUnavailable as exc:
+        _retry(db, job, clock(), str(exc), exc.retry_after)
+        return False
+    except ZoomRejected as exc:
+        _rejected(db, job, clock(), exc, on_failed)
+        return False
+    except Exception as exc:  # a bug or an unexpected answer: retry, do not lose the job
+        log.exception("meeting %s for booking %s failed", job.action, job.booking_id)
+        _retry(db, job, clock(), f"{type(exc).__name__}", None)
+        return False
+    orphan = _store(db, job, meeting, clock(), on_ready)
+    if orphan is not None:
+        _delete_quietly(meetings, orphan)
+    return True
 
 
 def claim(db: Database, now: datetime, limit: int) -> list[Job]:
@@ -208,7 +223,10 @@ def _store(db: Database, job: Job, meeting: ZoomMeeting | None, now: datetime,
         unchanged = ours and booking.meeting_status == expected
         if job.action == "create":
             assert meeting is not None
-            if unchanged and booking.meeting_id is None:
+            if booking.status == CONFIRMED and booking.meeting_status == MEETING_PENDING \
+                    and booking.meeting_id is None:
+                # Our lease ran out and another worker is making one too: keep the first
+                # to arrive (the other's answer then finds a meeting and deletes its own).
                 _give(booking, meeting)
                 _ready(session, booking, on_ready)
                 return None

@@ -12,9 +12,10 @@ import respx
 from sqlmodel import Session, select
 
 from booking import service
-from booking.meetings import backoff, claim, sync_meetings
+from booking.meetings import Job, backoff, claim, run_job, sync_meetings
 from booking.models import (
     CANCELLED,
+    CONFIRMED,
     MEETING_DELETE,
     MEETING_DELETED,
     MEETING_FAILED,
@@ -328,3 +329,35 @@ def test_fallback_link_without_zoom(rt: Runtime) -> None:
     assert (booking.meeting_status, booking.join_url) == (MEETING_READY,
                                                           "https://meet.example/room")
     assert ready.calls == [(booking_id, booking.meeting_id, MEETING_READY)]
+
+
+
+def test_a_late_answer_from_a_worker_whose_lease_ran_out(rt: Runtime, zoom: respx.MockRouter,
+                                                         client: ZoomClient,
+                                                         clock: ManualClock) -> None:
+    """Zoom answers the first worker after a second one re-claimed the booking, before
+    the second's answer: the booking keeps one meeting and the other is deleted."""
+    booking_id = new_booking(rt)
+    ready = Ready()
+    taken_over: list[Job] = []
+
+    def slow_zoom(request: httpx.Request) -> httpx.Response:
+        if not taken_over:  # the first worker's call: its lease runs out meanwhile
+            clock.advance(timedelta(minutes=6))
+            taken_over.extend(claim(rt.db, clock(), 10))
+            return created(111)
+        return created(222)
+
+    zoom.post(f"{API}/users/me/meetings").mock(side_effect=slow_zoom)
+    delete_111 = zoom.delete(f"{API}/meetings/111").mock(return_value=httpx.Response(204))
+    delete_222 = zoom.delete(f"{API}/meetings/222").mock(return_value=httpx.Response(204))
+    sync(rt, client, ready)  # the first worker stores 111 though its lease ran out
+    assert [job.booking_id for job in taken_over] == [booking_id]
+    run_job(rt.db, client, taken_over[0], rt.clock, on_ready=ready, on_failed=unexpected,
+            topic="Free consultation")  # the second worker's 222 arrives later
+    sync(rt, client, ready)
+    booking = load(rt, booking_id)
+    assert (booking.status, booking.meeting_id, booking.meeting_status) == \
+        (CONFIRMED, "111", MEETING_READY)
+    assert ready.calls == [(booking_id, "111", MEETING_READY)]
+    assert (delete_111.call_count, delete_222.call_count) == (0, 1)
