@@ -49,9 +49,13 @@ def make_blueprint(service: TelegramService, secret: str) -> Blueprint:
     def receive() -> ResponseReturnValue:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, expected):
+            log.warning("telegram webhook refused from %s: %s %s", request.remote_addr,
+                        SECRET_HEADER, "does not match" if given else "missing")
             return jsonify(ok=False), 403
         data = request.get_json(silent=True)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            log.warning("telegram webhook: bad request from %s (no update_id)",
+                        request.remote_addr)
             return jsonify(ok=False, error="not a Telegram update"), 400
         try:
             service.submit(data)

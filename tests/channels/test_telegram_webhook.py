@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,9 +98,14 @@ def test_the_right_secret_is_answered(site: Site) -> None:
 
 @pytest.mark.parametrize("secret", ["wrong", "", None, SECRET + "x"])
 def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_processed(
-        site: Site, secret: str | None) -> None:
+        site: Site, secret: str | None, caplog: pytest.LogCaptureFixture) -> None:
     user = TelegramUser(site.api, 9002)
-    assert site.post(user.message("/start"), secret=secret) == 403
+    with caplog.at_level(logging.INFO, logger="channels.telegram.webhook"):
+        assert site.post(user.message("/start"), secret=secret) == 403
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "refused" in logged
+    for private in ("Amina", "/start", SECRET, *([secret] if secret else [])):
+        assert private not in logged
     site.service.wait_idle()
     assert site.api.sent() == []
     assert site.handled() == []
@@ -122,10 +128,13 @@ def test_a_message_of_5000_characters(site: Site) -> None:
     assert site.api.sent(9004) and all(len(m["text"]) <= 4096 for m in site.api.sent(9004))
 
 
-def test_a_body_that_is_not_an_update_is_refused(site: Site) -> None:
-    response = site.client.post("/webhooks/telegram", data="not json",
-                                headers={SECRET_HEADER: SECRET})
+def test_a_body_that_is_not_an_update_is_refused(
+        site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="channels.telegram.webhook"):
+        response = site.client.post("/webhooks/telegram", data="not json",
+                                    headers={SECRET_HEADER: SECRET})
     assert response.status_code == 400
+    assert "bad request" in "\n".join(r.getMessage() for r in caplog.records)
     assert site.post({"message": {"text": "no update id"}}) == 400
     assert site.post({"update_id": 5, "message": {"text": "no date, no chat"}}) == 400
     assert site.post({"update_id": 6, "callback_query": "not an object"}) == 400
