@@ -6,10 +6,12 @@ name happen in Python after decrypting (volumes are small and the fields are enc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from booking import service
@@ -42,7 +44,7 @@ from consultbot.runtime import Runtime
 from consultbot.settings import Settings
 from consultbot.staff import times
 from consultbot.staff.models import BookingNote, StaffAccount
-from consultbot.staff.people import case_details, display_name, latest_case
+from consultbot.staff.people import case_details, display_name
 
 UPCOMING, PAST, CANCELLED_TAB = "upcoming", "past", "cancelled"
 TABS = (UPCOMING, PAST, CANCELLED_TAB)
@@ -155,20 +157,35 @@ def consultants(session: Session) -> list[Consultant]:
     ).all())
 
 
-def _case_for(session: Session, cipher: Cipher, booking: Booking) -> dict[str, Any]:
-    case = session.get(CaseFile, booking.case_id) if booking.case_id else \
-        latest_case(session, booking.conversation_id)
-    return case_details(cipher, case)
-
-
-def _view(session: Session, cipher: Cipher, booking: Booking,
-          consultants_by_id: dict[int, Consultant]) -> BookingView:
-    conversation = session.get(Conversation, booking.conversation_id)
-    case = _case_for(session, cipher, booking)
-    name = str(case.get("name") or "") or (
-        display_name(cipher, conversation, None) if conversation else "(unknown)")
-    return BookingView(booking=booking, consultant=consultants_by_id.get(booking.consultant_id),
-                       conversation=conversation, case=case, name=name)
+def _views(session: Session, cipher: Cipher, bookings: Sequence[Booking]) -> list[BookingView]:
+    """The bookings with their consultants, people and case details, in a fixed number of
+    queries: the booking's own case file, else the person's newest."""
+    by_id = {c.id: c for c in consultants(session)}
+    people = {b.conversation_id for b in bookings}
+    conversations = {c.id: c for c in session.exec(
+        select(Conversation).where(col(Conversation.id).in_(people)))}
+    cases: dict[int | None, CaseFile] = {}
+    newest: dict[int, CaseFile] = {}
+    for case in session.exec(
+        select(CaseFile).where(or_(col(CaseFile.conversation_id).in_(people),
+                                   col(CaseFile.id).in_({b.case_id for b in bookings})))
+        .order_by(col(CaseFile.created_at), col(CaseFile.id))
+    ):
+        cases[case.id] = newest[case.conversation_id] = case
+    details: dict[int | None, dict[str, Any]] = {}
+    found = []
+    for booking in bookings:
+        case = cases.get(booking.case_id) if booking.case_id else \
+            newest.get(booking.conversation_id)
+        if case is not None and case.id not in details:
+            details[case.id] = case_details(cipher, case)
+        facts = details[case.id] if case is not None else {}
+        conversation = conversations.get(booking.conversation_id)
+        name = str(facts.get("name") or "") or (
+            display_name(cipher, conversation, None) if conversation else "(unknown)")
+        found.append(BookingView(booking=booking, consultant=by_id.get(booking.consultant_id),
+                                 conversation=conversation, case=facts, name=name))
+    return found
 
 
 @dataclass(frozen=True)
@@ -200,12 +217,10 @@ def list_bookings(session: Session, cipher: Cipher, now: datetime, filters: Filt
     if filters.day:
         start, end = times.local_day_bounds(filters.day, zone_name)
         query = query.where(col(Booking.start) >= start, col(Booking.start) < end)
-    by_id = {c.id: c for c in consultants(session) if c.id is not None}
     found: list[BookingView] = []
     origins: set[str] = set()
     needle = " ".join(filters.query.split()).casefold()
-    for booking in session.exec(query).all():
-        view = _view(session, cipher, booking, by_id)
+    for view in _views(session, cipher, session.exec(query).all()):
         origin = str(view.case.get("origin") or "").upper()
         if origin:
             origins.add(origin)
@@ -230,8 +245,7 @@ def booking_page(session: Session, cipher: Cipher, booking_id: int) -> BookingVi
     booking = session.get(Booking, booking_id)
     if booking is None:
         return None
-    view = _view(session, cipher, booking, {c.id: c for c in consultants(session)
-                                            if c.id is not None})
+    view = _views(session, cipher, [booking])[0]
     authors = {a.id: a.email for a in session.exec(select(StaffAccount)).all()}
     for note in session.exec(select(BookingNote).where(BookingNote.booking_id == booking_id)
                              .order_by(col(BookingNote.created_at), col(BookingNote.id))).all():

@@ -223,3 +223,35 @@ def test_cancelling_alerts_the_team_without_case_details(
     text = runtime.cipher.decrypt_json(alert.payload_enc)["replies"][0]["text"]
     assert text.startswith("Booking cancelled: Anna,")
     assert f"/staff/bookings/{made.id}" in text and "Petrova" not in text
+
+
+def test_the_list_asks_the_database_the_same_few_times_for_any_number_of_bookings(
+        runtime: Runtime, clock: ManualClock) -> None:
+    from sqlalchemy import event
+
+    from consultbot.staff.bookings import Filters, list_bookings
+
+    def statements() -> int:
+        seen: list[str] = []
+
+        def count(*args: object) -> None:
+            seen.append("")
+
+        event.listen(runtime.db.engine, "before_cursor_execute", count)
+        try:
+            with runtime.db.transaction() as session:
+                listing = list_bookings(session, runtime.cipher, clock(), Filters(), "UTC")
+        finally:
+            event.remove(runtime.db.engine, "before_cursor_execute", count)
+        assert {v.name for v in listing.rows} >= {"Anna Petrova"}
+        return len(seen)
+
+    booking(runtime, "first", start=TUESDAY_9)
+    with runtime.db.transaction() as session:  # one booking whose case is found by person
+        first = session.exec(select(Booking)).one()
+        first.case_id = None
+        session.add(first)
+    few = statements()
+    for n in range(5):
+        booking(runtime, f"more{n}")
+    assert statements() == few
