@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.validation import (
     REGIONS,
     Country,
+    countries,
     covered_region,
     language_for_country,
     normalise_email,
@@ -197,6 +198,23 @@ def test_country_name_localised_with_english_fallback(code: str, lang: str, name
 def test_country_rejects_non_codes(code: str) -> None:
     with pytest.raises(ValueError, match="country code"):
         Country(code)
+
+
+def test_a_long_message_costs_lookups_linear_in_its_words(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole chat message (4,096 characters) typed where a country is asked is read
+    under the person's lock: runs longer than any country name are not looked up."""
+    calls = []
+    real = countries._lookup
+    monkeypatch.setattr(countries, "_lookup", lambda index, key: calls.append(key) or
+                        real(index, key))
+    text = "I fled my country " * 228  # 1,140 words
+    guess = resolve_country(text, "en")
+    assert guess.country is None
+    assert len(calls) < 20 * len(text.split())
+    # Names are still found anywhere in it.
+    ending = "I fled my country " * 100 + "and I was born in the Russian Federation"
+    assert resolve_country(ending, "en").suggestions == (Country("RU"),)
 
 
 @settings(max_examples=150, deadline=None)

@@ -223,6 +223,7 @@ class _Index:
     exact: Mapping[str, frozenset[str]]
     fuzzy_keys: tuple[str, ...]  # names for typo matching ...
     fuzzy_codes: tuple[str, ...]  # ... and the country each belongs to
+    max_words: int  # the most words any exact key has: longer runs cannot match
 
 
 def _add(table: dict[str, set[str]], key: str, codes: Iterable[str]) -> None:
@@ -249,6 +250,7 @@ def _index(lang: str) -> _Index:
         exact={k: frozenset(v) for k, v in exact.items()},
         fuzzy_keys=tuple(k for k, _ in fuzzy),
         fuzzy_codes=tuple(c for _, c in fuzzy),
+        max_words=max(len(k.split()) for k in exact),
     )
 
 
@@ -307,7 +309,8 @@ def _by_words(index: _Index, text: str) -> CountryGuess | None:
     """Find names inside a sentence ("I am from Russia", "из России")."""
     tokens = _tokens(text)
     keys = [key for key, _ in tokens]
-    for size in range(len(tokens) - 1, 0, -1):
+    # Runs longer than the longest name cannot match: a long message costs linear time.
+    for size in range(min(len(tokens) - 1, index.max_words), 0, -1):
         hits: list[tuple[int, frozenset[str]]] = []
         for start in range(len(tokens) - size + 1):
             key = " ".join(keys[start : start + size])
