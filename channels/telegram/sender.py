@@ -7,7 +7,6 @@ delivery of several messages fails part-way, its retry continues after the last 
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from telegram import Bot as TelegramBot
@@ -21,6 +20,7 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest
 
+from channels.progress import DeliveryProgress
 from channels.telegram.application import api_urls
 from channels.telegram.limits import RateLimiter, retry_seconds
 from channels.telegram.loop import LoopThread
@@ -53,8 +53,7 @@ class TelegramSender:
         self._bot = TelegramBot(token.get_secret_value(), base_url=base_url,
                                 base_file_url=base_file_url, request=request)
         self._loop = LoopThread("telegram-sender")
-        self._progress: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self.progress = DeliveryProgress()
 
     def send(self, delivery: Delivery) -> str | None:
         """Send every message of ``delivery``; return the id of the last one."""
@@ -65,23 +64,16 @@ class TelegramSender:
         planned = plan_messages(delivery.replies)
         if not planned:
             raise DeliveryFailed("nothing to send", permanent=True)
-        with self._lock:
-            done = self._progress.get(delivery.key, 0)
-        last_id: str | None = None
-        for index in range(done, len(planned)):
-            self.limiter.wait(chat_id)
-            last_id = self._send_one(delivery.key, chat_id, planned[index], index)
-        with self._lock:
-            self._progress.pop(delivery.key, None)
-        return last_id
+        return self.progress.send_all(delivery.key, planned,
+                                      lambda item: self._send_one(chat_id, item))
 
-    def _send_one(self, key: str, chat_id: int, item: Outgoing, index: int) -> str:
+    def _send_one(self, chat_id: int, item: Outgoing) -> str:
+        self.limiter.wait(chat_id)
         try:
             message = self._loop.run(self._call(chat_id, item), timeout=_SEND_TIMEOUT)
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
             self.limiter.pause(seconds)
-            self._remember(key, index)
             raise DeliveryFailed(f"Telegram asked to wait {seconds:.0f} s",
                                  retry_after=seconds) from exc
         except Forbidden as exc:
@@ -90,21 +82,14 @@ class TelegramSender:
         except (BadRequest, ChatMigrated) as exc:
             raise DeliveryFailed(f"Telegram refused the message: {exc}", permanent=True) from exc
         except InvalidToken as exc:
-            self._remember(key, index)
             raise DeliveryFailed("Telegram rejected TELEGRAM_BOT_TOKEN") from exc
         except (TelegramError, TimeoutError) as exc:
-            self._remember(key, index)
             raise DeliveryFailed(f"Telegram unreachable: {type(exc).__name__}") from exc
-        self._remember(key, index + 1)
         return str(message.message_id)
 
     async def _call(self, chat_id: int, item: Outgoing) -> Any:
         await self._bot.initialize()  # getMe on first use; afterwards it returns at once
         return await send_outgoing(self._bot, chat_id, item, self.codec)
-
-    def _remember(self, key: str, sent: int) -> None:
-        with self._lock:
-            self._progress[key] = sent
 
     def close(self) -> None:
         """Release the connection pool and the loop thread."""

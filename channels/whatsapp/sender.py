@@ -4,7 +4,8 @@ Inside WhatsApp's 24-hour window (since the person last wrote) the replies go as
 text, buttons or lists; outside it only an approved template may start the conversation
 (``TWILIO_TEMPLATE_SID_REMINDER`` / ``_NOTICE``, filled with ``Delivery.template``).
 Failures become :class:`~consultbot.delivery.DeliveryFailed` with Twilio's error code:
-network trouble, 5xx and rate limits are worth retrying; refusals are permanent.
+network trouble, 5xx and rate limits are worth retrying; refusals are permanent. A
+retry continues after the last message sent (``channels.progress``).
 Documents held as bytes are published (``documents``) before Twilio is called; a retry
 publishes the same URL again.
 """
@@ -24,6 +25,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from channels.progress import DeliveryProgress
 from channels.whatsapp.content import ContentTemplates, template_sid, template_variable
 from channels.whatsapp.documents import Publish, publish_documents
 from channels.whatsapp.parsing import pseudonym, whatsapp_address, whatsapp_number
@@ -105,6 +107,8 @@ class WhatsAppSender:
         self.templates = ContentTemplates.from_settings(settings)
         self._client_factory = client_factory or self._new_client
         self._local = threading.local()
+        #: A retry continues after the last message an earlier attempt sent.
+        self.progress = DeliveryProgress()
         base = (settings.public_base_url or "").rstrip("/")
         self.status_callback = f"{base}{STATUS_PATH}" if base else None
 
@@ -133,15 +137,17 @@ class WhatsAppSender:
         now = self.clock()
         if in_window(delivery.last_inbound_at, now):
             messages = plan(publish_documents(delivery.replies, self.publish), self.templates)
+            progress_key = f"{delivery.key}|session"
         else:
             messages = [self._template_message(delivery, "outside the 24-hour window")]
+            progress_key = f"{delivery.key}|template"
         callback = f"{self.status_callback}?{urlencode({'key': delivery.key})}" \
             if self.status_callback else None
-        sid = None
-        for message in messages:
-            sid = self._send_one(to, message, delivery, callback)
-        log.info("whatsapp %s to %s: %d message(s) sent", delivery.kind,
-                 self._who(to), len(messages))
+        sid = self.progress.send_all(
+            progress_key, messages,
+            lambda message: self._send_one(to, message, delivery, callback))
+        log.info("whatsapp %s to %s: %d message(s) sent", delivery.kind, self._who(to),
+                 len(messages))
         return sid
 
     def _template_message(self, delivery: Delivery, why: str) -> ContentMessage:

@@ -56,7 +56,8 @@ class FakeTwilioApi:
         self.sender = sender
         self.messages: list[dict[str, Any]] = []
         self.requests = 0
-        self._failures: list[Failure] = []
+        #: Scripted answers for the next requests; None handles one normally.
+        self._failures: list[Failure | None] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -68,9 +69,10 @@ class FakeTwilioApi:
         return f"http://{host}:{port}"
 
     def fail_next(self, status: int, code: int | None, message: str = "error",
-                  headers: Mapping[str, str] | None = None) -> None:
-        """Answer the next request with this error instead of handling it."""
+                  headers: Mapping[str, str] | None = None, *, after: int = 0) -> None:
+        """Answer the next request (or the one after ``after`` good ones) with this error."""
         with self._lock:
+            self._failures.extend([None] * after)
             self._failures.append(Failure(status, code, message, dict(headers or {})))
 
     def __enter__(self) -> FakeTwilioApi:

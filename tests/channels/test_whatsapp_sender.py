@@ -166,6 +166,24 @@ def test_twilio_errors_are_permanent_or_retryable(
     assert fake.messages == []
 
 
+def test_a_retry_after_a_partial_delivery_sends_only_what_is_missing(
+        sender: WhatsAppSender, fake: FakeTwilioApi, clock: ManualClock) -> None:
+    confirmation = delivery(clock, Text("Your consultation is booked."),
+                            Document("report.pdf", "Sample report",
+                                     url="https://example.org/report.pdf"))
+    fake.fail_next(429, 20429, "Too Many Requests", {"Retry-After": "3"}, after=1)
+    with pytest.raises(DeliveryFailed) as failed:
+        sender.send(confirmation)
+    assert not failed.value.permanent
+    assert [m["Body"] for m in fake.messages] == ["Your consultation is booked."]
+    sid = sender.send(confirmation)  # the outbox's retry
+    assert [m["Body"] for m in fake.messages] == ["Your consultation is booked.",
+                                                  "Sample report"]
+    assert sid == fake.messages[-1]["sid"]
+    sender.send(confirmation)  # sent in full: a later send of the key starts over
+    assert len(fake.messages) == 4
+
+
 def test_twilios_own_field_checks_reach_the_caller(
         sender: WhatsAppSender, fake: FakeTwilioApi, clock: ManualClock) -> None:
     with pytest.raises(DeliveryFailed) as failed:
