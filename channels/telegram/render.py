@@ -132,7 +132,7 @@ class CallbackCodec:
         token, kind, rest = match.groups()
         if kind == "#":
             ids = self._long.get((chat_id, token), ())
-            index = int(rest) if rest.isdigit() else -1
+            index = int(rest) if rest.isascii() and rest.isdigit() else -1
             rest = ids[index] if 0 <= index < len(ids) else f"#{rest}"
         return token or None, rest
 

@@ -35,7 +35,8 @@ def parse_sized_sids(value: str | None, *, default_size: int, max_size: int,
         size, sid = default_size, part
         if ":" in part:
             size_text, _, sid = part.partition(":")
-            size = int(size_text) if size_text.strip().isdigit() else 0
+            size_text = size_text.strip()
+            size = int(size_text) if size_text.isascii() and size_text.isdigit() else 0
             sid = sid.strip()
         if not 1 <= size <= max_size:
             raise ValueError(f"{name}: size must be 1 to {max_size}, as in 3:HX…")

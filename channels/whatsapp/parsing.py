@@ -71,6 +71,11 @@ def choice_payload(token: str, choice_id: str) -> str:
     return f"{PAYLOAD_PREFIX}{token}:{choice_id}"
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also says yes to ``²`` and ``٣``."""
+    return text.isascii() and text.isdigit()
+
+
 def _field(form: Mapping[str, str], name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
@@ -78,7 +83,7 @@ def _field(form: Mapping[str, str], name: str) -> str:
 
 def _media_count(form: Mapping[str, str]) -> int:
     raw = _field(form, "NumMedia").strip() or "0"
-    if not raw.isdigit() or int(raw) > MAX_MEDIA:
+    if not _is_number(raw) or int(raw) > MAX_MEDIA:
         raise MalformedRequest("NumMedia is not a count")
     return int(raw)
 
@@ -132,6 +137,6 @@ def parse_status(form: Mapping[str, str]) -> StatusReport:
     if not _STATUS.match(status):
         raise MalformedRequest("MessageStatus missing or malformed")
     error_code = _field(form, "ErrorCode").strip()
-    if error_code and not error_code.isdigit():
+    if error_code and not _is_number(error_code):
         raise MalformedRequest("ErrorCode is not a number")
     return StatusReport(message_sid, status, error_code or None)

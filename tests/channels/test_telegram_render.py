@@ -88,6 +88,8 @@ def test_ids_too_long_for_64_bytes_use_an_index_mapped_back() -> None:
     assert codec.decode(7, data[1]) == ("1f", long_id)
     # Another chat, or a process that never offered it, cannot map it: it reads as stale.
     assert codec.decode(8, data[1]) == ("1f", "#1")
+    # Data a modified client made up, with digits int() does not read, is stale too.
+    assert codec.decode(7, "1f#²") == ("1f", "#²")
 
 
 def test_unreadable_button_data_reads_as_stale() -> None:

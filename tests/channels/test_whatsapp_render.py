@@ -103,7 +103,7 @@ def test_sized_template_settings() -> None:
     assert parse_sized_sids(f" 2:{SID2} , 3:{SID3} ", default_size=3, max_size=3,
                             name="X") == {2: SID2, 3: SID3}
     assert parse_sized_sids("", default_size=3, max_size=3, name="X") == {}
-    for wrong in (f"4:{SID2}", f"two:{SID2}", "HX123", f"0:{SID2}"):
+    for wrong in (f"4:{SID2}", f"two:{SID2}", "HX123", f"0:{SID2}", f"²:{SID2}"):
         with pytest.raises(ValueError, match="X"):
             parse_sized_sids(wrong, default_size=3, max_size=3, name="X")
 
@@ -174,7 +174,8 @@ def test_an_unknown_country_number_still_works_without_hints() -> None:
 
 
 @pytest.mark.parametrize("change", [{"MessageSid": "SM123"}, {"From": "tel:+447911123456"},
-                                    {"NumMedia": "-1"}, {"NumMedia": "11"}])
+                                    {"NumMedia": "-1"}, {"NumMedia": "11"},
+                                    {"NumMedia": "²"}, {"NumMedia": "１"}])
 def test_malformed_fields_name_the_field_not_the_value(change: dict[str, str]) -> None:
     with pytest.raises(MalformedRequest) as error:
         parse_inbound({**FIELDS.message_fields("+447911123456", "secret"), **change})
@@ -188,6 +189,9 @@ def test_status_reports() -> None:
     assert report.error_code == "63016"
     with pytest.raises(MalformedRequest):
         parse_status({"MessageSid": sid})
+    for odd_digits in ("²", "٦٣٠١٦"):  # str.isdigit() says yes; int() or the codes say no
+        with pytest.raises(MalformedRequest):
+            parse_status({"MessageSid": sid, "MessageStatus": "failed", "ErrorCode": odd_digits})
 
 
 def test_recipient_addresses() -> None:
