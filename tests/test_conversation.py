@@ -259,3 +259,12 @@ def test_stale_button_is_answered_politely(runtime: Runtime) -> None:
     bot.handle(Inbound("telegram", "42", "u2", choice_id="lang:en", choice_token=token))
     again = bot.handle(Inbound("telegram", "42", "u3", choice_id="lang:en", choice_token=token))
     assert "no longer works" in again[0].text
+
+
+def test_superscripts_and_keycap_digits_pick_or_are_refused_politely(
+        chat: ConsoleChannel) -> None:
+    chat.send("/start")
+    chat.send("1")
+    for typed in ("²", "①"):  # digits to str.isdigit, not to int()
+        assert "did not understand" in chat.send(typed)
+    assert "Who is writing to us?" in chat.send("2\ufe0f\u20e3")  # the "2️⃣" emoji

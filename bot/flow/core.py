@@ -110,7 +110,9 @@ class Turn:
 def match_choice(text: str, offered: Sequence[Sequence[str]]) -> str | None:
     """The id of the offered choice the text names: its number, label, or a near label."""
     cleaned = text.strip().rstrip(".)").strip()
-    if cleaned.isdigit():
+    # A keycap emoji ("2️⃣") is the digit, a variation selector and the keycap mark.
+    cleaned = cleaned.replace("\ufe0f", "").removesuffix("\u20e3")
+    if cleaned.isdecimal():  # isdigit() would also take "²", which int() refuses
         index = int(cleaned) - 1
         return offered[index][0] if 0 <= index < len(offered) else None
     folded = cleaned.casefold()
