@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.messages import Choice, Choices, Document, Reply, Text
+from channels.text import split_text as text_parts
+from channels.text import utf16_len as telegram_length
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -22,35 +24,9 @@ CALLBACK_DATA_LIMIT = 64  # bytes
 _CALLBACK = re.compile(r"^([0-9a-f]*)([:#])(.*)$", re.DOTALL)
 
 
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Cut ``text`` into parts within ``limit``, preferring paragraph, line and word breaks."""
-    text = text.strip()
-    parts: list[str] = []
-    while telegram_length(text) > limit:
-        head = _prefix_within(text, limit)
-        cut = max(head.rfind("\n\n"), head.rfind("\n"), head.rfind(" "))
-        if cut < len(head) // 2:  # no useful break: cut hard
-            cut = len(head)
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    if text:
-        parts.append(text)
-    return parts
-
-
-def _prefix_within(text: str, limit: int) -> str:
-    """The longest prefix of ``text`` whose Telegram length is within ``limit``."""
-    prefix = text[:limit]
-    while telegram_length(prefix) > limit:
-        prefix = prefix[: len(prefix) - max(1, (telegram_length(prefix) - limit) // 2)]
-    if prefix and "\ud800" <= prefix[-1] <= "\udbff":  # never split a surrogate pair
-        prefix = prefix[:-1]
-    return prefix
+    return text_parts(text, limit)
 
 
 @dataclass(frozen=True)

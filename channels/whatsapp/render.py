@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.messages import Choices, Document, Reply, reply_plain_text
+from channels.text import split_text as text_parts
+from channels.text import utf16_len
 from channels.whatsapp.content import (
     BODY_MAX,
     BUTTON_TITLE_MAX,
@@ -31,11 +33,6 @@ _PARAGRAPH_GAP = "\n\n"
 #: Characters XML 1.0 forbids even escaped: one of them (a control character pasted into a
 #: name the flow repeats) would make Twilio refuse the whole TwiML answer.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def utf16_len(text: str) -> int:
-    """Length as Twilio counts it."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True)
@@ -63,34 +60,9 @@ class ContentMessage:
 Outgoing = TextMessage | ContentMessage
 
 
-def _prefix_within(text: str, limit: int) -> str:
-    """The longest prefix of ``text`` whose UTF-16 length is at most ``limit``."""
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > limit:
-            return text[:index]
-    return text
-
-
 def split_text(text: str, limit: int = MAX_BODY) -> list[str]:
     """Split at paragraph, line or word boundaries into parts of at most ``limit``."""
-    parts: list[str] = []
-    rest = text.strip()
-    while utf16_len(rest) > limit:
-        window = _prefix_within(rest, limit)
-        cut = 0
-        for separator in (_PARAGRAPH_GAP, "\n", ". ", " "):
-            found = window.rfind(separator)
-            if found >= len(window) // 3:
-                cut = found + (1 if separator == ". " else 0)
-                break
-        cut = cut or len(window)
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts
+    return text_parts(text, limit)
 
 
 def interactive(choices: Choices, templates: ContentTemplates) -> ContentMessage | None:

@@ -27,6 +27,13 @@ def test_a_long_text_is_cut_at_line_breaks_within_the_limit() -> None:
     assert " ".join(parts).split() == text.split()
 
 
+def test_a_paragraph_break_is_preferred_to_a_later_space() -> None:
+    first, second = "A" * 3000, "B " * 600  # the limit falls inside the second paragraph
+    parts = split_text(f"{first}\n\n{second}")
+    assert parts[0] == first
+    assert parts[1] == second.strip()
+
+
 def test_text_without_breaks_is_cut_hard() -> None:
     parts = split_text("x" * 5000)
     assert [len(p) for p in parts] == [4096, 904]
