@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from booking import service
 from booking.availability import Slot, WeeklyWindow
@@ -38,24 +38,38 @@ class ConsultantHours:
 def weekly_text(session: Session, consultant_id: int) -> str:
     """The consultant's weekly hours in the compact form (``mon-fri 09:00-17:00``)."""
     rows = session.exec(select(WeeklyHours).where(WeeklyHours.consultant_id == consultant_id)).all()
-    return format_weekly_hours(WeeklyWindow(r.weekday, r.start_time, r.end_time) for r in rows)
+    return _hours_text([WeeklyWindow(r.weekday, r.start_time, r.end_time) for r in rows])
 
 
-def overview(session: Session, today: date, now: datetime) -> list[ConsultantHours]:
-    """Every consultant with hours and exceptions from ``today`` on."""
-    found = []
-    for consultant in session.exec(select(Consultant).order_by(col(Consultant.name))).all():
-        assert consultant.id is not None
-        overrides = list(session.exec(
-            select(DateOverride).where(DateOverride.consultant_id == consultant.id,
-                                       col(DateOverride.day) >= today)
-            .order_by(col(DateOverride.day))).all())
-        upcoming = len(session.exec(select(Booking.id).where(
-            Booking.consultant_id == consultant.id, Booking.status == CONFIRMED,
-            col(Booking.end) > now)).all())
-        found.append(ConsultantHours(consultant, weekly_text(session, consultant.id), overrides,
-                                     upcoming))
-    return found
+def _hours_text(windows: list[WeeklyWindow]) -> str:
+    """Empty for a consultant with no weekly hours (only dated ones, or none yet)."""
+    return format_weekly_hours(windows) if windows else ""
+
+
+def overview(session: Session, today: date, now: datetime,
+             consultant_id: int | None = None) -> list[ConsultantHours]:
+    """Every consultant (or the one asked for) with hours and exceptions from ``today`` on;
+    four queries however many there are."""
+    query = select(Consultant).order_by(col(Consultant.name))
+    if consultant_id is not None:
+        query = query.where(Consultant.id == consultant_id)
+    people = list(session.exec(query).all())
+    ids = [c.id for c in people]
+    weekly: dict[int, list[WeeklyWindow]] = defaultdict(list)
+    for row in session.exec(select(WeeklyHours).where(col(WeeklyHours.consultant_id).in_(ids))):
+        weekly[row.consultant_id].append(WeeklyWindow(row.weekday, row.start_time, row.end_time))
+    overrides: dict[int, list[DateOverride]] = defaultdict(list)
+    for row in session.exec(select(DateOverride).where(
+            col(DateOverride.consultant_id).in_(ids), col(DateOverride.day) >= today)
+            .order_by(col(DateOverride.day))):
+        overrides[row.consultant_id].append(row)
+    upcoming = dict(session.exec(
+        select(Booking.consultant_id, func.count()).where(
+            col(Booking.consultant_id).in_(ids), Booking.status == CONFIRMED,
+            col(Booking.end) > now).group_by(col(Booking.consultant_id))).all())
+    return [ConsultantHours(c, _hours_text(weekly[c.id]), overrides[c.id],
+                            upcoming.get(c.id, 0))
+            for c in people if c.id is not None]
 
 
 def _checked(name: str, email: str, timezone: str, weekly: str) -> tuple[str, str, str, tuple]:

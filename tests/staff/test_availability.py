@@ -104,3 +104,41 @@ def test_a_second_consultant_adds_slots(runtime: Runtime, staff: FlaskClient) ->
     assert saturdays[0] == datetime(2026, 3, 7, 9, 0, tzinfo=UTC)
     assert saturdays[0] + timedelta(days=7) in saturdays
     assert "Dr Maria Ivanova" in staff.get("/staff/availability").text
+
+
+def test_a_consultant_without_weekly_hours_can_be_shown_and_edited(
+        runtime: Runtime, staff: FlaskClient) -> None:
+    response = post_form(staff, "/staff/availability", "/staff/availability/consultants", {
+        "new-name": "Dr Dates Only", "new-email": "dates@example.org",
+        "new-timezone": "Europe/Berlin", "new-weekly_hours": "", "new-active": "y"})
+    assert response.status_code == 302
+    page = staff.get(response.headers["Location"])
+    assert page.status_code == 200 and "Dr Dates Only" in page.text
+    listing = staff.get("/staff/availability")
+    assert listing.status_code == 200 and "Dr Dates Only" in listing.text
+
+
+def test_the_availability_page_asks_the_same_few_queries_for_any_number_of_consultants(
+        runtime: Runtime, staff: FlaskClient) -> None:
+    from sqlalchemy import event
+
+    def statements() -> int:
+        seen: list[object] = []
+
+        def count(*args: object) -> None:
+            seen.append(args)
+
+        event.listen(runtime.db.engine, "before_cursor_execute", count)
+        try:
+            assert staff.get("/staff/availability").status_code == 200
+        finally:
+            event.remove(runtime.db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    few = statements()
+    for n in range(4):
+        post_form(staff, "/staff/availability", "/staff/availability/consultants", {
+            "new-name": f"Dr {n}", "new-email": f"dr{n}@example.org",
+            "new-timezone": "Europe/Berlin", "new-weekly_hours": "sat 10:00-12:00",
+            "new-active": "y"})
+    assert statements() == few

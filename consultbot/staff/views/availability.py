@@ -36,8 +36,7 @@ def consultant(consultant_id: int):  # type: ignore[no-untyped-def]
             abort(404)
         weekly = domain.weekly_text(db, consultant_id)
         today = moment.astimezone(domain.times.zone(found.timezone)).date()
-        hours = next(p for p in domain.overview(db, today, moment)
-                     if p.consultant.id == consultant_id)
+        hours = domain.overview(db, today, moment, consultant_id)[0]
     form = ConsultantForm(obj=found, weekly_hours=weekly) if request.method == "GET" \
         else ConsultantForm()
     status = 200
