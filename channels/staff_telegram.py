@@ -13,10 +13,11 @@ from typing import Any
 import httpx
 
 from bot.messages import reply_plain_text
+from channels.text import prefix_within
 from consultbot.delivery import Delivery, DeliveryFailed
 from consultbot.runtime import Runtime
 
-TEXT_MAX = 4096
+TEXT_MAX = 4096  # UTF-16 units, as Telegram counts
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
@@ -38,7 +39,7 @@ class StaffTelegramSender:
         text = "\n\n".join(reply_plain_text(r) for r in delivery.replies).strip()
         if not text:
             raise DeliveryFailed("nothing to send", permanent=True)
-        body = {"chat_id": delivery.recipient, "text": text[:TEXT_MAX],
+        body = {"chat_id": delivery.recipient, "text": prefix_within(text, TEXT_MAX),
                 "disable_web_page_preview": True}
         try:
             response = self._client.post(self._url, json=body)
