@@ -11,6 +11,7 @@ import pytest
 import respx
 from sqlmodel import select
 
+from booking import service
 from booking.models import CANCELLED, CONFIRMED, RESCHEDULED, Booking
 from bot.booking_notices import run_meeting_sync
 from bot.engine import Bot
@@ -416,3 +417,22 @@ def test_zoom_refusing_the_meeting_reaches_staff_and_the_person(
     assert "Наша команда пришлёт вам ссылку на Zoom здесь до начала консультации" in mine
     assert "скоро придёт" not in mine
     runtime.db.dispose()
+
+
+def test_a_move_left_unfinished_is_forgotten_once_its_booking_is_cancelled(
+        runtime: Runtime) -> None:
+    chat = ConsoleChannel(Bot(runtime), "anna")
+    intake(chat)
+    for text in ("1", "1", "1", "Confirm", "my booking"):
+        chat.send(text)
+    assert "Choose a new day" in chat.send("Change the time")
+    chat.send("menu")  # the person leaves the move half-way
+    [booking] = bookings(runtime)
+    with runtime.db.transaction() as session:
+        service.cancel(session, booking.id or 0, runtime.clock(), by="staff")
+    days = chat.send("book")
+    assert "Choose a day for your free Zoom consultation" in days
+    chat.send("1")
+    chat.send("1")
+    assert "is booked" in chat.send("Confirm")
+    assert [b.status for b in bookings(runtime)] == [CANCELLED, CONFIRMED]

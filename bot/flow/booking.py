@@ -190,7 +190,9 @@ class Start(State):
 
     def enter(self, turn: Turn) -> None:
         state = progress(turn)
-        if state.get("move_id") is None:
+        # A move left unfinished is dropped once its booking is gone (cancelled by staff,
+        # begun): the person then books anew instead of "moving" nothing.
+        if the_booking(turn, moving(turn)) is None:
             turn.data["booking"] = state = {}
             upcoming = service.upcoming_for(turn.session, turn.conversation.id, turn.now)
             if upcoming:
