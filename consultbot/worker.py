@@ -323,7 +323,8 @@ def retry_failed(session: Any, message_id: int, now: datetime) -> bool:
 def describe_senders(senders: Mapping[str, Sender]) -> str:
     """For the start-up output."""
     if not senders:
-        return "on: no channel can send yet; messages wait (configure a channel or SMTP)"
+        return (f"on: no channel can send yet; messages fail as '{NOT_CONFIGURED}' "
+                "(configure a channel or SMTP, then send them again from the dashboard)")
     return "on: sends by " + ", ".join(sorted(senders))
 
 

@@ -32,6 +32,7 @@ from consultbot.worker import (
     UNREACHABLE,
     Worker,
     backoff_delay,
+    describe_senders,
     retry_failed,
     start_background,
 )
@@ -266,6 +267,15 @@ def test_a_channel_without_a_sender_fails_with_the_reason(runtime: Runtime) -> N
     assert Worker(runtime, {"fake": RecordingSender()}).run_once() == {"failed": 1}
     stored = row(runtime, "nowhere")
     assert (stored.status, stored.last_error) == (FAILED, NOT_CONFIGURED)
+
+
+def test_the_start_up_line_says_what_happens_to_messages_without_a_channel(
+        runtime: Runtime) -> None:
+    put(runtime, "no-channel-yet")
+    assert Worker(runtime, {}).run_once() == {"failed": 1}
+    said = describe_senders({})
+    assert NOT_CONFIGURED in said and "wait" not in said  # they fail, they do not wait
+    assert describe_senders({"fake": RecordingSender()}) == "on: sends by fake"
 
 
 def test_an_unexpected_sender_error_is_retried_without_its_message(runtime: Runtime) -> None:
