@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,7 +44,6 @@ __all__ = [
     "WeeklyWindow",
     "free_slots",
     "is_slot_free",
-    "pick_consultant",
     "resolve_wall_time",
 ]
 
@@ -375,14 +374,3 @@ def is_slot_free(
     calendar = _Calendar(schedule, mine, rules.buffer)
     stop = target + timedelta(microseconds=1)
     return any(s == target for s, _ in calendar.free_starts(rules, earliest, latest, stop))
-
-
-def pick_consultant(slot: Slot, load: Mapping[int, int]) -> int:
-    """The consultant to book on ``slot``: the smallest ``load`` (missing = 0), ties by id.
-
-    ``load`` is the caller's measure of bookings per consultant, typically that local
-    day's count, or an overall count to spread work across weeks.
-    """
-    if not slot.consultant_ids:
-        raise ValueError("slot has no free consultant")
-    return min(slot.consultant_ids, key=lambda cid: (load.get(cid, 0), cid))

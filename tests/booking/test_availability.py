@@ -18,7 +18,6 @@ from booking.availability import (
     WeeklyWindow,
     free_slots,
     is_slot_free,
-    pick_consultant,
 )
 
 LONDON, NEW_YORK, SYDNEY, KOLKATA = (
@@ -387,10 +386,6 @@ def test_two_consultants_in_different_zones_least_loaded_first() -> None:
         19: (2,),
         20: (2,),
     }
-    shared = next(s for s in slots if s.start.hour == 13)
-    assert pick_consultant(shared, {1: 0, 2: 3}) == 1
-    assert pick_consultant(shared, {2: 1}) == 1  # missing counts as zero
-    assert pick_consultant(shared, {1: 2, 2: 2}) == 1  # tie goes to the lower id
 
 
 def test_slots_are_sorted_and_unique_across_consultants() -> None:
@@ -405,11 +400,6 @@ def test_slots_are_sorted_and_unique_across_consultants() -> None:
         "Mon 11:00 BST",
     ]
     assert [s.consultant_ids for s in slots] == [(1,), (2,), (1,), (2,), (1,)]
-
-
-def test_pick_consultant_needs_someone() -> None:
-    with pytest.raises(ValueError, match="no free consultant"):
-        pick_consultant(Slot(utc(2025, 6, 9, 9), utc(2025, 6, 9, 10), ()), {})
 
 
 # --- re-checking one slot --------------------------------------------------------------
