@@ -137,3 +137,14 @@ def test_env_example_and_readme_list_every_setting() -> None:
     assert listed == fields, listed ^ fields
     readme = (root / "README.md").read_text()
     assert all(f"| `{name}` |" in readme for name in fields)
+
+
+def test_start_up_output_hides_database_passwords() -> None:
+    from consultbot.commands.serve import describe
+
+    settings = load_settings(
+        database_url="postgresql://bot:s3cret@db.internal/consultbot?password=other",
+        data_encryption_key=new_key())
+    [database, *_] = describe(settings, {})
+    assert "s3cret" not in database and "other" not in database
+    assert database == "database: postgresql://bot:***@db.internal/consultbot"

@@ -6,6 +6,8 @@ import argparse
 import logging
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 #: Background services started beside the web app: "module:function", fn(runtime, bot)
 #: returns a callable that stops it, or None when its settings leave it off.
 BACKGROUND: list[str] = [
@@ -24,8 +26,7 @@ def register(subparsers: Any) -> None:
 
 def describe(settings: Any, app_areas: dict[str, str]) -> list[str]:
     """What is configured, for the start-up output; never a secret's value."""
-    database = settings.database_url.split("@")[-1] if "@" in settings.database_url \
-        else settings.database_url
+    database = make_url(settings.database_url).set(query={}).render_as_string(hide_password=True)
     lines = [f"database: {database}",
              "encryption key: " + ("from DATA_ENCRYPTION_KEY" if settings.data_encryption_key
                                    else "generated file var/data.key (default setup)")]
