@@ -436,3 +436,19 @@ def test_a_move_left_unfinished_is_forgotten_once_its_booking_is_cancelled(
     chat.send("1")
     assert "is booked" in chat.send("Confirm")
     assert [b.status for b in bookings(runtime)] == [CANCELLED, CONFIRMED]
+
+
+def test_a_move_refused_at_confirm_frees_the_held_time(runtime: Runtime) -> None:
+    anna = ConsoleChannel(Bot(runtime), "anna")
+    intake(anna)
+    for text in ("1", "1", "1", "Confirm", "my booking", "Change the time", "Wed 4 Mar"):
+        anna.send(text)
+    assert "Move your consultation" in anna.send("9:00")  # Wednesday 9:00 held for Anna
+    [booking] = bookings(runtime)
+    with runtime.db.transaction() as session:  # staff cancel it meanwhile
+        service.cancel(session, booking.id or 0, runtime.clock(), by="staff")
+    assert "can no longer be changed" in anna.send("Confirm")
+    boris = ConsoleChannel(Bot(runtime), "boris")
+    intake(boris)
+    boris.send("1")
+    assert "1. 9:00\u202fAM" in boris.send("Wed 4 Mar")

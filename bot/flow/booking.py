@@ -483,6 +483,7 @@ def confirm(turn: Turn) -> None:
         offer_nearest(turn, taken)
         return
     except NotBookable:
+        release(turn)  # the held time is nobody's now: free it for others at once
         turn.data.pop("booking", None)
         turn.say("booking.move_gone")
         turn.go("menu")
