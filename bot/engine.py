@@ -89,6 +89,10 @@ class Bot:
                 raise  # a lost race (e.g. a slot taken meanwhile): the whole turn is retried
             except Exception:
                 log.exception("flow failed in state %s", conversation.state)
+                # The savepoint undid the rows; undo the working data too, or half a step
+                # would be stored with the state it was not meant for.
+                turn.data = cipher.decrypt_json(conversation.data_enc) \
+                    if conversation.data_enc else {}
                 turn.replies = [Text(turn.t("common.error"))]
             conversation.data_enc = cipher.encrypt_json(turn.data)
             conversation.updated_at = now

@@ -268,3 +268,23 @@ def test_superscripts_and_keycap_digits_pick_or_are_refused_politely(
     for typed in ("²", "①"):  # digits to str.isdigit, not to int()
         assert "did not understand" in chat.send(typed)
     assert "Who is writing to us?" in chat.send("2\ufe0f\u20e3")  # the "2️⃣" emoji
+
+
+def test_a_failing_step_leaves_state_and_answers_as_they_were(
+        chat: ConsoleChannel, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.flow.core import STATES
+
+    start_intake(chat)
+
+    def broken(turn: object) -> None:  # a bug half-way through a step
+        turn.data["intake"] = {"role": "lawyer"}  # type: ignore[attr-defined]
+        turn.conversation.state = "intake.name"  # type: ignore[attr-defined]
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(STATES["intake.role"], "handle", broken)
+    assert "something went wrong" in chat.send("1")
+    monkeypatch.undo()
+    conversation = state_of(runtime)
+    data = runtime.cipher.decrypt_json(conversation.data_enc or "")
+    assert conversation.state == "intake.role" and data.get("intake", {}) == {}
+    assert "Who is writing to us?" in chat.send("help")
