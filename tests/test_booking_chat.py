@@ -452,3 +452,19 @@ def test_a_move_refused_at_confirm_frees_the_held_time(runtime: Runtime) -> None
     intake(boris)
     boris.send("1")
     assert "1. 9:00\u202fAM" in boris.send("Wed 4 Mar")
+
+
+def test_a_link_message_still_waiting_is_withdrawn_when_the_booking_moves(
+        zoom_runtime: Runtime, zoom: respx.MockRouter) -> None:
+    zoom.post(f"{API}/users/me/meetings").mock(return_value=meeting(8123))
+    chat = ConsoleChannel(Bot(zoom_runtime), "anna")
+    intake(chat)
+    for text in ("1", "1", "1", "Confirm"):
+        chat.send(text)
+    assert run_meeting_sync(zoom_runtime) == 1  # "Tuesday 9:00, join here" waits to go
+    for text in ("my booking", "Change the time", "Wed 4 Mar", "1"):
+        chat.send(text)
+    assert "moved to Wednesday" in chat.send("Confirm")
+    [(message, payload)] = outbox(zoom_runtime)
+    assert "Tuesday, March 3" in payload["replies"][0]["text"]
+    assert message.status == "cancelled"

@@ -489,6 +489,8 @@ def confirm(turn: Turn) -> None:
         turn.go("menu")
         return
     turn.data.pop("booking", None)
+    if moved is not None:  # a link message still waiting names the old time
+        cancel_pending(turn.session, f"meeting-link:{moved}:")
     alert_staff(turn.session, turn.runtime, kind=ALERT_MOVED if moved is not None else
                 ALERT_BOOKED, booking=booking, now=turn.now)
     when, zone = describe(turn, booking)
