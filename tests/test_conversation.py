@@ -288,3 +288,20 @@ def test_a_failing_step_leaves_state_and_answers_as_they_were(
     data = runtime.cipher.decrypt_json(conversation.data_enc or "")
     assert conversation.state == "intake.role" and data.get("intake", {}) == {}
     assert "Who is writing to us?" in chat.send("help")
+
+
+def test_buttons_from_before_an_erasure_stay_stale(runtime: Runtime) -> None:
+    from bot.messages import Choices, Inbound
+
+    bot = Bot(runtime)
+    tokens = []
+    for n, (text, choice) in enumerate([("/start", None), (None, "lang:en"), ("menu", None),
+                                        (None, "forget"), (None, "erase")]):
+        replies = bot.handle(Inbound("telegram", "7", f"m{n}", text=text, choice_id=choice,
+                                     choice_token=tokens[-1] if choice else None))
+        tokens += [r.token for r in replies if isinstance(r, Choices)]
+    # The menu shown before the erasure; "forget" is offered again after it.
+    old_menu_token = tokens[2]
+    again = bot.handle(Inbound("telegram", "7", "m9", choice_id="forget",
+                               choice_token=old_menu_token))
+    assert "no longer works" in again[0].text

@@ -35,7 +35,10 @@ def erase_person(turn: Turn) -> None:
                col(HandoffRequest.resolved_at).is_(None))
         .values(resolved_at=turn.now, resolved_by="erased at the person's request")
     )
+    asked = turn.data.get("asked")  # not personal: keeps old buttons recognisably stale
     turn.data.clear()
+    if asked:
+        turn.data["asked"] = asked
     turn.conversation.timezone = None
 
 
