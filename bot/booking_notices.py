@@ -14,7 +14,7 @@ import weakref
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time, get_datetime_format
 from sqlmodel import Session
 
 from booking.ics import booking_calendar
@@ -45,7 +45,9 @@ def when_text(start: datetime, end: datetime, zone: str, lang: str) -> str:
     tz = ZoneInfo(zone)
     local = start.astimezone(tz)
     day = format_date(local.date(), format="full", locale=lang)
-    return f"{day}, {short_time(start, zone, lang)} – {short_time(end, zone, lang)}"
+    hours = f"{short_time(start, zone, lang)} – {short_time(end, zone, lang)}"
+    glue = str(get_datetime_format("medium", locale=lang))  # "{1}, {0}"; Arabic "{1}، {0}"
+    return glue.replace("{1}", day).replace("{0}", hours)
 
 
 def short_time(moment: datetime, zone: str, lang: str) -> str:
