@@ -58,6 +58,10 @@ _ALIASES: Mapping[str, tuple[str, ...]] = {
     "македония": ("MK",), "киргизстан": ("KG",),
     # Ukrainian
     "білорусія": ("BY",), "англія": ("GB",), "британія": ("GB",), "америка сша": ("US",),
+    # Persian and Arabic everyday names
+    "انگلستان": ("GB",), "انگلیس": ("GB",), "بریتانیا": ("GB",), "آمریکا": ("US",),
+    "امریکا": ("US",), "إنجلترا": ("GB",), "انجلترا": ("GB",), "بريطانيا": ("GB",),
+    "أمريكا": ("US",), "امريكا": ("US",),
 }
 
 # Words that may surround a place name without changing which place is meant.
