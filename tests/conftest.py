@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 import pytest
+import respx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -18,6 +21,14 @@ from consultbot.settings import Settings, load_settings
 
 #: A Monday morning in winter (London = UTC).
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+#: Zoom's far side, faked with respx at these addresses.
+ZOOM_API = "https://zoom.test/v2"
+ZOOM_OAUTH = "https://zoom.test/oauth/token"
+ZOOM_SETTINGS: dict[str, Any] = {
+    "zoom_account_id": "acc", "zoom_client_id": "cid", "zoom_client_secret": "secret",
+    "zoom_api_base_url": ZOOM_API, "zoom_oauth_url": ZOOM_OAUTH,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +61,32 @@ def runtime(settings: Settings, clock: ManualClock) -> Iterator[Runtime]:
     rt = build_runtime(settings, clock=clock)
     yield rt
     rt.db.dispose()
+
+
+@pytest.fixture
+def make_runtime(database_url: str, clock: ManualClock) -> Iterator[Callable[..., Runtime]]:
+    """Build runtimes with some settings changed (the test's database, a new key and the
+    test's clock unless given); every one is closed after the test."""
+    made: list[Runtime] = []
+
+    def make(*, clock_: Any = None, **overrides: Any) -> Runtime:
+        overrides.setdefault("database_url", database_url)
+        overrides.setdefault("data_encryption_key", new_key())
+        made.append(build_runtime(load_settings(**overrides), clock=clock_ or clock))
+        return made[-1]
+
+    yield make
+    for runtime in made:
+        runtime.db.dispose()
+
+
+@pytest.fixture
+def zoom() -> Iterator[respx.MockRouter]:
+    """Zoom's servers: the OAuth token endpoint answers; tests add the meeting routes."""
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        router.post(ZOOM_OAUTH).mock(return_value=httpx.Response(
+            200, json={"access_token": "tok", "expires_in": 3600}))
+        yield router
 
 
 def postgres_base_url() -> str | None:

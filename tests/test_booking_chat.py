@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -19,33 +19,16 @@ from bot.messages import Choices, Document, Inbound, Text, reply_from_dict
 from bot.models import Conversation
 from channels.console import ConsoleChannel
 from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.outbox import OutboxMessage
-from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from consultbot.runtime import Runtime
+from tests.conftest import ZOOM_API, ZOOM_SETTINGS
 
-API = "https://zoom.test/v2"
-OAUTH = "https://zoom.test/oauth/token"
 DESCRIPTION = "I was detained twice for anti-war posts and was called up for mobilisation."
 
 
 @pytest.fixture
-def zoom_runtime(database_url: str, clock: ManualClock) -> Iterator[Runtime]:
-    settings = load_settings(database_url=database_url, data_encryption_key=new_key(),
-                             zoom_account_id="acc", zoom_client_id="cid",
-                             zoom_client_secret="secret", zoom_api_base_url=API,
-                             zoom_oauth_url=OAUTH)
-    runtime = build_runtime(settings, clock=clock)
-    yield runtime
-    runtime.db.dispose()
-
-
-@pytest.fixture
-def zoom() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
-        router.post(OAUTH).mock(return_value=httpx.Response(
-            200, json={"access_token": "tok", "expires_in": 3600}))
-        yield router
+def zoom_runtime(make_runtime: Callable[..., Runtime]) -> Runtime:
+    return make_runtime(**ZOOM_SETTINGS)
 
 
 def meeting(meeting_id: int) -> httpx.Response:
@@ -78,7 +61,7 @@ def outbox(runtime: Runtime) -> list[tuple[OutboxMessage, dict]]:
 
 def test_from_the_menu_to_a_booking_with_a_zoom_link(zoom_runtime: Runtime,
                                                      zoom: respx.MockRouter) -> None:
-    create = zoom.post(f"{API}/users/me/meetings").mock(return_value=meeting(8123))
+    create = zoom.post(f"{ZOOM_API}/users/me/meetings").mock(return_value=meeting(8123))
     chat = ConsoleChannel(Bot(zoom_runtime), "anna")
     answer = intake(chat)
     # The case is in the UK: London time is suggested, then confirmed.
@@ -127,7 +110,7 @@ def test_from_the_menu_to_a_booking_with_a_zoom_link(zoom_runtime: Runtime,
 
 def test_zoom_down_the_booking_stands_and_the_link_follows_later(
         zoom_runtime: Runtime, zoom: respx.MockRouter, clock: ManualClock) -> None:
-    zoom.post(f"{API}/users/me/meetings").mock(
+    zoom.post(f"{ZOOM_API}/users/me/meetings").mock(
         side_effect=[httpx.Response(503), httpx.ReadTimeout("slow"), meeting(77)])
     chat = ConsoleChannel(Bot(zoom_runtime), "anna")
     intake(chat)
@@ -303,16 +286,13 @@ def test_deleting_my_data_cancels_the_booking(runtime: Runtime) -> None:
     assert conversation.timezone is None
 
 
-def test_no_free_times_hands_over_to_the_team(database_url: str, clock: ManualClock) -> None:
-    settings = load_settings(database_url=database_url, data_encryption_key=new_key(),
-                             booking_weekly_hours="sat 10:00-11:00", booking_horizon_days=3)
-    runtime = build_runtime(settings, clock=clock)
+def test_no_free_times_hands_over_to_the_team(make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime(booking_weekly_hours="sat 10:00-11:00", booking_horizon_days=3)
     chat = ConsoleChannel(Bot(runtime), "anna")
     intake(chat)
     answer = chat.send("1")
     assert "no free consultation times in the next 3 days" in answer
     assert "How can we help?" in answer
-    runtime.db.dispose()
 
 
 def test_every_offered_page_fits_the_channels(runtime: Runtime) -> None:
@@ -335,11 +315,9 @@ def test_every_offered_page_fits_the_channels(runtime: Runtime) -> None:
     assert all(len(choice.id.encode()) <= 40 for c in seen for choice in c.choices)
 
 
-def test_staff_are_alerted_to_bookings_moves_and_cancellations(database_url: str,
-                                                                clock: ManualClock) -> None:
-    settings = load_settings(database_url=database_url, data_encryption_key=new_key(),
-                             telegram_staff_chat_id="-100200")
-    runtime = build_runtime(settings, clock=clock)
+def test_staff_are_alerted_to_bookings_moves_and_cancellations(
+        make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime(telegram_staff_chat_id="-100200")
     chat = ConsoleChannel(Bot(runtime), "anna")
     intake(chat)
     for text in ("1", "1", "1", "Confirm", "my booking", "Change the time", "1", "2",
@@ -354,7 +332,6 @@ def test_staff_are_alerted_to_bookings_moves_and_cancellations(database_url: str
     assert alerts[1][1].startswith(
         "Booking moved: Anna, from Tue 3 Mar 2026, 09:00 GMT to Tue 3 Mar 2026, 09:40 GMT\n")
     assert all("anti-war" not in text for _, text in alerts)
-    runtime.db.dispose()
 
 
 def test_a_day_can_be_typed(runtime: Runtime) -> None:
@@ -369,13 +346,9 @@ def test_a_day_can_be_typed(runtime: Runtime) -> None:
 
 
 def test_zoom_refusing_the_meeting_reaches_staff_and_the_person(
-        database_url: str, clock: ManualClock, zoom: respx.MockRouter) -> None:
-    settings = load_settings(database_url=database_url, data_encryption_key=new_key(),
-                             zoom_account_id="acc", zoom_client_id="cid",
-                             zoom_client_secret="secret", zoom_api_base_url=API,
-                             zoom_oauth_url=OAUTH, telegram_staff_chat_id="-100200")
-    runtime = build_runtime(settings, clock=clock)
-    zoom.post(f"{API}/users/me/meetings").mock(return_value=httpx.Response(
+        make_runtime: Callable[..., Runtime], zoom: respx.MockRouter) -> None:
+    runtime = make_runtime(**ZOOM_SETTINGS, telegram_staff_chat_id="-100200")
+    zoom.post(f"{ZOOM_API}/users/me/meetings").mock(return_value=httpx.Response(
         400, json={"code": 300, "message": "Invalid meeting settings"}))
     chat = ConsoleChannel(Bot(runtime), "olga", language_hint="ru")
     chat.send("/start")
@@ -412,11 +385,10 @@ def test_zoom_refusing_the_meeting_reaches_staff_and_the_person(
     assert "антивоенные" not in json.dumps(payload)
     assert b"DTSTART:20260303T090000Z" in (document.content or b"")
     assert payload["template"] == {"name": "notice",
-                                   "variables": [text.text, settings.company_website]}
+                                   "variables": [text.text, runtime.settings.company_website]}
     mine = chat.send("моя запись")
     assert "Наша команда пришлёт вам ссылку на Zoom здесь до начала консультации" in mine
     assert "скоро придёт" not in mine
-    runtime.db.dispose()
 
 
 def test_a_move_left_unfinished_is_forgotten_once_its_booking_is_cancelled(
@@ -456,7 +428,7 @@ def test_a_move_refused_at_confirm_frees_the_held_time(runtime: Runtime) -> None
 
 def test_a_link_message_still_waiting_is_withdrawn_when_the_booking_moves(
         zoom_runtime: Runtime, zoom: respx.MockRouter) -> None:
-    zoom.post(f"{API}/users/me/meetings").mock(return_value=meeting(8123))
+    zoom.post(f"{ZOOM_API}/users/me/meetings").mock(return_value=meeting(8123))
     chat = ConsoleChannel(Bot(zoom_runtime), "anna")
     intake(chat)
     for text in ("1", "1", "1", "Confirm"):

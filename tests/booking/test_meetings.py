@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -27,34 +27,17 @@ from booking.models import (
 from booking.zoom import FallbackMeetings, ZoomClient, meeting_topic
 from bot.models import Conversation
 from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
-from tests.conftest import START
+from consultbot.runtime import Runtime
+from tests.conftest import START, ZOOM_API, ZOOM_OAUTH, ZOOM_SETTINGS
 
-API = "https://zoom.test/v2"
-OAUTH = "https://zoom.test/oauth/token"
+API, OAUTH = ZOOM_API, ZOOM_OAUTH
 TUE_0900 = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 TUE_0940 = TUE_0900 + timedelta(minutes=40)
 
 
 @pytest.fixture
-def rt(any_database_url: str, clock: ManualClock) -> Iterator[Runtime]:
-    settings = load_settings(database_url=any_database_url, data_encryption_key=new_key(),
-                             zoom_account_id="acc", zoom_client_id="cid",
-                             zoom_client_secret="secret", zoom_api_base_url=API,
-                             zoom_oauth_url=OAUTH)
-    runtime = build_runtime(settings, clock=clock)
-    yield runtime
-    runtime.db.dispose()
-
-
-@pytest.fixture
-def zoom() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
-        router.post(OAUTH).mock(return_value=httpx.Response(
-            200, json={"access_token": "tok", "expires_in": 3600}))
-        yield router
+def rt(any_database_url: str, make_runtime: Callable[..., Runtime]) -> Runtime:
+    return make_runtime(database_url=any_database_url, **ZOOM_SETTINGS)
 
 
 @pytest.fixture
