@@ -3,7 +3,11 @@ fed by long polling or by the webhook endpoint.
 
 Start-up (``getMe``, ``setMyCommands``, then polling or ``setWebhook``) runs in the
 background and retries while Telegram is unreachable, so ``consultbot serve`` starts
-at once. Stopping processes the updates already taken in.
+at once. Stopping processes the updates already taken in; a webhook request still waiting
+then (its update dropped, or stuck) is told the channel is not running.
+
+In webhook mode :meth:`TelegramService.submit` returns only once the update has been handled
+(stored by the core and its replies sent), so Telegram's POST is answered after that.
 """
 
 from __future__ import annotations
@@ -26,16 +30,27 @@ from channels.telegram import ALLOWED_UPDATES
 from channels.telegram.application import TelegramConversations, build_application
 from channels.telegram.commands import register_commands
 from channels.telegram.loop import LoopThread
+from channels.telegram.waiters import UpdateWaiters
 from consultbot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/telegram"
 _RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+#: How long a webhook request waits for its update to be handled before asking for a retry.
+ANSWER_WITHIN = 25.0
 
 
 class NotRunning(Exception):
     """The channel has not finished starting, or has stopped."""
+
+
+class NotHandled(Exception):
+    """An update was taken in but not handled in time, or its handling failed.
+
+    Telegram should deliver it again: the core's de-duplication by update id makes a second
+    delivery of an update already handled change nothing and send nothing.
+    """
 
 
 class TelegramService:
@@ -51,6 +66,7 @@ class TelegramService:
         conversations: TelegramConversations | None = None,
         retry_delays: Sequence[float] = _RETRY_DELAYS,
         poll_timeout: float = 10.0,
+        answer_within: float = ANSWER_WITHIN,
     ) -> None:
         self.runtime = runtime
         self.bot = bot
@@ -61,6 +77,9 @@ class TelegramService:
         self._conversations = conversations
         self._retry_delays = tuple(retry_delays)
         self._poll_timeout = poll_timeout
+        #: Seconds :meth:`submit` waits for an update to be handled.
+        self.answer_within = answer_within
+        self.waiters = UpdateWaiters()
         self._loop = LoopThread("telegram")
         self._stop_event = asyncio.Event()
         self._ready: Future[str] = Future()
@@ -94,12 +113,27 @@ class TelegramService:
         return self.application is not None and self.application.running
 
     def submit(self, data: dict[str, Any]) -> None:
-        """Queue an update received by the webhook; processing continues in the background."""
+        """Hand an update received by the webhook to the application and wait until it has
+        been handled: the core's transaction committed and the replies sent.
+
+        Raises :class:`NotRunning` if the channel is not (or no longer) running and
+        :class:`NotHandled` if handling failed or took longer than :attr:`answer_within`
+        seconds (the update may still be handled later; a redelivery then changes nothing).
+        """
         application = self.application
         if application is None or not application.running:
             raise NotRunning("the Telegram channel is not running")
         update = Update.de_json(data, application.bot)
-        self._loop.run(application.update_queue.put(update), timeout=10)
+        waiter = self.waiters.expect(update.update_id)
+        try:
+            self._loop.run(application.update_queue.put(update), timeout=10)
+            handled = waiter.result(self.answer_within)
+        except TimeoutError:
+            raise NotHandled(f"update {update.update_id} not handled in time") from None
+        finally:
+            self.waiters.forget(update.update_id, waiter)
+        if not handled:
+            raise NotHandled(f"update {update.update_id} failed")
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until every update taken in so far has been handled (tests, shutdown)."""
@@ -125,6 +159,7 @@ class TelegramService:
             if application is not None:
                 await self._stop_application(application)
             self.application = None
+            self.waiters.fail_all(NotRunning("the Telegram channel stopped"))
             if not self._ready.done():
                 self._ready.set_exception(NotRunning("stopped before it started"))
 
@@ -133,6 +168,8 @@ class TelegramService:
         application = build_application(
             self.runtime, self.bot, webhook=webhook, request=self._request,
             conversations=self._conversations)
+        if webhook:
+            self.waiters.attach(application)
         if not await self._retrying("connect", application.initialize):
             return None
         try:

@@ -1,8 +1,12 @@
 """``POST /webhooks/telegram``: updates pushed by Telegram, checked by the secret token.
 
 A wrong or missing ``X-Telegram-Bot-Api-Secret-Token`` gets 403 and nothing is read. A good
-update is queued for the channel's event loop and answered 200 at once; the update id keeps
-a retried delivery from being handled twice.
+update is handed to the channel's event loop and answered 200 only once it has been handled
+(the message stored, the replies sent), so an update Telegram saw answered survives a crash.
+If it is not handled within :data:`~channels.telegram.service.ANSWER_WITHIN` seconds, or
+handling fails, or the channel is not running, the answer is 503 with ``Retry-After`` and
+Telegram delivers it again; the update id keeps that delivery from being handled or answered
+twice.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from bot.engine import Bot
-from channels.telegram.service import WEBHOOK_PATH, NotRunning, TelegramService, service_for
+from channels.telegram.service import (
+    WEBHOOK_PATH,
+    NotHandled,
+    NotRunning,
+    TelegramService,
+    service_for,
+)
 from channels.telegram.service import webhook_url as _webhook_url
 from consultbot.runtime import Runtime
 from consultbot.settings import Settings
@@ -23,6 +33,7 @@ from consultbot.settings import Settings
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_RETRY_AFTER = {"Retry-After": "5"}
 _SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -60,7 +71,11 @@ def make_blueprint(service: TelegramService, secret: str) -> Blueprint:
         try:
             service.submit(data)
         except NotRunning:
-            return jsonify(ok=False, error="starting"), 503, {"Retry-After": "5"}
+            return jsonify(ok=False, error="not running"), 503, _RETRY_AFTER
+        except NotHandled:
+            log.warning("telegram update %s not handled yet; Telegram is asked to retry",
+                        data["update_id"])
+            return jsonify(ok=False, error="not handled"), 503, _RETRY_AFTER
         except (AttributeError, KeyError, TypeError, ValueError):
             log.warning("webhook body %s is not a readable update", data["update_id"])
             return jsonify(ok=False, error="not a Telegram update"), 400
