@@ -1,9 +1,12 @@
-"""``POST /webhooks/telegram``: the secret token, quick 200s, repeated updates."""
+"""``POST /webhooks/telegram``: the secret token, 200 only once handled, repeated updates."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -11,8 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
-from bot.engine import Bot
+from bot.engine import Bot, Handled
 from bot.i18n import Translator
+from bot.messages import Inbound
 from bot.models import InboundMessage
 from channels.telegram.polling import start
 from channels.telegram.service import TelegramService, service_for
@@ -36,12 +40,40 @@ def webhook_settings(database_url: str, **overrides: Any) -> dict[str, Any]:
     return values
 
 
+class GatedBot(Bot):
+    """The core, held at the start of every message until the test opens :attr:`gate`."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def receive(self, inbound: Inbound) -> Handled:
+        self.entered.set()
+        assert self.gate.wait(10), "the test never opened the gate"
+        return super().receive(inbound)
+
+
+class FailingOnceBot(Bot):
+    """The core, failing (before storing anything) the first time it is given a message."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.failed = False
+
+    def receive(self, inbound: Inbound) -> Handled:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("the core failed")
+        return super().receive(inbound)
+
+
 class Site:
     """The web app with only the Telegram area, and the channel started as serve starts it."""
 
-    def __init__(self, runtime: Runtime, api: FakeBotApi) -> None:
+    def __init__(self, runtime: Runtime, api: FakeBotApi, bot: Bot | None = None) -> None:
         self.runtime, self.api = runtime, api
-        self.bot = Bot(runtime)
+        self.bot = bot or Bot(runtime)
         self.app = Flask("test")
         self.app.config["AREAS"] = {}
         attach(self.app, runtime, self.bot)
@@ -63,17 +95,35 @@ def server() -> Iterator[FakeTelegramServer]:
         yield fake
 
 
-@pytest.fixture
-def site(server: FakeTelegramServer, database_url: str, clock: ManualClock) -> Iterator[Site]:
+@contextmanager
+def running_site(server: FakeTelegramServer, database_url: str, clock: ManualClock,
+                 core: type[Bot] = Bot) -> Iterator[Site]:
     runtime = build_runtime(load_settings(**webhook_settings(
         database_url, telegram_api_base_url=server.base_url)), clock=clock)
-    site = Site(runtime, server.api)
+    site = Site(runtime, server.api, core(runtime))
     stop = start(runtime, site.bot, site.app.config["AREAS"])
     assert stop is not None
-    site.service.wait_started(10)
-    yield site
-    stop()
-    runtime.db.dispose()
+    try:
+        site.service.wait_started(10)
+        yield site
+    finally:
+        if isinstance(site.bot, GatedBot):
+            site.bot.gate.set()  # let a failed test's held update finish, so stop() returns
+        stop()
+        runtime.db.dispose()
+
+
+@pytest.fixture
+def site(server: FakeTelegramServer, database_url: str, clock: ManualClock) -> Iterator[Site]:
+    with running_site(server, database_url, clock) as site:
+        yield site
+
+
+@pytest.fixture
+def gated_site(server: FakeTelegramServer, database_url: str,
+               clock: ManualClock) -> Iterator[Site]:
+    with running_site(server, database_url, clock, GatedBot) as site:
+        yield site
 
 
 def test_start_up_sets_the_webhook_with_the_secret(site: Site) -> None:
@@ -119,6 +169,74 @@ def test_a_repeated_update_is_handled_once(site: Site) -> None:
     site.service.wait_idle()
     assert len(site.api.sent(9003)) == 1
     assert site.handled() == [f"u{update['update_id']}"]
+
+
+def test_the_answer_comes_only_once_the_message_is_stored_and_answered(gated_site: Site) -> None:
+    site, core = gated_site, gated_site.bot
+    assert isinstance(core, GatedBot)
+    update = TelegramUser(site.api, 9006).message("/start")
+
+    def post() -> tuple[int, list[str], int]:
+        status = site.post(update)
+        return status, site.handled(), len(site.api.sent(9006))
+
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(post)
+        assert core.entered.wait(10)  # the update has reached the core, which is held
+        assert not answer.done()
+        assert site.handled() == []
+        core.gate.set()
+        assert answer.result(10) == (200, [f"u{update['update_id']}"], 1)
+    assert len(site.service.waiters) == 0
+
+
+def test_an_update_not_handled_in_time_is_refused_and_its_redelivery_answered_once(
+        gated_site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    site, core = gated_site, gated_site.bot
+    assert isinstance(core, GatedBot)
+    site.service.answer_within = 0.05  # the core is held: this always runs out
+    update = TelegramUser(site.api, 9007).message("/start")
+    with caplog.at_level(logging.INFO, logger="channels.telegram.webhook"):
+        response = site.client.post("/webhooks/telegram", json=update,
+                                    headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "Amina" not in caplog.text and "/start" not in caplog.text
+    assert len(site.service.waiters) == 0
+
+    core.gate.set()  # the first delivery is handled after all...
+    site.service.answer_within = 10
+    assert site.post(update) == 200  # ...and Telegram's second delivery changes nothing
+    site.service.wait_idle()
+    assert site.handled() == [f"u{update['update_id']}"]
+    assert len(site.api.sent(9007)) == 1
+    assert len(site.service.waiters) == 0
+
+
+def test_an_update_whose_handling_failed_is_refused_and_handled_when_delivered_again(
+        server: FakeTelegramServer, database_url: str, clock: ManualClock) -> None:
+    with running_site(server, database_url, clock, FailingOnceBot) as site:
+        update = TelegramUser(site.api, 9008).message("/start")
+        assert site.post(update) == 503
+        assert site.handled() == [] and site.api.sent(9008) == []
+        assert site.post(update) == 200
+        assert site.handled() == [f"u{update['update_id']}"]
+        assert len(site.api.sent(9008)) == 1
+        assert len(site.service.waiters) == 0
+
+
+def test_an_update_no_handler_takes_is_answered_and_leaves_no_waiter(site: Site) -> None:
+    user = TelegramUser(site.api, 9009)
+    in_a_group = user.message("hello everyone")
+    in_a_group["message"]["chat"] = {"id": -1009009, "type": "supergroup", "title": "Staff"}
+    edited = user.message("a corrected message")
+    edited["edited_message"] = edited.pop("message")
+    assert site.post(in_a_group) == 200
+    assert site.post(edited) == 200
+    assert len(site.service.waiters) == 0
+    site.service.wait_idle()
+    assert site.handled() == []
+    assert site.api.sent() == []
 
 
 def test_a_message_of_5000_characters(site: Site) -> None:
