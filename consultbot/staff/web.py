@@ -151,10 +151,12 @@ def _waited(delta: timedelta) -> str:
 
 @bp.context_processor
 def _layout() -> dict[str, Any]:
+    from consultbot.staff.messages import failed_count
     from consultbot.staff.waiting import waiting_count
 
     values: dict[str, Any] = {"company": runtime().settings.company_name}
     if current_user.is_authenticated:
         with runtime().db.transaction() as db_session:
             values["waiting_total"] = waiting_count(db_session)
+            values["failed_total"] = failed_count(db_session)
     return values

@@ -1,13 +1,31 @@
-"""Sending a failed message again, e.g. once a WhatsApp template has been configured."""
+"""Messages the service could not send (staff alerts included) and the ones still waiting;
+sending a failed one again, e.g. once a WhatsApp template has been configured."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, request
+from flask import flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from consultbot.staff.blueprint import bp, now, runtime
+from consultbot.staff import messages as domain
+from consultbot.staff.blueprint import bp, now, runtime, staff_zone
 from consultbot.staff.views.auth import safe_next
 from consultbot.worker import retry_failed
+
+
+@bp.get("/messages")
+def messages() -> str:
+    tab = request.args.get("tab", domain.FAILED_TAB)
+    if tab not in domain.TABS:
+        tab = domain.FAILED_TAB
+    moment = now()
+    with runtime().db.transaction() as db:
+        if tab == domain.FAILED_TAB:
+            listing = domain.failed_messages(db, moment)
+        else:
+            listing = domain.waiting_messages(db, moment)
+    return render_template("staff/messages.html", title="Messages", tab=tab, tabs=domain.TABS,
+                           listing=listing, zone=staff_zone(), now=moment,
+                           limit=domain.LIST_LIMIT)
 
 
 @bp.post("/messages/<int:message_id>/retry")
