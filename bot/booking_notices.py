@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -135,22 +136,23 @@ def notice_variables(booking: Booking, replies: list[Reply]) -> tuple[str, ...]:
     return (text.split("\n", 1)[0], booking.join_url or "")
 
 
+def tell_person(runtime: Runtime, session: Session, booking: Booking, *, key: str, kind: str,
+                replies: Sequence[Reply], now: datetime,
+                template: tuple[str, Sequence[str]] | None) -> bool:
+    """Queue ``replies`` for the person who made ``booking``, on their channel, once per
+    ``key`` (False when that key was queued before)."""
+    return enqueue(session, runtime.cipher, key=key, kind=kind, channel=booking.channel,
+                   recipient=booking.recipient, replies=[reply_to_dict(r) for r in replies],
+                   now=now, template=template, conversation_id=booking.conversation_id)
+
+
 def enqueue_link(runtime: Runtime, session: Session, booking: Booking) -> bool:
     """Put the link message in the outbox, once per booking and meeting."""
     now = runtime.clock()
     replies = link_message(session, booking, runtime.settings, now)
-    return enqueue(
-        session,
-        runtime.cipher,
-        key=f"meeting-link:{booking.id}:{booking.meeting_id}",
-        kind=KIND,
-        channel=booking.channel,
-        recipient=booking.recipient,
-        replies=[reply_to_dict(r) for r in replies],
-        now=now,
-        template=("notice", notice_variables(booking, replies)),
-        conversation_id=booking.conversation_id,
-    )
+    return tell_person(runtime, session, booking, key=f"meeting-link:{booking.id}:"
+                       f"{booking.meeting_id}", kind=KIND, replies=replies, now=now,
+                       template=("notice", notice_variables(booking, replies)))
 
 
 # --- Zoom refused the meeting ---------------------------------------------------------
@@ -176,18 +178,9 @@ def meeting_failed(runtime: Runtime, session: Session, booking: Booking) -> None
     replies = failure_message(session, booking, runtime.settings, now)
     first = replies[0]
     assert isinstance(first, Text)
-    enqueue(
-        session,
-        runtime.cipher,
-        key=f"meeting-failed:{booking.id}",
-        kind=FAILED_KIND,
-        channel=booking.channel,
-        recipient=booking.recipient,
-        replies=[reply_to_dict(r) for r in replies],
-        now=now,
-        template=("notice", (first.text, runtime.settings.company_website)),
-        conversation_id=booking.conversation_id,
-    )
+    tell_person(runtime, session, booking, key=f"meeting-failed:{booking.id}", kind=FAILED_KIND,
+                replies=replies, now=now,
+                template=("notice", (first.text, runtime.settings.company_website)))
 
 
 # --- the worker's entry point ---------------------------------------------------------

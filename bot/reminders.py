@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from booking.models import CONFIRMED, Booking
-from bot.booking_notices import person_language, person_zone, when_text, zone_name
+from bot.booking_notices import person_language, person_zone, tell_person, when_text, zone_name
 from bot.i18n import Translator
-from bot.messages import Text, reply_to_dict
-from consultbot.outbox import CANCELLED, PENDING, OutboxMessage, enqueue
+from bot.messages import Text
+from consultbot.outbox import CANCELLED, PENDING, OutboxMessage
 from consultbot.runtime import Runtime
 
 KIND = "reminder"
@@ -111,9 +111,6 @@ def schedule_due_reminders(runtime: Runtime, now: datetime | None = None) -> int
             if key in stored:
                 continue
             text, variables = compose(session, booking, settings.company_name)
-            count += enqueue(
-                session, runtime.cipher, key=key, kind=KIND, channel=booking.channel,
-                recipient=booking.recipient, replies=[reply_to_dict(Text(text))], now=now,
-                template=(TEMPLATE, variables), conversation_id=booking.conversation_id,
-            )
+            count += tell_person(runtime, session, booking, key=key, kind=KIND,
+                                 replies=[Text(text)], now=now, template=(TEMPLATE, variables))
         return count

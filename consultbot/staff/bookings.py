@@ -28,11 +28,12 @@ from bot.booking_notices import (
     calendar_document,
     person_language,
     person_zone,
+    tell_person,
     when_text,
     zone_name,
 )
 from bot.i18n import Translator
-from bot.messages import Reply, Text, reply_to_dict
+from bot.messages import Reply, Text
 from bot.models import CaseFile, Conversation
 from bot.staff_alerts import CANCELLED as ALERT_CANCELLED
 from bot.staff_alerts import alert_staff
@@ -303,11 +304,9 @@ def cancel_booking(session: Session, runtime: Runtime, booking_id: int, *, staff
     replies = cancellation_notice(session, booking, runtime.settings, now)
     first = replies[0]
     assert isinstance(first, Text)
-    outbox.enqueue(session, runtime.cipher, key=f"{CANCELLATION}:{booking.id}",
-                   kind=CANCELLATION, channel=booking.channel, recipient=booking.recipient,
-                   replies=[reply_to_dict(r) for r in replies], now=now,
-                   conversation_id=booking.conversation_id,
-                   template=("notice", (first.text, runtime.settings.company_website)))
+    tell_person(runtime, session, booking, key=f"{CANCELLATION}:{booking.id}", kind=CANCELLATION,
+                replies=replies, now=now,
+                template=("notice", (first.text, runtime.settings.company_website)))
     outbox.cancel_pending(session, f"reminder:{booking.id}:")
     outbox.cancel_pending(session, f"meeting-link:{booking.id}:")
     alert_staff(session, runtime, kind=ALERT_CANCELLED, booking=booking, now=now)
