@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -37,12 +37,8 @@ INVITE = Document("consultation.ics", "Add it to your calendar", "text/calendar"
 
 
 @pytest.fixture
-def files_runtime(any_database_url: str, clock: ManualClock) -> Iterator[Runtime]:
-    settings = load_settings(database_url=any_database_url, data_encryption_key=new_key(),
-                             public_base_url=BASE)
-    runtime = build_runtime(settings, clock=clock)
-    yield runtime
-    runtime.db.dispose()
+def files_runtime(any_database_url: str, make_runtime: Callable[..., Runtime]) -> Runtime:
+    return make_runtime(database_url=any_database_url, public_base_url=BASE)
 
 
 @pytest.fixture

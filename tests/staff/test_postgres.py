@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlmodel import select
 
 from booking.models import CANCELLED, Booking
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from consultbot.runtime import Runtime
 from consultbot.staff.models import LoginThrottle
 from consultbot.web import create_app
 from tests.staff.helpers import add_staff, booking, post_form, sign_in
@@ -22,12 +19,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_runtime(postgres_url: str, clock: ManualClock) -> Iterator[Runtime]:
-    settings = load_settings(database_url=postgres_url, data_encryption_key=new_key(),
-                             cookie_secure=False)
-    runtime = build_runtime(settings, clock=clock)
-    yield runtime
-    runtime.db.dispose()
+def pg_runtime(postgres_url: str, make_runtime: Callable[..., Runtime]) -> Runtime:
+    return make_runtime(database_url=postgres_url, cookie_secure=False)
 
 
 @pytest.fixture
