@@ -17,9 +17,9 @@ from sqlalchemy import text
 
 from bot.engine import Bot
 from bot.messages import Inbound
-from consultbot.crypto import new_key
 from consultbot.runtime import build_runtime
-from consultbot.settings import load_settings
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 
 SCRIPT = ["/start", "1", "which countries do you cover?", "menu", "book", "1", "Anna Petrova",
           "Russia", "United Kingdom", "2", "no", "No deadline",

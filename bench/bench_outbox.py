@@ -35,15 +35,15 @@ from sqlmodel import col, func, select
 
 import bot.models  # noqa: F401  (the outbox's foreign key names its table)
 from bot.messages import Text, reply_to_dict
+from channels.delivery import Delivery, Sender
 from channels.email_sender import EmailSender
 from channels.staff_telegram import StaffTelegramSender
 from channels.whatsapp.sender import build_sender as build_whatsapp_sender
-from consultbot.crypto import new_key
-from consultbot.delivery import Delivery, Sender
-from consultbot.outbox import SENT, OutboxMessage, cancel_pending, enqueue
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.worker import Worker
+from plumbing.crypto import new_key
+from plumbing.outbox import SENT, OutboxMessage, cancel_pending, enqueue
+from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer
 from tests.channels.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilioApi
 from tests.fake_smtp import FakeSmtpServer
@@ -96,7 +96,7 @@ def measure(runtime: Runtime, channel: str, sender: Sender, count: int, run: str
 
 def sender_alone(channel: str, sender: Sender, count: int, run: str) -> float:
     """Messages per second the sender sends by itself (no database), for comparison."""
-    from consultbot.delivery import Template
+    from channels.delivery import Template
 
     deliveries = [Delivery(key=f"alone:{run}:{channel}:{n}", kind="reminder",
                            recipient=recipient_for(channel, n), replies=(Text(TEXT),),

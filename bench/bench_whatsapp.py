@@ -26,10 +26,10 @@ import waitress
 from flask import Flask, Response
 from twilio.request_validator import RequestValidator
 
-from consultbot.crypto import new_key
 from consultbot.runtime import build_runtime
-from consultbot.settings import load_settings
 from consultbot.web import create_app
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 
 TOKEN = "f00dfeedf00dfeedf00dfeedf00dfeed"
 PUBLIC = "https://bot.example.org"

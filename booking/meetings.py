@@ -42,7 +42,7 @@ from booking.models import (
     Consultant,
 )
 from booking.zoom import MeetingService, ZoomMeeting, ZoomRejected, ZoomUnavailable, meeting_topic
-from consultbot.db import Database
+from plumbing.db import Database
 
 log = logging.getLogger(__name__)
 

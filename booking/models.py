@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from sqlalchemy import Column, Date, Index, Text, Time, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from consultbot.db import UTCDateTime
+from plumbing.db import UTCDateTime
 
 # Booking.status
 CONFIRMED = "confirmed"

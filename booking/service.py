@@ -51,8 +51,8 @@ from booking.models import (
     WeeklyHours,
 )
 from booking.weekly_hours import parse_weekly_hours
-from consultbot.db import Database
-from consultbot.settings import Settings, SettingsError
+from plumbing.db import Database
+from plumbing.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bot.flow.menu import show_help, suggested_language
 from bot.i18n import Translator
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
 from bot.models import Conversation, InboundMessage
-from consultbot.runtime import Runtime
+from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from consultbot.db import UTCDateTime
+from plumbing.db import UTCDateTime
 
 
 class Conversation(SQLModel, table=True):

@@ -17,10 +17,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from bot.messages import reply_plain_text
-from consultbot.clock import Clock, system_clock
-from consultbot.delivery import Delivery, DeliveryFailed
-from consultbot.runtime import Runtime
-from consultbot.settings import Settings
+from channels.delivery import Delivery, DeliveryFailed
+from plumbing.clock import Clock, system_clock
+from plumbing.runtime import Runtime
+from plumbing.settings import Settings
 
 TIMEOUT = 30.0
 SUBJECT_MAX = 200
@@ -103,7 +103,7 @@ class EmailSender:
 
 
 def build_sender(runtime: Runtime) -> EmailSender | None:
-    """The outbox's factory (``SENDER_FACTORIES["email"]``): None without SMTP_HOST/FROM."""
+    """The outbox's sender factory: None without SMTP_HOST/FROM."""
     settings = runtime.settings
     if not settings.smtp_host or not settings.smtp_from:
         return None

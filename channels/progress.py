@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from consultbot.delivery import DeliveryFailed
+from channels.delivery import DeliveryFailed
 
 T = TypeVar("T")
 

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 
 from bot.messages import reply_plain_text
+from channels.delivery import Delivery, DeliveryFailed
 from channels.text import prefix_within
-from consultbot.delivery import Delivery, DeliveryFailed
-from consultbot.runtime import Runtime
+from plumbing.runtime import Runtime
 
 TEXT_MAX = 4096  # UTF-16 units, as Telegram counts
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -75,7 +75,7 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 
 
 def build_sender(runtime: Runtime) -> StaffTelegramSender | None:
-    """The outbox's factory (``SENDER_FACTORIES["staff_telegram"]``): needs the bot token."""
+    """The outbox's sender factory: needs the bot token."""
     settings = runtime.settings
     if settings.telegram_bot_token is None or not settings.telegram_staff_chat_id:
         return None

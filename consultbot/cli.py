@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
+from types import ModuleType
 
-#: Modules that each contribute sub-commands through ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "consultbot.commands.serve",
-    "consultbot.commands.chat",
-    "consultbot.commands.db",
-    "consultbot.commands.faq",
-    "consultbot.commands.staff",
-    "consultbot.commands.worker",
-    "consultbot.commands.telegram",
-)
+from consultbot.commands import chat, db, faq, serve, staff, telegram, worker
+
+#: Modules that each contribute sub-commands through ``register(subparsers)``; each imports
+#: what its command needs only when it runs, so ``consultbot --help`` stays quick.
+COMMAND_MODULES: tuple[ModuleType, ...] = (serve, chat, db, faq, staff, worker, telegram)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,8 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Chat assistant that answers questions and books free consultations.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
     return parser
 
 

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
-from consultbot.runtime import Runtime
+from consultbot.registry import web_areas
+from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-#: Functions that attach an area (a channel, the dashboard) to the app: fn(app, runtime, bot).
-#: Each decides from the settings whether it is on and says so in ``app.config["AREAS"]``.
-AttachArea = Callable[[Flask, Runtime, Bot], None]
-AREAS: list[str] = [
-    "channels.whatsapp.webhook:attach",
-    "consultbot.staff.web:attach",
-    "channels.telegram.webhook:attach",
-    "consultbot.files:attach",
-]
 
 
 def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
@@ -48,8 +38,6 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
             return jsonify(status="error", database="unreachable"), 503
         return jsonify(status="ok", database="ok")
 
-    for dotted in AREAS:
-        module_name, _, function = dotted.partition(":")
-        attach: AttachArea = getattr(__import__(module_name, fromlist=[function]), function)
+    for attach in web_areas():  # each says in app.config["AREAS"] whether it is on
         attach(app, runtime, app.extensions["consultbot.bot"])
     return app

@@ -25,7 +25,6 @@ mail systems drop such a duplicate.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -38,10 +37,14 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from bot.messages import reply_from_dict
-from consultbot.delivery import Delivery, DeliveryFailed, Sender, Template, build_senders
-from consultbot.files import remove_expired_files
-from consultbot.outbox import FAILED, PENDING, SENT, OutboxMessage
-from consultbot.runtime import Runtime
+from bot.models import Conversation
+from bot.notices.booking_notices import run_meeting_sync
+from bot.notices.reminders import schedule_due_reminders
+from channels.delivery import Delivery, DeliveryFailed, Sender, Template
+from channels.files import remove_expired_files
+from consultbot.registry import build_senders
+from plumbing.outbox import FAILED, PENDING, SENT, OutboxMessage
+from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +112,6 @@ class Worker:
 
     def claim(self, limit: int | None = None) -> list[Claim]:
         """Take up to ``limit`` due messages for this worker; committed before returning."""
-        from bot.models import Conversation
-
         now = self.runtime.clock()
         lease_until = now + self.lease
         statement = (
@@ -242,8 +243,6 @@ class Worker:
         return bool(changed)
 
     def _mark_unreachable(self, conversation_id: int) -> None:
-        from bot.models import Conversation
-
         with self.runtime.db.transaction() as session:
             session.execute(update(Conversation).where(
                 col(Conversation.id) == conversation_id).values(unreachable=True))
@@ -273,7 +272,8 @@ class Worker:
 
     def tick(self, stop: threading.Event | None = None) -> int:
         """One round: schedule reminders, sync meetings, then send what is due."""
-        for name, job in (("reminders", schedule_reminders), ("meeting sync", sync_meetings),
+        for name, job in (("reminders", schedule_due_reminders),
+                          ("meeting sync", run_meeting_sync),
                           ("expired files", remove_expired_files)):
             try:
                 job(self.runtime)
@@ -289,35 +289,6 @@ class Worker:
             except Exception:  # the database may be restarting: try again next round
                 log.exception("outbox round failed")
             stop_event.wait(poll_seconds)
-
-
-def schedule_reminders(runtime: Runtime) -> int:
-    """Enqueue the reminders that have fallen due (see :mod:`bot.reminders`)."""
-    from bot.reminders import schedule_due_reminders
-
-    return schedule_due_reminders(runtime)
-
-
-def sync_meetings(runtime: Runtime) -> None:
-    """Create, move or delete Zoom meetings when the booking area provides the job."""
-    try:
-        module = importlib.import_module("bot.booking_notices")
-    except ModuleNotFoundError as exc:
-        if exc.name == "bot.booking_notices":
-            return
-        raise
-    job: Callable[[Runtime], Any] | None = getattr(module, "run_meeting_sync", None)
-    if job is not None:
-        job(runtime)
-
-
-def retry_failed(session: Any, message_id: int, now: datetime) -> bool:
-    """Put a failed message back in the queue (e.g. after a template was configured)."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)
-        .values(status=PENDING, attempts=0, due_at=now, claimed_until=None))
-    return bool(result.rowcount)
 
 
 def describe_senders(senders: Mapping[str, Sender]) -> str:

@@ -14,10 +14,10 @@ import respx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import Settings, load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import Settings, load_settings
 
 #: A Monday morning in winter (London = UTC).
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -13,14 +13,14 @@ from sqlmodel import select
 
 from booking import service
 from booking.models import CANCELLED, CONFIRMED, RESCHEDULED, Booking
-from bot.booking_notices import run_meeting_sync
 from bot.engine import Bot
 from bot.messages import Choices, Document, Inbound, Text, reply_from_dict
 from bot.models import Conversation
+from bot.notices.booking_notices import run_meeting_sync
 from channels.console import ConsoleChannel
-from consultbot.clock import ManualClock
-from consultbot.outbox import OutboxMessage
 from consultbot.runtime import Runtime
+from plumbing.clock import ManualClock
+from plumbing.outbox import OutboxMessage
 from tests.conftest import ZOOM_API, ZOOM_SETTINGS
 
 DESCRIPTION = "I was detained twice for anti-war posts and was called up for mobilisation."

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.booking_notices import when_text
+from bot.notices.booking_notices import when_text
 
 START, END = datetime(2026, 3, 4, 10, 0, tzinfo=UTC), datetime(2026, 3, 4, 10, 30, tzinfo=UTC)
 

@@ -17,10 +17,10 @@ import bot.engine as engine
 from bot.engine import Bot
 from bot.messages import Inbound, reply_plain_text
 from bot.models import Conversation, InboundMessage
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.conftest import START
 
 QUESTIONS = ["how much does it cost?", "which countries do you cover?",

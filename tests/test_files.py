@@ -14,9 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from bot.messages import Document
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.files import (
+from channels.files import (
     DEFAULT_TTL,
     MAX_FILENAME,
     Publisher,
@@ -25,9 +23,11 @@ from consultbot.files import (
     safe_filename,
 )
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.web import create_app
 from consultbot.worker import Worker
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 
 BASE = "https://bot.example.org"
 CALENDAR = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:42@consultbot\r\n"

@@ -9,13 +9,13 @@ from sqlmodel import SQLModel
 
 import booking.models
 import bot.models
-import consultbot.files
-import consultbot.outbox
-import consultbot.staff.models
-from consultbot.db import Database
+import channels.files
+import dashboard.models
+import plumbing.outbox
+from plumbing.db import Database
 
-MODELS = (booking.models, bot.models, consultbot.files, consultbot.outbox,
-          consultbot.staff.models)
+MODELS = (booking.models, bot.models, channels.files, plumbing.outbox,
+          dashboard.models)
 
 
 def test_migrations_match_the_models(any_database_url: str) -> None:

@@ -11,13 +11,13 @@ import pytest
 from sqlmodel import func, select
 
 from bot.messages import Text, reply_to_dict
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.delivery import Delivery
-from consultbot.outbox import SENT, OutboxMessage, enqueue
+from channels.delivery import Delivery
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.worker import Worker
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.outbox import SENT, OutboxMessage, enqueue
+from plumbing.settings import load_settings
 from tests.conftest import START
 
 pytestmark = pytest.mark.postgres

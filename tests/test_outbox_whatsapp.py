@@ -12,14 +12,14 @@ from sqlmodel import select
 
 from booking import service
 from bot.models import Conversation
-from bot.reminders import schedule_due_reminders
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.delivery import build_senders
-from consultbot.outbox import FAILED, SENT, OutboxMessage
+from bot.notices.reminders import schedule_due_reminders
+from consultbot.registry import build_senders
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.worker import Worker
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.outbox import FAILED, SENT, OutboxMessage
+from plumbing.settings import load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,

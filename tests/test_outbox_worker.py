@@ -10,19 +10,8 @@ from sqlmodel import select
 
 from bot.messages import Text, reply_to_dict
 from bot.models import Conversation
-from consultbot.clock import ManualClock
-from consultbot.delivery import Delivery, DeliveryFailed
-from consultbot.outbox import (
-    CANCELLED,
-    FAILED,
-    PENDING,
-    SENT,
-    OutboxMessage,
-    cancel_pending,
-    enqueue,
-)
+from channels.delivery import Delivery, DeliveryFailed
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.worker import (
     NOT_CONFIGURED,
     OUTCOME_LOST,
@@ -33,9 +22,20 @@ from consultbot.worker import (
     Worker,
     backoff_delay,
     describe_senders,
-    retry_failed,
     start_background,
 )
+from plumbing.clock import ManualClock
+from plumbing.outbox import (
+    CANCELLED,
+    FAILED,
+    PENDING,
+    SENT,
+    OutboxMessage,
+    cancel_pending,
+    enqueue,
+    retry_failed,
+)
+from plumbing.settings import load_settings
 from tests.conftest import START
 
 
@@ -190,7 +190,7 @@ def test_a_claim_whose_lease_is_nearly_over_is_put_back_unsent(
 
 def test_a_failing_channel_is_retried_with_backoff_then_marked_failed(
         database_url: str, clock: ManualClock) -> None:
-    from consultbot.crypto import new_key
+    from plumbing.crypto import new_key
 
     runtime = build_runtime(load_settings(database_url=database_url,
                                           data_encryption_key=new_key(),
@@ -358,21 +358,28 @@ def test_the_background_worker_sends_and_stops(runtime: Runtime, monkeypatch) ->
     assert [d.key for d in sender.sent] == ["background"]
 
 
-@pytest.mark.parametrize("present", [False, True])
-def test_each_round_runs_the_meeting_sync_when_it_exists(
-        runtime: Runtime, monkeypatch, present: bool) -> None:  # type: ignore[no-untyped-def]
-    import sys
-    import types
-
-    calls = []
-    if present:
-        module = types.ModuleType("bot.booking_notices")
-        module.run_meeting_sync = calls.append  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "bot.booking_notices", module)
-    else:
-        monkeypatch.setitem(sys.modules, "bot.booking_notices", None)  # import fails
+def test_each_round_runs_the_reminders_and_the_meeting_sync(
+        runtime: Runtime, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+    monkeypatch.setattr("consultbot.worker.schedule_due_reminders",
+                        lambda rt: calls.append("reminders") if rt is runtime else None)
+    monkeypatch.setattr("consultbot.worker.run_meeting_sync",
+                        lambda rt: calls.append("meetings") if rt is runtime else None)
     Worker(runtime, {}).tick()
-    assert calls == ([runtime] if present else [])
+    assert calls == ["reminders", "meetings"]
+
+
+def test_a_failing_round_job_does_not_stop_the_others(
+        runtime: Runtime, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+
+    def broken(_runtime: Runtime) -> None:
+        raise RuntimeError("reminders broke")
+
+    monkeypatch.setattr("consultbot.worker.schedule_due_reminders", broken)
+    monkeypatch.setattr("consultbot.worker.run_meeting_sync", lambda _rt: calls.append("meetings"))
+    Worker(runtime, {}).tick()
+    assert calls == ["meetings"]
 
 
 def test_the_worker_command_sends_what_another_process_stored(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -380,7 +387,7 @@ def test_the_worker_command_sends_what_another_process_stored(tmp_path) -> None:
     import subprocess
     import sys
 
-    from consultbot.crypto import new_key
+    from plumbing.crypto import new_key
     from tests.fake_smtp import FakeSmtpServer
 
     with FakeSmtpServer(tls=False) as smtp:

@@ -12,14 +12,14 @@ from booking import service
 from booking.models import Booking
 from bot.messages import Text
 from bot.models import Conversation
-from bot.reminders import schedule_due_reminders
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.delivery import Delivery
-from consultbot.outbox import CANCELLED, SENT, OutboxMessage
+from bot.notices.reminders import schedule_due_reminders
+from channels.delivery import Delivery
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.worker import Worker
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.outbox import CANCELLED, SENT, OutboxMessage
+from plumbing.settings import load_settings
 
 # Britain moves to summer time on Sunday 29 March 2026 at 01:00 UTC: a 10:00 consultation
 # that day is 09:00 UTC, and the reminder 24 hours before is 09:00 UTC (09:00 GMT) on the

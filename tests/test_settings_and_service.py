@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from consultbot.cli import main
-from consultbot.crypto import Cipher, new_key
-from consultbot.settings import SettingsError, load_settings
 from consultbot.web import create_app
+from plumbing.crypto import Cipher, new_key
+from plumbing.settings import SettingsError, load_settings
 
 
 def test_defaults_need_no_accounts() -> None:
@@ -127,7 +127,7 @@ def test_session_secret_is_stable_without_secret_key(runtime) -> None:  # type: 
 
 
 def test_env_example_and_readme_list_every_setting() -> None:
-    from consultbot.settings import Settings
+    from plumbing.settings import Settings
 
     root = Path(__file__).resolve().parent.parent
     example = (root / ".env.example").read_text()

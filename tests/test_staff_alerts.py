@@ -14,7 +14,7 @@ from booking.models import Booking
 from bot.engine import Bot
 from bot.messages import Inbound, Text
 from bot.models import CaseFile, Conversation
-from bot.staff_alerts import (
+from bot.notices.staff_alerts import (
     BOOKED,
     CANCELLED,
     HANDOFF,
@@ -23,16 +23,17 @@ from bot.staff_alerts import (
     alert_staff,
     destinations,
 )
+from channels.delivery import Delivery, DeliveryFailed
 from channels.email_sender import EmailSender
 from channels.email_sender import build_sender as build_email_sender
 from channels.staff_telegram import StaffTelegramSender
 from channels.staff_telegram import build_sender as build_staff_telegram_sender
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.delivery import Delivery, DeliveryFailed, build_senders
-from consultbot.outbox import FAILED, SENT, OutboxMessage
+from consultbot.registry import build_senders
 from consultbot.runtime import Runtime, build_runtime
 from consultbot.worker import Worker
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.outbox import FAILED, SENT, OutboxMessage
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer
 from tests.fake_smtp import FakeSmtpServer
 
@@ -47,7 +48,7 @@ SECRETS = ("Petrova", "anti-war", "anna@example.com", "Detained", "RU", "waiting
 
 
 def make_runtime(url: str, **overrides: object) -> Runtime:
-    from consultbot.settings import load_settings
+    from plumbing.settings import load_settings
 
     values: dict[str, object] = {
         "database_url": url, "data_encryption_key": new_key(),

@@ -34,26 +34,26 @@ from booking.models import (
     Booking,
 )
 from booking.service import NotBookable, SlotTaken
-from bot.booking_notices import (
+from bot.flow.core import State, Turn
+from bot.flow.forget import ERASERS
+from bot.flow.handoff import request_person
+from bot.messages import Choice
+from bot.models import CaseFile
+from bot.notices.booking_notices import (
     calendar_document,
     short_day,
     short_time,
     when_text,
     zone_name,
 )
-from bot.flow.core import State, Turn
-from bot.flow.forget import ERASERS
-from bot.flow.handoff import request_person
-from bot.messages import Choice
-from bot.models import CaseFile
-from bot.staff_alerts import BOOKED as ALERT_BOOKED
-from bot.staff_alerts import CANCELLED as ALERT_CANCELLED
-from bot.staff_alerts import MOVED as ALERT_MOVED
-from bot.staff_alerts import alert_staff
+from bot.notices.staff_alerts import BOOKED as ALERT_BOOKED
+from bot.notices.staff_alerts import CANCELLED as ALERT_CANCELLED
+from bot.notices.staff_alerts import MOVED as ALERT_MOVED
+from bot.notices.staff_alerts import alert_staff
 from bot.validation.dates import parse_deadline
 from bot.validation.phones import phone_hints
 from bot.validation.timezones import resolve_timezone, suggest_timezone
-from consultbot.outbox import cancel_pending
+from plumbing.outbox import cancel_pending
 
 DAYS_PER_PAGE = 7
 TIMES_PER_PAGE = 7

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot.i18n import Translator
 from bot.messages import Choice, Choices, Inbound, Reply, Text
 from bot.models import Conversation
-from consultbot.runtime import Runtime
+from plumbing.runtime import Runtime
 
 STATES: dict[str, State] = {}
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 from bot.flow.core import State, Turn
 from bot.messages import Document
 from bot.models import HandoffRequest
-from bot.staff_alerts import HANDOFF, alert_staff
+from bot.notices.staff_alerts import HANDOFF, alert_staff
 
 
 def request_person(turn: Turn, reason: str) -> bool:

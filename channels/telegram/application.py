@@ -33,7 +33,7 @@ from channels.telegram.limits import retry_seconds
 from channels.telegram.ordering import PerChatUpdateProcessor
 from channels.telegram.render import CallbackCodec, plan_messages, send_outgoing
 from channels.telegram.store import mark_unreachable, message_id
-from consultbot.runtime import Runtime
+from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

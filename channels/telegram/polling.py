@@ -9,7 +9,7 @@ from collections.abc import Callable
 from bot.engine import Bot
 from channels.telegram.service import TelegramService, service_for
 from channels.telegram.webhook import webhook_problem
-from consultbot.runtime import Runtime
+from plumbing.runtime import Runtime
 
 
 def start(runtime: Runtime, bot: Bot, areas: dict[str, str]) -> Callable[[], None] | None:

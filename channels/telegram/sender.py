@@ -20,20 +20,20 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest
 
+from channels.delivery import Delivery, DeliveryFailed
 from channels.progress import DeliveryProgress
 from channels.telegram.application import api_urls
 from channels.telegram.limits import RateLimiter, retry_seconds
 from channels.telegram.loop import LoopThread
 from channels.telegram.render import CallbackCodec, Outgoing, plan_messages, send_outgoing
 from channels.telegram.store import mark_unreachable
-from consultbot.delivery import Delivery, DeliveryFailed
-from consultbot.runtime import Runtime
+from plumbing.runtime import Runtime
 
 _SEND_TIMEOUT = 60.0
 
 
 class TelegramSender:
-    """The outbox's :class:`~consultbot.delivery.Sender` for Telegram; thread-safe."""
+    """The outbox's :class:`~channels.delivery.Sender` for Telegram; thread-safe."""
 
     def __init__(
         self,
@@ -98,5 +98,5 @@ class TelegramSender:
 
 
 def build_sender(runtime: Runtime) -> TelegramSender | None:
-    """The outbox's factory (``SENDER_FACTORIES["telegram"]``): None without a bot token."""
+    """The outbox's sender factory: None without a bot token."""
     return TelegramSender(runtime) if runtime.settings.telegram_enabled else None

@@ -31,7 +31,7 @@ from channels.telegram.application import TelegramConversations, build_applicati
 from channels.telegram.commands import register_commands
 from channels.telegram.loop import LoopThread
 from channels.telegram.waiters import UpdateWaiters
-from consultbot.runtime import Runtime
+from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

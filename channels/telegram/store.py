@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from bot.models import Conversation
 from channels.telegram import CHANNEL
-from consultbot.runtime import Runtime
+from plumbing.runtime import Runtime
 
 
 def message_id(update_id: int) -> str:

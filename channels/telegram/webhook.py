@@ -27,8 +27,8 @@ from channels.telegram.service import (
     service_for,
 )
 from channels.telegram.service import webhook_url as _webhook_url
-from consultbot.runtime import Runtime
-from consultbot.settings import Settings
+from plumbing.runtime import Runtime
+from plumbing.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from consultbot.settings import Settings
+from plumbing.settings import Settings
 
 _CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 MAX_BUTTONS = 3  # quick replies allowed in a WhatsApp session message

@@ -1,7 +1,7 @@
 """Documents the bot holds as bytes (a calendar file, a local sample report), made sendable.
 
 Twilio sends WhatsApp media only by public URL, which it fetches from us; so such a
-document is first published (:mod:`consultbot.files`). WhatsApp takes as media only the
+document is first published (:mod:`channels.files`). WhatsApp takes as media only the
 types Twilio documents for it (images, audio, video, PDF and Office documents, vCards):
 a PDF goes as media with its caption as the body. Anything else (``text/calendar`` is not
 among them) goes as its caption with the link on the next line; the person taps it and
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.messages import Document, Reply, Text
-from consultbot.files import MAX_BYTES, media_type_of
+from channels.files import MAX_BYTES, media_type_of
 
 #: Publishes a document's bytes and returns the public URL that serves them.
 Publish = Callable[[Document], str]

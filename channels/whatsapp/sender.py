@@ -3,7 +3,7 @@
 Inside WhatsApp's 24-hour window (since the person last wrote) the replies go as free
 text, buttons or lists; outside it only an approved template may start the conversation
 (``TWILIO_TEMPLATE_SID_REMINDER`` / ``_NOTICE``, filled with ``Delivery.template``).
-Failures become :class:`~consultbot.delivery.DeliveryFailed` with Twilio's error code:
+Failures become :class:`~channels.delivery.DeliveryFailed` with Twilio's error code:
 network trouble, 5xx and rate limits are worth retrying; refusals are permanent. A
 retry continues after the last message sent (``channels.progress``).
 Documents held as bytes are published (``documents``) before Twilio is called; a retry
@@ -25,16 +25,16 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from channels.delivery import Delivery, DeliveryFailed
+from channels.files import Publisher
 from channels.progress import DeliveryProgress
 from channels.whatsapp.content import ContentTemplates, template_sid, template_variable
 from channels.whatsapp.documents import Publish, publish_documents
 from channels.whatsapp.parsing import pseudonym, whatsapp_address, whatsapp_number
 from channels.whatsapp.render import ContentMessage, Outgoing, TextMessage, plan
-from consultbot.clock import Clock
-from consultbot.delivery import Delivery, DeliveryFailed
-from consultbot.files import Publisher
-from consultbot.runtime import Runtime
-from consultbot.settings import Settings
+from plumbing.clock import Clock
+from plumbing.runtime import Runtime
+from plumbing.settings import Settings
 
 log = logging.getLogger(__name__)
 

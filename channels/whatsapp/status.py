@@ -15,8 +15,8 @@ from bot.models import Conversation
 from channels.whatsapp import CHANNEL
 from channels.whatsapp.parsing import StatusReport, whatsapp_number
 from channels.whatsapp.sender import OUTSIDE_WINDOW, UNREACHABLE_CODES
-from consultbot.outbox import OutboxMessage
-from consultbot.runtime import Runtime
+from plumbing.outbox import OutboxMessage
+from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from bot.engine import Bot
 from bot.messages import Inbound, Reply, reply_to_dict
 from bot.models import Conversation
+from channels.files import Publisher
 from channels.whatsapp import CHANNEL
 from channels.whatsapp.content import ContentTemplates
 from channels.whatsapp.documents import publish_documents
@@ -30,10 +31,9 @@ from channels.whatsapp.parsing import MalformedRequest, parse_inbound, parse_sta
 from channels.whatsapp.render import first_interactive, plan, to_twiml
 from channels.whatsapp.sender import STATUS_PATH
 from channels.whatsapp.status import record_status
-from consultbot.files import Publisher
-from consultbot.outbox import enqueue
-from consultbot.runtime import Runtime
-from consultbot.settings import Settings
+from plumbing.outbox import enqueue
+from plumbing.runtime import Runtime
+from plumbing.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.engine import Bot
     from channels.console import ConsoleChannel
     from consultbot.runtime import build_runtime
-    from consultbot.settings import load_settings_or_exit
+    from plumbing.settings import load_settings_or_exit
 
     logging.basicConfig(level=logging.WARNING)
     runtime = build_runtime(load_settings_or_exit())

@@ -15,8 +15,8 @@ def register(subparsers: Any) -> None:
 
 
 def upgrade(args: argparse.Namespace) -> int:
-    from consultbot.db import Database
-    from consultbot.settings import load_settings_or_exit
+    from plumbing.db import Database
+    from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     Database(settings.database_url).upgrade()
@@ -25,7 +25,7 @@ def upgrade(args: argparse.Namespace) -> int:
 
 
 def print_key(args: argparse.Namespace) -> int:
-    from consultbot.crypto import new_key
+    from plumbing.crypto import new_key
 
     print(new_key())
     return 0

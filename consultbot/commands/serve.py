@@ -8,13 +8,6 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-#: Background services started beside the web app: "module:function", fn(runtime, bot)
-#: returns a callable that stops it, or None when its settings leave it off.
-BACKGROUND: list[str] = [
-    "consultbot.worker:start_background",
-    "channels.telegram.polling:start",
-]
-
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("serve", help="run the web application and channels")
@@ -38,9 +31,11 @@ def run(args: argparse.Namespace) -> int:
     import waitress
 
     from bot.engine import Bot
+    from consultbot.registry import backgrounds
     from consultbot.runtime import build_runtime
-    from consultbot.settings import load_settings_or_exit
     from consultbot.web import create_app
+    from consultbot.worker import start_background
+    from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
@@ -49,9 +44,7 @@ def run(args: argparse.Namespace) -> int:
     bot = Bot(runtime)
     app = create_app(runtime, bot=bot)
     stoppers = []
-    for dotted in BACKGROUND:
-        module_name, _, function = dotted.partition(":")
-        start = getattr(__import__(module_name, fromlist=[function]), function)
+    for start in (start_background, *backgrounds()):  # the outbox worker, then channels'
         stopper = start(runtime, bot, app.config["AREAS"])
         if stopper is not None:
             stoppers.append(stopper)

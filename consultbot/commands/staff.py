@@ -39,13 +39,13 @@ def read_password(stdin: TextIO | None = None, *, confirm: bool = True) -> str:
 
 def _runtime():  # type: ignore[no-untyped-def]
     from consultbot.runtime import build_runtime
-    from consultbot.settings import load_settings_or_exit
+    from plumbing.settings import load_settings_or_exit
 
     return build_runtime(load_settings_or_exit())
 
 
 def add_account(args: argparse.Namespace) -> int:
-    from consultbot.staff.accounts import AccountError, create_account
+    from dashboard.accounts import AccountError, create_account
 
     runtime = _runtime()
     try:
@@ -60,9 +60,9 @@ def add_account(args: argparse.Namespace) -> int:
 
 
 def change_password(args: argparse.Namespace) -> int:
-    from consultbot.staff.accounts import AccountError, find_account, set_password
-    from consultbot.staff.models import LoginThrottle
-    from consultbot.staff.throttle import keys_for
+    from dashboard.accounts import AccountError, find_account, set_password
+    from dashboard.models import LoginThrottle
+    from dashboard.throttle import keys_for
 
     runtime = _runtime()
     try:
@@ -85,7 +85,7 @@ def change_password(args: argparse.Namespace) -> int:
 def list_accounts(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
-    from consultbot.staff.models import StaffAccount
+    from dashboard.models import StaffAccount
 
     runtime = _runtime()
     with runtime.db.transaction() as session:

@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.engine import Bot
     from channels.telegram.polling import poll_until_stopped
     from consultbot.runtime import build_runtime
-    from consultbot.settings import load_settings_or_exit
+    from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     if not settings.telegram_enabled:

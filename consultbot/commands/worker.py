@@ -21,8 +21,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from consultbot.runtime import build_runtime
-    from consultbot.settings import load_settings_or_exit
     from consultbot.worker import Worker, describe_senders
+    from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "

@@ -26,8 +26,8 @@ from booking.models import (
 )
 from booking.zoom import FallbackMeetings, ZoomClient, meeting_topic
 from bot.models import Conversation
-from consultbot.clock import ManualClock
 from consultbot.runtime import Runtime
+from plumbing.clock import ManualClock
 from tests.conftest import START, ZOOM_API, ZOOM_OAUTH, ZOOM_SETTINGS
 
 API, OAUTH = ZOOM_API, ZOOM_OAUTH

@@ -23,10 +23,10 @@ from bot.engine import Bot
 from bot.messages import Inbound, reply_plain_text
 from bot.models import Conversation
 from channels.console import ConsoleChannel
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.conftest import START
 from tests.test_booking_chat import intake
 

@@ -30,10 +30,10 @@ from booking.models import (
     WeeklyHours,
 )
 from bot.models import Conversation
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import Settings, SettingsError, load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import Settings, SettingsError, load_settings
 from tests.conftest import START
 
 # With the defaults (Mon-Fri 09:00-17:00 London, 30 min + 10 min buffer, 12 h notice) the

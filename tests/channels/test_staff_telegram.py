@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.messages import Text
+from channels.delivery import Delivery
 from channels.staff_telegram import StaffTelegramSender
 from channels.text import utf16_len
-from consultbot.delivery import Delivery
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer
 
 STAFF_CHAT = "-1001234567890"

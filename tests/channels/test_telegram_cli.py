@@ -9,11 +9,11 @@ import pytest
 
 from bot.engine import Bot
 from channels.telegram.polling import poll_until_stopped
-from consultbot.clock import ManualClock
 from consultbot.commands import telegram as command
-from consultbot.crypto import new_key
 from consultbot.runtime import build_runtime
-from consultbot.settings import load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer, TelegramUser
 
 

@@ -12,10 +12,10 @@ from bot.flow.core import STATES
 from bot.i18n import Translator, language_name, languages
 from bot.models import CaseFile, Conversation, InboundMessage
 from channels.telegram.commands import register_commands
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, TelegramUser
 from tests.channels.telegram_harness import Harness, texts
 

@@ -11,10 +11,10 @@ import pytest
 
 from bot.engine import Bot, Handled
 from bot.messages import Inbound
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN
 from tests.channels.telegram_harness import Harness
 

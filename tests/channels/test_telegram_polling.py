@@ -10,10 +10,10 @@ from bot.engine import Bot
 from bot.i18n import Translator
 from channels.telegram.polling import start
 from channels.telegram.service import TelegramService, service_for
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer, TelegramUser
 
 en = Translator("en")

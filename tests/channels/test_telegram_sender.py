@@ -11,13 +11,13 @@ from sqlmodel import select
 from bot.engine import Bot
 from bot.messages import Choice, Choices, Document, Inbound, Text
 from bot.models import Conversation
+from channels.delivery import Delivery, DeliveryFailed
 from channels.telegram.limits import RateLimiter
 from channels.telegram.sender import TelegramSender, build_sender
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.delivery import Delivery, DeliveryFailed
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeBotApi, FakeRequest
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

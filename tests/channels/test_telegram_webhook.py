@@ -21,10 +21,10 @@ from bot.models import InboundMessage
 from channels.telegram.polling import start
 from channels.telegram.service import TelegramService, service_for
 from channels.telegram.webhook import SECRET_HEADER, attach
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeBotApi, FakeTelegramServer, TelegramUser
 
 SECRET = "s3cret-Token_for-tests"

@@ -12,11 +12,11 @@ from sqlmodel import select
 
 from bot.flow.core import STATES
 from bot.models import CaseFile, Conversation, InboundMessage
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.web import create_app
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,

@@ -15,15 +15,15 @@ from sqlmodel import select
 
 from booking.models import CONFIRMED, Booking
 from bot.messages import Document, Text
+from channels.delivery import Delivery
 from channels.whatsapp.documents import as_media, publish_documents
 from channels.whatsapp.sender import WhatsAppSender, build_sender
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.delivery import Delivery
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.web import create_app
 from consultbot.worker import Worker
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,

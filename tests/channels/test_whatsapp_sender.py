@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 
 from bot.messages import Choice, Choices, Document, Text
+from channels.delivery import Delivery, DeliveryFailed, Template
 from channels.whatsapp.sender import WhatsAppSender, build_sender
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.delivery import Delivery, DeliveryFailed, Template
 from consultbot.runtime import Runtime
-from consultbot.settings import Settings, load_settings
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.settings import Settings, load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,

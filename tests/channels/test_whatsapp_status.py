@@ -12,13 +12,13 @@ from sqlmodel import select
 
 from bot.models import Conversation
 from channels.whatsapp.sender import WhatsAppSender
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.outbox import SENT, OutboxMessage, enqueue
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.web import create_app
 from consultbot.worker import Worker
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.outbox import SENT, OutboxMessage, enqueue
+from plumbing.settings import load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,

@@ -13,12 +13,12 @@ from sqlmodel import select
 from bot.messages import reply_from_dict
 from bot.models import Conversation, InboundMessage
 from channels.whatsapp.parsing import choice_payload
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.outbox import OutboxMessage
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
 from consultbot.web import create_app
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.outbox import OutboxMessage
+from plumbing.settings import load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,

@@ -6,10 +6,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from consultbot.crypto import new_key
 from consultbot.runtime import Runtime
-from consultbot.settings import Settings, load_settings
 from consultbot.web import create_app
+from plumbing.crypto import new_key
+from plumbing.settings import Settings, load_settings
 from tests.staff.helpers import add_staff, sign_in
 
 

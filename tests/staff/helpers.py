@@ -14,7 +14,7 @@ from booking.models import Booking
 from bot.messages import Text, reply_to_dict
 from bot.models import CaseFile, Conversation, HandoffRequest, InboundMessage
 from consultbot.runtime import Runtime
-from consultbot.staff.accounts import create_account
+from dashboard.accounts import create_account
 
 PASSWORD = "correct horse battery staple"
 _TOKEN = re.compile(r'name="(?:[\w-]*-)?csrf_token"[^>]*?value="([^"]+)"')

@@ -9,11 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
-from consultbot.clock import ManualClock
 from consultbot.runtime import Runtime
-from consultbot.staff.accounts import find_account, set_password
-from consultbot.staff.blueprint import PUBLIC_ENDPOINTS
-from consultbot.staff.models import BookingNote, StaffAccount
+from dashboard.accounts import find_account, set_password
+from dashboard.blueprint import PUBLIC_ENDPOINTS
+from dashboard.models import BookingNote, StaffAccount
+from plumbing.clock import ManualClock
 from tests.staff.helpers import PASSWORD, add_staff, booking, sign_in, token_from
 
 

@@ -9,11 +9,11 @@ from sqlmodel import select
 
 from booking.models import CANCELLED, COMPLETED, NO_SHOW, Booking, Consultant
 from bot.messages import Document, Text, reply_from_dict
-from consultbot.clock import ManualClock
-from consultbot.outbox import PENDING, OutboxMessage, enqueue
 from consultbot.runtime import Runtime
-from consultbot.staff.availability import save_consultant
-from consultbot.staff.models import BookingNote
+from dashboard.availability import save_consultant
+from dashboard.models import BookingNote
+from plumbing.clock import ManualClock
+from plumbing.outbox import PENDING, OutboxMessage, enqueue
 from tests.staff.helpers import booking, post_form, sign_in, token_from
 
 TUESDAY_9 = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -229,7 +229,7 @@ def test_the_list_asks_the_database_the_same_few_times_for_any_number_of_booking
         runtime: Runtime, clock: ManualClock) -> None:
     from sqlalchemy import event
 
-    from consultbot.staff.bookings import Filters, list_bookings
+    from dashboard.bookings import Filters, list_bookings
 
     def statements() -> int:
         seen: list[str] = []

@@ -20,13 +20,13 @@ from booking.models import CANCELLED, Booking
 from bot.engine import Bot
 from bot.messages import Text
 from channels.console import ConsoleChannel
-from consultbot.crypto import new_key
-from consultbot.delivery import Delivery
-from consultbot.outbox import SENT, OutboxMessage
+from channels.delivery import Delivery
 from consultbot.runtime import Runtime
-from consultbot.settings import Settings, load_settings
 from consultbot.web import create_app
 from consultbot.worker import Worker
+from plumbing.crypto import new_key
+from plumbing.outbox import SENT, OutboxMessage
+from plumbing.settings import Settings, load_settings
 from tests.staff.helpers import PASSWORD, add_staff
 
 pytestmark = pytest.mark.browser

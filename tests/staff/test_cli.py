@@ -10,10 +10,10 @@ from sqlmodel import select
 
 from consultbot import cli
 from consultbot.runtime import Runtime
-from consultbot.settings import Settings
-from consultbot.staff.accounts import verify_password
-from consultbot.staff.models import LoginThrottle, StaffAccount
 from consultbot.web import create_app
+from dashboard.accounts import verify_password
+from dashboard.models import LoginThrottle, StaffAccount
+from plumbing.settings import Settings
 
 
 class Terminal(io.StringIO):

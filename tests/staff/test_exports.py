@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from consultbot.runtime import Runtime
-from consultbot.staff.models import StaffAccount
+from dashboard.models import StaffAccount
 from tests.staff.helpers import booking, post_form
 
 TUESDAY_9 = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)

@@ -13,19 +13,19 @@ from sqlmodel import select
 
 from booking.models import Booking
 from bot.messages import Text, reply_to_dict
-from bot.reminders import reminder_key
-from bot.staff_alerts import BOOKED, alert_staff
+from bot.notices.reminders import reminder_key
+from bot.notices.staff_alerts import BOOKED, alert_staff
 from channels.email_sender import EmailSender
 from channels.whatsapp.parsing import StatusReport
 from channels.whatsapp.status import record_status
-from consultbot import outbox
-from consultbot.clock import ManualClock
-from consultbot.crypto import new_key
-from consultbot.outbox import FAILED, PENDING, SENT, OutboxMessage
 from consultbot.runtime import Runtime
-from consultbot.settings import Settings, load_settings
-from consultbot.staff.messages import mask
 from consultbot.worker import Worker
+from dashboard.messages import mask
+from plumbing import outbox
+from plumbing.clock import ManualClock
+from plumbing.crypto import new_key
+from plumbing.outbox import FAILED, PENDING, SENT, OutboxMessage
+from plumbing.settings import Settings, load_settings
 from tests.fake_smtp import FakeSmtpServer
 from tests.staff.helpers import booking, token_from
 from tests.staff.test_auth import staff_urls

@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from booking.models import CANCELLED, Booking
 from consultbot.runtime import Runtime
-from consultbot.staff.models import LoginThrottle
 from consultbot.web import create_app
+from dashboard.models import LoginThrottle
 from tests.staff.helpers import add_staff, booking, post_form, sign_in
 
 pytestmark = pytest.mark.postgres

@@ -9,11 +9,11 @@ from sqlmodel import select
 
 from bot.messages import reply_from_dict
 from bot.models import HandoffRequest
-from consultbot.clock import ManualClock
-from consultbot.delivery import Delivery
-from consultbot.outbox import OutboxMessage
+from channels.delivery import Delivery
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
+from plumbing.clock import ManualClock
+from plumbing.outbox import OutboxMessage
 from tests.staff.helpers import booking, handoff, token_from
 
 

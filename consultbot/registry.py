@@ -1,0 +1,76 @@
+"""Every channel and web area the composition root wires in, as real imports.
+
+A channel contributes up to three things: a webhook (``attach(app, runtime, bot)``), a
+sender for messages sent first (``build_sender(runtime) -> Sender | None``) and a
+background service started by ``consultbot serve`` (``start(runtime, bot, areas)`` returning
+a function that stops it, or None when its settings leave it off). Adding a channel is one
+entry in :data:`CHANNELS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+
+import channels.email_sender
+import channels.files
+import channels.staff_telegram
+import channels.telegram.polling
+import channels.telegram.sender
+import channels.telegram.webhook
+import channels.whatsapp.sender
+import channels.whatsapp.webhook
+import dashboard.web
+from bot.engine import Bot
+from channels.delivery import Sender
+from plumbing.runtime import Runtime
+
+AttachArea = Callable[[Flask, Runtime, Bot], None]
+SenderFactory = Callable[[Runtime], Sender | None]
+StartBackground = Callable[[Runtime, Bot, dict[str, str]], Callable[[], None] | None]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """What one channel plugs into the app, the outbox worker and ``serve``."""
+
+    name: str
+    webhook: AttachArea | None = None
+    sender: SenderFactory | None = None
+    background: StartBackground | None = None
+
+
+CHANNELS: tuple[Channel, ...] = (
+    Channel("whatsapp", webhook=channels.whatsapp.webhook.attach,
+            sender=channels.whatsapp.sender.build_sender),
+    Channel("telegram", webhook=channels.telegram.webhook.attach,
+            sender=channels.telegram.sender.build_sender,
+            background=channels.telegram.polling.start),
+    Channel("staff_telegram", sender=channels.staff_telegram.build_sender),
+    Channel("email", sender=channels.email_sender.build_sender),
+)
+
+#: Web areas that are not channels: the staff dashboard and the published files.
+WEB_AREAS: tuple[AttachArea, ...] = (dashboard.web.attach, channels.files.attach)
+
+
+def web_areas() -> list[AttachArea]:
+    """Every area to attach to the web app: the channels' webhooks, then the others."""
+    return [c.webhook for c in CHANNELS if c.webhook is not None] + list(WEB_AREAS)
+
+
+def build_senders(runtime: Runtime) -> dict[str, Sender]:
+    """A sender for every channel whose settings are complete."""
+    senders: dict[str, Sender] = {}
+    for channel in CHANNELS:
+        sender = channel.sender(runtime) if channel.sender is not None else None
+        if sender is not None:
+            senders[channel.name] = sender
+    return senders
+
+
+def backgrounds() -> list[StartBackground]:
+    """The channels' background services for ``consultbot serve``."""
+    return [c.background for c in CHANNELS if c.background is not None]

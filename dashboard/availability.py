@@ -1,0 +1,153 @@
+"""Consultants, their weekly hours and dated exceptions, edited by staff.
+
+The bot computes free slots from these tables on every question, so a change here is
+offered (or withdrawn) at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, col, delete, func, select
+
+from booking import service
+from booking.availability import Slot, WeeklyWindow
+from booking.models import CONFIRMED, Booking, Consultant, DateOverride, WeeklyHours
+from booking.weekly_hours import format_weekly_hours, parse_weekly_hours
+from dashboard import times
+from dashboard.accounts import AccountError, normalise_email
+from plumbing.settings import Settings
+
+
+class AvailabilityError(ValueError):
+    """A value staff typed cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class ConsultantHours:
+    """A consultant with their hours as text, their coming exceptions and upcoming load."""
+
+    consultant: Consultant
+    weekly: str
+    overrides: list[DateOverride]
+    upcoming: int
+
+
+def weekly_text(session: Session, consultant_id: int) -> str:
+    """The consultant's weekly hours in the compact form (``mon-fri 09:00-17:00``)."""
+    rows = session.exec(select(WeeklyHours).where(WeeklyHours.consultant_id == consultant_id)).all()
+    return _hours_text([WeeklyWindow(r.weekday, r.start_time, r.end_time) for r in rows])
+
+
+def _hours_text(windows: list[WeeklyWindow]) -> str:
+    """Empty for a consultant with no weekly hours (only dated ones, or none yet)."""
+    return format_weekly_hours(windows) if windows else ""
+
+
+def overview(session: Session, today: date, now: datetime,
+             consultant_id: int | None = None) -> list[ConsultantHours]:
+    """Every consultant (or the one asked for) with hours and exceptions from ``today`` on;
+    four queries however many there are."""
+    query = select(Consultant).order_by(col(Consultant.name))
+    if consultant_id is not None:
+        query = query.where(Consultant.id == consultant_id)
+    people = list(session.exec(query).all())
+    ids = [c.id for c in people]
+    weekly: dict[int, list[WeeklyWindow]] = defaultdict(list)
+    for row in session.exec(select(WeeklyHours).where(col(WeeklyHours.consultant_id).in_(ids))):
+        weekly[row.consultant_id].append(WeeklyWindow(row.weekday, row.start_time, row.end_time))
+    overrides: dict[int, list[DateOverride]] = defaultdict(list)
+    for row in session.exec(select(DateOverride).where(
+            col(DateOverride.consultant_id).in_(ids), col(DateOverride.day) >= today)
+            .order_by(col(DateOverride.day))):
+        overrides[row.consultant_id].append(row)
+    upcoming = dict(session.exec(
+        select(Booking.consultant_id, func.count()).where(
+            col(Booking.consultant_id).in_(ids), Booking.status == CONFIRMED,
+            col(Booking.end) > now).group_by(col(Booking.consultant_id))).all())
+    return [ConsultantHours(c, _hours_text(weekly[c.id]), overrides[c.id],
+                            upcoming.get(c.id, 0))
+            for c in people if c.id is not None]
+
+
+def _checked(name: str, email: str, timezone: str, weekly: str) -> tuple[str, str, str, tuple]:
+    name = " ".join(name.split())
+    if not name:
+        raise AvailabilityError("Name: enter the consultant's name.")
+    try:
+        email = normalise_email(email)
+    except AccountError as exc:
+        raise AvailabilityError(f"E-mail: {exc}") from exc
+    timezone = timezone.strip()
+    if not times.is_zone(timezone):
+        raise AvailabilityError(f"Time zone: unknown zone {timezone!r}; use a name such as "
+                                "Europe/London.")
+    try:
+        windows = parse_weekly_hours(weekly) if weekly.strip() else ()
+    except ValueError as exc:
+        raise AvailabilityError(f"Weekly hours: {exc}") from exc
+    return name, email, timezone, windows
+
+
+def save_consultant(session: Session, consultant_id: int | None, *, name: str, email: str,
+                    timezone: str, weekly: str, active: bool, now: datetime) -> Consultant:
+    """Create or update a consultant; their weekly hours are replaced by ``weekly``."""
+    name, email, timezone, windows = _checked(name, email, timezone, weekly)
+    if consultant_id is None:
+        consultant = Consultant(name=name, email=email, timezone=timezone, active=active,
+                                created_at=now)
+    else:
+        service.lock_consultants(session)
+        found = session.get(Consultant, consultant_id)
+        if found is None:
+            raise AvailabilityError("There is no such consultant.")
+        consultant = found
+        consultant.name, consultant.email = name, email
+        consultant.timezone, consultant.active = timezone, active
+    session.add(consultant)
+    session.flush()
+    session.exec(delete(WeeklyHours).where(col(WeeklyHours.consultant_id) == consultant.id))  # type: ignore[call-overload]
+    for window in windows:
+        session.add(WeeklyHours(consultant_id=consultant.id, weekday=window.weekday,
+                                start_time=window.start, end_time=window.end))
+    session.flush()
+    return consultant
+
+
+def save_date(session: Session, consultant_id: int, day: date, hours: str,
+              note: str) -> DateOverride:
+    """Set the hours of one date (empty: a day off), replacing an earlier entry for it."""
+    if session.get(Consultant, consultant_id) is None:
+        raise AvailabilityError("There is no such consultant.")
+    hours = hours.strip()
+    try:
+        service.override_windows(hours)
+    except ValueError as exc:
+        raise AvailabilityError(f"Hours: {exc}") from exc
+    row = session.exec(select(DateOverride).where(DateOverride.consultant_id == consultant_id,
+                                                  DateOverride.day == day)).first()
+    row = row or DateOverride(consultant_id=consultant_id, day=day)
+    row.hours, row.note = hours, (note.strip() or None)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_date(session: Session, consultant_id: int, override_id: int) -> None:
+    """Drop one dated exception: the weekly hours apply again that day."""
+    row = session.get(DateOverride, override_id)
+    if row is not None and row.consultant_id == consultant_id:
+        session.delete(row)
+
+
+def offered_slots(session: Session, settings: Settings, now: datetime, days: int,
+                  zone_name: str) -> dict[date, list[Slot]]:
+    """The slots the bot would offer now over the next ``days``, by day in ``zone_name``."""
+    slots = service.find_free_slots(session, settings, now, end=now + timedelta(days=days))
+    by_day: dict[date, list[Slot]] = defaultdict(list)
+    zone = times.zone(zone_name)
+    for slot in slots:
+        by_day[slot.start.astimezone(zone).date()].append(slot)
+    return dict(by_day)

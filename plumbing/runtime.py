@@ -1,0 +1,35 @@
+"""The services one running consultbot shares: settings, database, clock and cipher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plumbing.clock import Clock, system_clock
+from plumbing.crypto import Cipher, load_or_create_key_file
+from plumbing.db import Database
+from plumbing.settings import DEFAULT_KEY_FILE, Settings
+
+
+@dataclass
+class Runtime:
+    """Everything a request handler needs, built once at start and passed in."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    cipher: Cipher
+
+
+def open_runtime(
+    settings: Settings, *, clock: Clock = system_clock, migrate: bool = True
+) -> Runtime:
+    """Connect to the database (applying migrations) and load the encryption key."""
+    if settings.data_encryption_key is not None:
+        keys = settings.data_encryption_key.get_secret_value()
+    else:  # only possible on the embedded default (Settings enforces it)
+        keys = load_or_create_key_file(DEFAULT_KEY_FILE)
+    runtime = Runtime(settings=settings, db=Database(settings.database_url), clock=clock,
+                      cipher=Cipher(keys))
+    if migrate:
+        runtime.db.upgrade()
+    return runtime
