@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot.messages import Text, reply_to_dict

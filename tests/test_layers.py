@@ -1,0 +1,62 @@
+"""The floors contract (``lint-imports``, in ``make lint``) holds; an upward import breaks it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("plumbing", "booking", "bot", "channels", "dashboard", "consultbot")
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def copy_of_the_tree(target: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, target / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.json", "*.html"))
+    shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
+    return target
+
+
+def lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(LINT_IMPORTS), "--config", "pyproject.toml", "--no-cache"],
+                          cwd=tree, capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not LINT_IMPORTS.exists():
+        pytest.skip("import-linter is not installed (make lint installs it)")
+    return copy_of_the_tree(tmp_path_factory.mktemp("layers"))
+
+
+def test_the_project_keeps_its_floors(tree: Path) -> None:
+    result = lint(tree)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(("module", "upward"), [
+    ("plumbing/clock.py", "import booking.models"),
+    ("booking/ics.py", "from bot.messages import Text"),
+    ("bot/i18n.py", "import channels.text"),
+    ("dashboard/times.py", "import channels.text"),
+    ("channels/text.py", "import consultbot.web"),
+])
+def test_an_upward_import_breaks_the_contract(tree: Path, module: str, upward: str) -> None:
+    path = tree / module
+    original = path.read_text()
+    try:
+        path.write_text(original + f"\n{upward}  # an upward import\n")
+        result = lint(tree)
+    finally:
+        path.write_text(original)
+    assert result.returncode != 0
+    assert "BROKEN" in result.stdout
+    importer = module.removesuffix(".py").replace("/", ".")
+    assert importer in result.stdout
