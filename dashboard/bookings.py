@@ -41,9 +41,10 @@ from bot.validation.countries import Country
 from dashboard import times
 from dashboard.models import BookingNote, StaffAccount
 from dashboard.people import case_details, display_name
-from plumbing import outbox
+from plumbing import outbox, outbox_keys
 from plumbing.crypto import Cipher
 from plumbing.outbox import OutboxMessage
+from plumbing.outbox_keys import KeyKind
 from plumbing.runtime import Runtime
 from plumbing.settings import Settings
 
@@ -267,8 +268,8 @@ def is_about_booking(key: str, booking_id: int) -> bool:
 
     Staff replies are keyed by their hand-off request instead, so they never match.
     """
-    parts = key.split(":")
-    return len(parts) > 1 and parts[0] != "staff_reply" and parts[1] == str(booking_id)
+    named = outbox_keys.parse(key)
+    return named.kind in outbox_keys.BOOKING_KINDS and named.booking_id == booking_id
 
 
 def cancellation_notice(session: Session, booking: Booking, settings: Settings,
@@ -304,11 +305,11 @@ def cancel_booking(session: Session, runtime: Runtime, booking_id: int, *, staff
     replies = cancellation_notice(session, booking, runtime.settings, now)
     first = replies[0]
     assert isinstance(first, Text)
-    tell_person(runtime, session, booking, key=f"{CANCELLATION}:{booking.id}", kind=CANCELLATION,
-                replies=replies, now=now,
+    tell_person(runtime, session, booking, key=outbox_keys.cancellation(booking.id),
+                kind=CANCELLATION, replies=replies, now=now,
                 template=("notice", (first.text, runtime.settings.company_website)))
-    outbox.cancel_pending(session, f"reminder:{booking.id}:")
-    outbox.cancel_pending(session, f"meeting-link:{booking.id}:")
+    outbox.cancel_pending(session, outbox_keys.prefix(KeyKind.REMINDER, booking.id))
+    outbox.cancel_pending(session, outbox_keys.prefix(KeyKind.MEETING_LINK, booking.id))
     alert_staff(session, runtime, kind=ALERT_CANCELLED, booking=booking, now=now)
     return booking
 

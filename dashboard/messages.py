@@ -18,6 +18,7 @@ from booking.models import Booking
 from bot.models import HandoffRequest
 from bot.notices.staff_alerts import BOOKED, CANCELLED, HANDOFF, MEETING_FAILED, MOVED
 from bot.notices.staff_alerts import KIND as STAFF_ALERT
+from plumbing import outbox_keys
 from plumbing.outbox import FAILED, PENDING, SENT, OutboxMessage
 
 FAILED_TAB, WAITING_TAB = "failed", "waiting"
@@ -45,9 +46,6 @@ CHANNEL_LABELS = {
     "email": "E-mail", "staff_telegram": "Staff Telegram chat", "telegram": "Telegram",
     "whatsapp": "WhatsApp",
 }
-#: Key prefixes (``reminder:17:…``) whose second part is the booking's id.
-BOOKING_KEYS = frozenset({"reminder", "meeting-link", "meeting-failed", "cancellation"})
-STAFF_REPLY_KEY = "staff_reply"
 
 #: The columns read: everything but the payload.
 _COLUMNS = (OutboxMessage.id, OutboxMessage.key, OutboxMessage.kind, OutboxMessage.channel,
@@ -119,9 +117,9 @@ def recipient_of(kind: str, recipient: str) -> Recipient:
 def kind_label(kind: str, key: str) -> str:
     """``Staff alert: new booking``, ``Reminder``… (the alert's reason comes from its key)."""
     label = KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
-    parts = key.split(":")
-    if kind == STAFF_ALERT and len(parts) > 1 and parts[1] in ALERT_LABELS:
-        label += f": {ALERT_LABELS[parts[1]]}"
+    alert = outbox_keys.parse(key, handoff_alert=HANDOFF).alert
+    if kind == STAFF_ALERT and alert in ALERT_LABELS:
+        label += f": {ALERT_LABELS[alert]}"
     return label
 
 
@@ -192,18 +190,8 @@ def _rows(session: Session, rows: Iterable[tuple], now: datetime) -> list[Messag
 
 def _named(key: str) -> tuple[int | None, int | None, int | None]:
     """(booking, conversation, hand-off request) ids the outbox key names, where it does."""
-    parts = key.split(":")
-
-    def number(index: int) -> int | None:
-        return int(parts[index]) if len(parts) > index and parts[index].isdigit() else None
-
-    if parts[0] in BOOKING_KEYS:
-        return number(1), None, None
-    if parts[0] == STAFF_REPLY_KEY:
-        return None, None, number(1)
-    if parts[0] == "staff" and len(parts) > 1:
-        return (None, number(2), None) if parts[1] == HANDOFF else (number(2), None, None)
-    return None, None, None
+    named = outbox_keys.parse(key, handoff_alert=HANDOFF)
+    return named.booking_id, named.conversation_id, named.request_id
 
 
 class _Links:

@@ -13,7 +13,7 @@ from bot.messages import Text, reply_to_dict
 from bot.models import Conversation, HandoffRequest
 from dashboard.people import display_name, latest_case
 from dashboard.transcript import Line, outbox_messages, transcript
-from plumbing import outbox
+from plumbing import outbox, outbox_keys
 from plumbing.crypto import Cipher
 from plumbing.outbox import OutboxMessage
 
@@ -100,7 +100,7 @@ def send_reply(session: Session, cipher: Cipher, request_id: int, text: str, *,
     _request, conversation = _open_request(session, request_id)
     return outbox.enqueue(
         session, cipher,
-        key=f"{STAFF_REPLY}:{request_id}:{nonce[:64]}",
+        key=outbox_keys.staff_reply(request_id, nonce),
         kind=STAFF_REPLY,
         channel=conversation.channel,
         recipient=conversation.user_id,

@@ -53,7 +53,9 @@ from bot.notices.staff_alerts import alert_staff
 from bot.validation.dates import parse_deadline
 from bot.validation.phones import phone_hints
 from bot.validation.timezones import resolve_timezone, suggest_timezone
+from plumbing import outbox_keys
 from plumbing.outbox import cancel_pending
+from plumbing.outbox_keys import KeyKind
 
 DAYS_PER_PAGE = 7
 TIMES_PER_PAGE = 7
@@ -490,7 +492,7 @@ def confirm(turn: Turn) -> None:
         return
     turn.data.pop("booking", None)
     if moved is not None:  # a link message still waiting names the old time
-        cancel_pending(turn.session, f"meeting-link:{moved}:")
+        cancel_pending(turn.session, outbox_keys.prefix(KeyKind.MEETING_LINK, moved))
     alert_staff(turn.session, turn.runtime, kind=ALERT_MOVED if moved is not None else
                 ALERT_BOOKED, booking=booking, now=turn.now)
     when, zone = describe(turn, booking)
@@ -582,7 +584,7 @@ class Cancel(State):
             turn.say("booking.cancel.done", when=when, zone=zone)
             turn.replies.append(calendar_document(cancelled, turn.runtime.settings, turn.lang,
                                                   turn.now))
-            cancel_pending(turn.session, f"meeting-link:{booking.id}:")
+            cancel_pending(turn.session, outbox_keys.prefix(KeyKind.MEETING_LINK, booking.id))
             turn.data["booking"] = {"cancelled": booking.id}
             turn.go("booking.cancel_reason")
         elif turn.choice == "no":
@@ -632,7 +634,7 @@ def erase_bookings(turn: Turn) -> None:
     ).all():
         booking.cancel_reason_enc = None
         turn.session.add(booking)
-        cancel_pending(turn.session, f"meeting-link:{booking.id}:")
+        cancel_pending(turn.session, outbox_keys.prefix(KeyKind.MEETING_LINK, booking.id))
 
 
 ERASERS.append(erase_bookings)

@@ -28,6 +28,7 @@ from bot.models import Conversation
 from bot.notices.staff_alerts import MEETING_FAILED as ALERT_MEETING_FAILED
 from bot.notices.staff_alerts import alert_staff
 from bot.validation.timezones import zone_label
+from plumbing import outbox_keys
 from plumbing.outbox import enqueue
 from plumbing.runtime import Runtime
 from plumbing.settings import Settings
@@ -150,8 +151,9 @@ def enqueue_link(runtime: Runtime, session: Session, booking: Booking) -> bool:
     """Put the link message in the outbox, once per booking and meeting."""
     now = runtime.clock()
     replies = link_message(session, booking, runtime.settings, now)
-    return tell_person(runtime, session, booking, key=f"meeting-link:{booking.id}:"
-                       f"{booking.meeting_id}", kind=KIND, replies=replies, now=now,
+    return tell_person(runtime, session, booking,
+                       key=outbox_keys.meeting_link(booking.id, booking.meeting_id), kind=KIND,
+                       replies=replies, now=now,
                        template=("notice", notice_variables(booking, replies)))
 
 
@@ -178,8 +180,8 @@ def meeting_failed(runtime: Runtime, session: Session, booking: Booking) -> None
     replies = failure_message(session, booking, runtime.settings, now)
     first = replies[0]
     assert isinstance(first, Text)
-    tell_person(runtime, session, booking, key=f"meeting-failed:{booking.id}", kind=FAILED_KIND,
-                replies=replies, now=now,
+    tell_person(runtime, session, booking, key=outbox_keys.meeting_failed(booking.id),
+                kind=FAILED_KIND, replies=replies, now=now,
                 template=("notice", (first.text, runtime.settings.company_website)))
 
 

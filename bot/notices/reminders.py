@@ -32,16 +32,17 @@ from bot.notices.booking_notices import (
     when_text,
     zone_name,
 )
+from plumbing import outbox_keys
 from plumbing.outbox import CANCELLED, PENDING, OutboxMessage
 from plumbing.runtime import Runtime
 
 KIND = "reminder"
 TEMPLATE = "reminder"
-START_FORMAT = "%Y%m%dT%H%MZ"
+START_FORMAT = outbox_keys.REMINDER_START_FORMAT
 
 def reminder_key(booking: Booking, hours: float) -> str:
     """The outbox key of one reminder of one booking at its current start."""
-    return f"reminder:{booking.id}:{booking.start:{START_FORMAT}}:{hours:g}h"
+    return outbox_keys.reminder(booking.id, booking.start, hours)
 
 
 def due_offset(booking: Booking, offsets: Sequence[float], now: datetime) -> float | None:
@@ -75,13 +76,12 @@ def cancel_stale_reminders(session: Session, now: datetime) -> int:
         OutboxMessage.kind == KIND, OutboxMessage.status == PENDING)).all()
     count = 0
     for message in waiting:
-        parts = message.key.split(":")
-        if len(parts) != 4 or not parts[1].isdigit():
+        named = outbox_keys.parse(message.key)
+        if named.booking_id is None or named.reminder_start is None:
             continue  # not one of ours
-        booking_id, start = int(parts[1]), parts[2]
-        booking = session.get(Booking, booking_id)
+        booking = session.get(Booking, named.booking_id)
         if booking is not None and booking.status == CONFIRMED and booking.start > now \
-                and f"{booking.start:{START_FORMAT}}" == start:
+                and f"{booking.start:{START_FORMAT}}" == named.reminder_start:
             continue
         message.status = CANCELLED
         message.last_error = "booking cancelled, moved or begun"

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from booking.models import Booking
 from bot.messages import Text, reply_to_dict
 from bot.models import CaseFile, Conversation
+from plumbing import outbox_keys
 from plumbing.outbox import enqueue
 from plumbing.runtime import Runtime
 
@@ -157,7 +158,7 @@ def alert_staff(
         label = applicant_label(session, runtime, conversation.id)
         when, path = staff_time(runtime, now), "/staff/waiting"
         before = ""
-        subject = f"{kind}:{conversation.id}:{now:%Y%m%dT%H%M%S.%f}"
+        subject_id, instance = conversation.id, f"{now:%Y%m%dT%H%M%S.%f}"
     else:
         if booking is None or booking.id is None:
             raise ValueError("a booking alert needs the (flushed) booking")
@@ -166,13 +167,14 @@ def alert_staff(
         when, path = staff_time(runtime, booking.start), f"/staff/bookings/{booking.id}"
         before = staff_time(runtime, _replaced(session, booking).start) if kind == MOVED \
             else ""
-        subject = f"{kind}:{booking.id}"
+        subject_id, instance = booking.id, None
     text = alert_text(line.format(name=label, when=when, before=before),
                       dashboard_link(runtime, path))
     stored = 0
     for channel, recipient in targets:
         target = hashlib.sha256(recipient.encode()).hexdigest()[:12]
-        stored += enqueue(session, runtime.cipher, key=f"staff:{subject}:{channel}:{target}",
+        stored += enqueue(session, runtime.cipher, key=outbox_keys.staff_alert(
+                              kind, subject_id, channel, target, instance=instance),
                           kind=KIND, channel=channel, recipient=recipient,
                           replies=[reply_to_dict(Text(text))], now=now)
     return stored

@@ -31,6 +31,7 @@ from channels.whatsapp.parsing import MalformedRequest, parse_inbound, parse_sta
 from channels.whatsapp.render import first_interactive, plan, to_twiml
 from channels.whatsapp.sender import STATUS_PATH
 from channels.whatsapp.status import record_status
+from plumbing import outbox_keys
 from plumbing.outbox import enqueue
 from plumbing.runtime import Runtime
 from plumbing.settings import Settings
@@ -138,7 +139,7 @@ class WhatsAppWebhooks:
                                               Conversation.user_id == inbound.user_id)
             ).first()
             enqueue(session, self.runtime.cipher,
-                    key=f"whatsapp:reply:{inbound.message_id}", kind="reply", channel=CHANNEL,
+                    key=outbox_keys.chat_reply(inbound.message_id), kind="reply", channel=CHANNEL,
                     recipient=inbound.user_id, replies=[reply_to_dict(r) for r in replies],
                     now=self.runtime.clock(), conversation_id=conversation_id)
 
