@@ -52,20 +52,27 @@ class OutboxKey:
     reminder_start: str | None = None  # a reminder's booking start, REMINDER_START_FORMAT
 
 
-def meeting_link(booking_id: int, meeting_id: str | None) -> str:
-    return f"{KeyKind.MEETING_LINK}:{booking_id}:{meeting_id}"
+def _id(value: int | None) -> int:
+    """A row's id; a row not yet stored has none, and a key naming None would be wrong."""
+    if value is None:
+        raise ValueError("an outbox key needs a stored row's id")
+    return value
 
 
-def meeting_failed(booking_id: int) -> str:
-    return f"{KeyKind.MEETING_FAILED}:{booking_id}"
+def meeting_link(booking_id: int | None, meeting_id: str | None) -> str:
+    return f"{KeyKind.MEETING_LINK}:{_id(booking_id)}:{meeting_id}"
 
 
-def reminder(booking_id: int, start: datetime, hours: float) -> str:
-    return f"{KeyKind.REMINDER}:{booking_id}:{start:{REMINDER_START_FORMAT}}:{hours:g}h"
+def meeting_failed(booking_id: int | None) -> str:
+    return f"{KeyKind.MEETING_FAILED}:{_id(booking_id)}"
 
 
-def cancellation(booking_id: int) -> str:
-    return f"{KeyKind.CANCELLATION}:{booking_id}"
+def reminder(booking_id: int | None, start: datetime, hours: float) -> str:
+    return f"{KeyKind.REMINDER}:{_id(booking_id)}:{start:{REMINDER_START_FORMAT}}:{hours:g}h"
+
+
+def cancellation(booking_id: int | None) -> str:
+    return f"{KeyKind.CANCELLATION}:{_id(booking_id)}"
 
 
 def staff_alert(alert: str, subject_id: int | None, channel: str, target: str, *,
@@ -84,9 +91,9 @@ def chat_reply(message_id: str) -> str:
     return f"{KeyKind.CHAT_REPLY}:reply:{message_id}"
 
 
-def prefix(kind: KeyKind, booking_id: int) -> str:
+def prefix(kind: KeyKind, booking_id: int | None) -> str:
     """What every key of ``kind`` about this booking starts with (to withdraw them)."""
-    return f"{kind}:{booking_id}:"
+    return f"{kind}:{_id(booking_id)}:"
 
 
 def parse(key: str, *, handoff_alert: str = "handoff") -> OutboxKey:
