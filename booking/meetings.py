@@ -50,7 +50,8 @@ LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 MAX_DELETE_ATTEMPTS = 12
-_ACTIONS = {MEETING_PENDING: "create", MEETING_UPDATE: "update", MEETING_DELETE: "delete"}
+_ACTIONS: dict[str, str] = {
+    MEETING_PENDING: "create", MEETING_UPDATE: "update", MEETING_DELETE: "delete"}
 
 
 @dataclass(frozen=True)

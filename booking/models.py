@@ -9,32 +9,57 @@ locks of :mod:`booking.service` do not.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from enum import StrEnum
 
 from sqlalchemy import Column, Date, Index, Text, Time, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from plumbing.db import UTCDateTime
 
-# Booking.status
-CONFIRMED = "confirmed"
-CANCELLED = "cancelled"
-RESCHEDULED = "rescheduled"  # replaced by the booking whose rescheduled_from_id points here
-COMPLETED = "completed"
-NO_SHOW = "no_show"
+
+class BookingStatus(StrEnum):
+    """``Booking.status``."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"  # replaced by the booking whose rescheduled_from_id points here
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+class MeetingStatus(StrEnum):
+    """``Booking.meeting_status``: where the booking's Zoom meeting stands."""
+
+    NONE = "none"  # no Zoom and no fallback link: staff send the link
+    PENDING = "pending"  # to create
+    UPDATE = "update"  # to move (after a reschedule)
+    DELETE = "delete"  # to delete (after a cancel)
+    READY = "ready"
+    DELETED = "deleted"
+    FAILED = "failed"  # Zoom refused; meeting_error says why (staff see it)
+    MOVED = "moved"  # handed to the booking that replaced this one
+    CANCELLED = "cancelled"  # cancelled before a meeting existed
+
+
+# Short names used across the code base.
+CONFIRMED = BookingStatus.CONFIRMED
+CANCELLED = BookingStatus.CANCELLED
+RESCHEDULED = BookingStatus.RESCHEDULED
+COMPLETED = BookingStatus.COMPLETED
+NO_SHOW = BookingStatus.NO_SHOW
 #: Statuses that occupy the consultant's time (and fall under the unique index).
 ACTIVE_STATUSES = (CONFIRMED, COMPLETED, NO_SHOW)
 ACTIVE_SQL = "status IN ('confirmed', 'completed', 'no_show')"
 
-# Booking.meeting_status
-MEETING_NONE = "none"  # no Zoom and no fallback link: staff send the link
-MEETING_PENDING = "pending"  # to create
-MEETING_UPDATE = "update"  # to move (after a reschedule)
-MEETING_DELETE = "delete"  # to delete (after a cancel)
-MEETING_READY = "ready"
-MEETING_DELETED = "deleted"
-MEETING_FAILED = "failed"  # Zoom refused; meeting_error says why (staff see it)
-MEETING_MOVED = "moved"  # handed to the booking that replaced this one
-MEETING_CANCELLED = "cancelled"  # cancelled before a meeting existed
+MEETING_NONE = MeetingStatus.NONE
+MEETING_PENDING = MeetingStatus.PENDING
+MEETING_UPDATE = MeetingStatus.UPDATE
+MEETING_DELETE = MeetingStatus.DELETE
+MEETING_READY = MeetingStatus.READY
+MEETING_DELETED = MeetingStatus.DELETED
+MEETING_FAILED = MeetingStatus.FAILED
+MEETING_MOVED = MeetingStatus.MOVED
+MEETING_CANCELLED = MeetingStatus.CANCELLED
 #: Meeting statuses the sync worker acts on.
 MEETING_DUE = (MEETING_PENDING, MEETING_UPDATE, MEETING_DELETE)
 

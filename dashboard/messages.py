@@ -38,7 +38,7 @@ KIND_LABELS = {
     "staff_reply": "Staff reply",
     "reply": "Bot reply",
 }
-ALERT_LABELS = {
+ALERT_LABELS: dict[str, str] = {
     BOOKED: "new booking", CANCELLED: "booking cancelled", MOVED: "booking moved",
     MEETING_FAILED: "Zoom refused the meeting", HANDOFF: "asks for a member of staff",
 }

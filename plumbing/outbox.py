@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, Text, UniqueConstraint, update
@@ -18,10 +19,20 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from plumbing.crypto import Cipher
 from plumbing.db import UTCDateTime
 
-PENDING = "pending"
-SENT = "sent"
-FAILED = "failed"
-CANCELLED = "cancelled"
+
+class OutboxStatus(StrEnum):
+    """``OutboxMessage.status``."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+PENDING = OutboxStatus.PENDING
+SENT = OutboxStatus.SENT
+FAILED = OutboxStatus.FAILED
+CANCELLED = OutboxStatus.CANCELLED
 
 
 class OutboxMessage(SQLModel, table=True):

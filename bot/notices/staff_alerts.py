@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -26,17 +27,28 @@ from plumbing import outbox_keys
 from plumbing.outbox import enqueue
 from plumbing.runtime import Runtime
 
-BOOKED = "booking_confirmed"
-CANCELLED = "booking_cancelled"
-MOVED = "booking_moved"
-MEETING_FAILED = "meeting_failed"
-HANDOFF = "handoff"
+
+class AlertKind(StrEnum):
+    """What a staff alert is about."""
+
+    BOOKED = "booking_confirmed"
+    CANCELLED = "booking_cancelled"
+    MOVED = "booking_moved"
+    MEETING_FAILED = "meeting_failed"
+    HANDOFF = "handoff"
+
+
+BOOKED = AlertKind.BOOKED
+CANCELLED = AlertKind.CANCELLED
+MOVED = AlertKind.MOVED
+MEETING_FAILED = AlertKind.MEETING_FAILED
+HANDOFF = AlertKind.HANDOFF
 KIND = "staff_alert"
 STAFF_TELEGRAM = "staff_telegram"
 EMAIL = "email"
 
 #: Each alert's first line (also the e-mail subject): what happened, to whom, when.
-LINES = {
+LINES: dict[str, str] = {
     BOOKED: "New booking: {name}, {when}",
     CANCELLED: "Booking cancelled: {name}, {when}",
     MOVED: "Booking moved: {name}, from {before} to {when}",
