@@ -24,6 +24,7 @@ from booking.models import (
     Booking,
     Consultant,
 )
+from bot import booking_changes
 from bot.i18n import Translator
 from bot.messages import Reply, Text
 from bot.models import CaseFile, Conversation
@@ -35,16 +36,13 @@ from bot.notices.booking_notices import (
     when_text,
     zone_name,
 )
-from bot.notices.staff_alerts import CANCELLED as ALERT_CANCELLED
-from bot.notices.staff_alerts import alert_staff
 from bot.validation.countries import Country
 from dashboard import times
 from dashboard.models import BookingNote, StaffAccount
 from dashboard.people import case_details, display_name
-from plumbing import outbox, outbox_keys
+from plumbing import outbox_keys
 from plumbing.crypto import Cipher
 from plumbing.outbox import OutboxMessage
-from plumbing.outbox_keys import KeyKind
 from plumbing.runtime import Runtime
 from plumbing.settings import Settings
 
@@ -299,18 +297,15 @@ def cancel_booking(session: Session, runtime: Runtime, booking_id: int, *, staff
         raise ActionRefused(f"This booking is {booking.status.replace('_', ' ')} already.")
     if booking.end <= now:
         raise ActionRefused("This consultation is over: record its outcome instead.")
-    booking = service.cancel(session, booking_id, now, by=f"staff:{staff_email}"[:64],
-                             reason_enc=runtime.cipher.encrypt(reason) if reason.strip()
-                             else None)
+    booking = booking_changes.cancel_booking(
+        session, runtime, booking_id, now, by=f"staff:{staff_email}"[:64],
+        reason_enc=runtime.cipher.encrypt(reason) if reason.strip() else None)
     replies = cancellation_notice(session, booking, runtime.settings, now)
     first = replies[0]
     assert isinstance(first, Text)
     tell_person(runtime, session, booking, key=outbox_keys.cancellation(booking.id),
                 kind=CANCELLATION, replies=replies, now=now,
                 template=("notice", (first.text, runtime.settings.company_website)))
-    outbox.cancel_pending(session, outbox_keys.prefix(KeyKind.REMINDER, booking.id))
-    outbox.cancel_pending(session, outbox_keys.prefix(KeyKind.MEETING_LINK, booking.id))
-    alert_staff(session, runtime, kind=ALERT_CANCELLED, booking=booking, now=now)
     return booking
 
 

@@ -34,6 +34,7 @@ from booking.models import (
     Booking,
 )
 from booking.service import NotBookable, SlotTaken
+from bot.booking_changes import cancel_booking, confirm_booking, withdraw_waiting
 from bot.flow.core import State, Turn
 from bot.flow.forget import ERASERS
 from bot.flow.handoff import request_person
@@ -46,16 +47,9 @@ from bot.notices.booking_notices import (
     when_text,
     zone_name,
 )
-from bot.notices.staff_alerts import BOOKED as ALERT_BOOKED
-from bot.notices.staff_alerts import CANCELLED as ALERT_CANCELLED
-from bot.notices.staff_alerts import MOVED as ALERT_MOVED
-from bot.notices.staff_alerts import alert_staff
 from bot.validation.dates import parse_deadline
 from bot.validation.phones import phone_hints
 from bot.validation.timezones import resolve_timezone, suggest_timezone
-from plumbing import outbox_keys
-from plumbing.outbox import cancel_pending
-from plumbing.outbox_keys import KeyKind
 
 DAYS_PER_PAGE = 7
 TIMES_PER_PAGE = 7
@@ -491,10 +485,7 @@ def confirm(turn: Turn) -> None:
         turn.go("menu")
         return
     turn.data.pop("booking", None)
-    if moved is not None:  # a link message still waiting names the old time
-        cancel_pending(turn.session, outbox_keys.prefix(KeyKind.MEETING_LINK, moved))
-    alert_staff(turn.session, turn.runtime, kind=ALERT_MOVED if moved is not None else
-                ALERT_BOOKED, booking=booking, now=turn.now)
+    confirm_booking(turn.session, turn.runtime, booking, turn.now, moved_from=moved)
     when, zone = describe(turn, booking)
     turn.say("booking.moved" if moved is not None else "booking.confirmed", when=when, zone=zone)
     if booking.meeting_status in (MEETING_PENDING, MEETING_UPDATE):
@@ -577,14 +568,12 @@ class Cancel(State):
             turn.go("booking.mine")
         elif turn.choice == "yes":
             assert booking.id is not None
-            cancelled = service.cancel(turn.session, booking.id, turn.now, by="applicant")
-            alert_staff(turn.session, turn.runtime, kind=ALERT_CANCELLED, booking=cancelled,
-                        now=turn.now)
+            cancelled = cancel_booking(turn.session, turn.runtime, booking.id, turn.now,
+                                       by="applicant")
             when, zone = describe(turn, cancelled)
             turn.say("booking.cancel.done", when=when, zone=zone)
             turn.replies.append(calendar_document(cancelled, turn.runtime.settings, turn.lang,
                                                   turn.now))
-            cancel_pending(turn.session, outbox_keys.prefix(KeyKind.MEETING_LINK, booking.id))
             turn.data["booking"] = {"cancelled": booking.id}
             turn.go("booking.cancel_reason")
         elif turn.choice == "no":
@@ -626,15 +615,13 @@ def erase_bookings(turn: Turn) -> None:
     service.release_holds(turn.session, conversation_id)
     for booking in service.upcoming_for(turn.session, conversation_id, turn.now):
         assert booking.id is not None
-        cancelled = service.cancel(turn.session, booking.id, turn.now, by="erasure")
-        alert_staff(turn.session, turn.runtime, kind=ALERT_CANCELLED, booking=cancelled,
-                    now=turn.now)
+        cancel_booking(turn.session, turn.runtime, booking.id, turn.now, by="erasure")
     for booking in turn.session.exec(
         select(Booking).where(Booking.conversation_id == conversation_id)
     ).all():
         booking.cancel_reason_enc = None
         turn.session.add(booking)
-        cancel_pending(turn.session, outbox_keys.prefix(KeyKind.MEETING_LINK, booking.id))
+        withdraw_waiting(turn.session, booking.id)
 
 
 ERASERS.append(erase_bookings)
