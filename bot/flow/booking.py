@@ -15,9 +15,8 @@ Choice ids stay short for button payloads: ``day:2026-03-04``, ``slot:2026030410
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,14 +51,15 @@ from bot.staff_alerts import MOVED as ALERT_MOVED
 from bot.staff_alerts import alert_staff
 from bot.validation.dates import parse_deadline
 from bot.validation.phones import phone_hints
+from bot.validation.times import parse_times
 from bot.validation.timezones import resolve_timezone, suggest_timezone
 from consultbot.outbox import cancel_pending
 
 DAYS_PER_PAGE = 7
 TIMES_PER_PAGE = 7
+NEAREST_TIMES = 3
 REASON_MAX = 500
 _SLOT_FORMAT = "%Y%m%d%H%M"
-_TYPED_TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})\s*(am|pm)?$", re.IGNORECASE)
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -358,25 +358,34 @@ class Time(State):
             self.enter(turn)
         elif choice == "day":
             turn.go("booking.day")
-        elif (typed := self.typed_time(turn)) is not None:
-            take(turn, typed)
-        else:
+        elif not self.typed_time(turn):
             turn.stay("common.choose_option")
 
-    def typed_time(self, turn: Turn) -> datetime | None:
-        """A time typed as ``10:00`` (or ``3:30 pm``) matching a free time that day."""
+    def typed_time(self, turn: Turn) -> bool:
+        """Take a time typed in words ("3pm", "в 12", "٣ عصرًا"): the free time it names,
+        or, for a time that is not free, the nearest free ones that day. False if no time."""
         zone = zone_of(turn)
-        match = _TYPED_TIME.match(turn.text)
-        if zone is None or match is None or "day" not in progress(turn):
-            return None
-        hour, minute = int(match.group(1)), int(match.group(2))
-        if match.group(3):
-            hour = hour % 12 + (12 if match.group(3).lower() == "pm" else 0)
-        for slot in self.slots(turn, zone):
-            local = slot.start.astimezone(ZoneInfo(zone))
-            if (local.hour, local.minute) == (hour, minute):
-                return slot.start
-        return None
+        wanted = parse_times(turn.text)
+        if zone is None or not wanted or "day" not in progress(turn):
+            return False
+        slots = self.slots(turn, zone)
+        tz = ZoneInfo(zone)
+        local = {(s.start.astimezone(tz).hour, s.start.astimezone(tz).minute): s for s in slots}
+        exact = next((local[t] for t in wanted if t in local), None)
+        if exact is not None:
+            take(turn, exact.start)
+            return True
+        day = date.fromisoformat(progress(turn)["day"])
+        targets = [datetime.combine(day, time(h, m), tz) for h, m in wanted
+                   if h < 24]
+        nearest = sorted(slots, key=lambda s: min(abs(s.start - t) for t in targets))
+        chosen = sorted(nearest[:NEAREST_TIMES], key=lambda s: s.start)
+        if not chosen:
+            return False
+        progress(turn)["nearest"] = [slot_id(s.start) for s in chosen]
+        turn.say("booking.time.not_free")
+        turn.go("booking.nearest")
+        return True
 
 
 class Nearest(State):
