@@ -272,7 +272,8 @@ class Day(State):
         days = sorted({local_day(s.start, zone) for s in free(turn)})
         if not days:
             request_person(turn, "booking")
-            turn.say("booking.none_free", days=turn.runtime.settings.booking_horizon_days)
+            turn.say("booking.none_free",
+                     days=turn.t.count("count.days", turn.runtime.settings.booking_horizon_days))
             turn.go("booking.mine" if moving(turn) else "menu")
             return
         state = progress(turn)
@@ -289,7 +290,9 @@ class Day(State):
         options.append(turn.option("tz", "booking.tz.change"))
         key = "booking.day.prompt_move" if moving(turn) else "booking.day.prompt"
         turn.ask(turn.t(key, zone=zone_name(zone, turn.lang, turn.now),
-                        minutes=turn.runtime.settings.booking_slot_minutes), options)
+                        minutes=turn.t.count("count.minutes",
+                                             turn.runtime.settings.booking_slot_minutes)),
+                 options)
 
     def handle(self, turn: Turn) -> None:
         state = progress(turn)
@@ -434,8 +437,8 @@ class Confirm(State):
         end = start + timedelta(minutes=settings.booking_slot_minutes)
         values = {"when": when_text(start, end, zone, turn.lang),
                   "zone": zone_name(zone, turn.lang, start),
-                  "minutes": settings.booking_slot_minutes,
-                  "hold": settings.booking_hold_minutes}
+                  "minutes": turn.t.count("count.minutes", settings.booking_slot_minutes),
+                  "hold": turn.t.count("count.minutes", settings.booking_hold_minutes)}
         old = the_booking(turn, moving(turn))
         if old is not None:
             values["old"] = describe(turn, old)[0]
