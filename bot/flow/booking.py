@@ -245,7 +245,7 @@ class TimeZone(State):
         if len(found) == 1:
             set_zone(turn, found[0])
         elif found:
-            options = [Choice(f"tz:{zone}", zone_name(zone, turn.lang, turn.now))
+            options = [Choice(f"tz:{zone}", turn.t.shape(zone_name(zone, turn.lang, turn.now)))
                        for zone in found]
             turn.ask(turn.t("booking.tz.did_you_mean"),
                      [*options, turn.option("retype", "booking.tz.retype")])
@@ -281,7 +281,8 @@ class Day(State):
         page = min(max(int(state.get("day_page", 0)), 0), pages - 1)
         state["day_page"] = page
         shown = days[page * DAYS_PER_PAGE:(page + 1) * DAYS_PER_PAGE]
-        options = [Choice(f"day:{d.isoformat()}", format_date(d, "EEE d MMM", locale=turn.lang))
+        options = [Choice(f"day:{d.isoformat()}",
+                          turn.t.shape(format_date(d, "EEE d MMM", locale=turn.lang)))
                    for d in shown]
         if page + 1 < pages:
             options.append(turn.option("later", "booking.day.later"))
@@ -341,7 +342,8 @@ class Time(State):
         page = min(max(int(state.get("time_page", 0)), 0), pages - 1)
         state["time_page"] = page
         shown = slots[page * TIMES_PER_PAGE:(page + 1) * TIMES_PER_PAGE]
-        options = [Choice(slot_id(s.start), short_time(s.start, zone, turn.lang)) for s in shown]
+        options = [Choice(slot_id(s.start), turn.t.shape(short_time(s.start, zone, turn.lang)))
+                   for s in shown]
         if page + 1 < pages:
             options.append(turn.option("later", "booking.time.later"))
         if page > 0:
@@ -403,8 +405,9 @@ class Nearest(State):
         if not starts:
             turn.go("booking.day")
             return
-        options = [Choice(slot_id(s), f"{short_day(s, zone, turn.lang)}, "
-                                      f"{short_time(s, zone, turn.lang)}") for s in starts]
+        options = [Choice(slot_id(s), turn.t.shape(f"{short_day(s, zone, turn.lang)}, "
+                                                   f"{short_time(s, zone, turn.lang)}"))
+                   for s in starts]
         options.append(turn.option("day", "booking.time.other_day"))
         turn.ask(turn.t("booking.nearest.prompt", zone=zone_name(zone, turn.lang, starts[0])),
                  options)
