@@ -26,7 +26,7 @@ from bot.validation.countries import fold
 
 #: Choice ids that answer yes, then no, in order of preference when several are offered.
 YES_IDS: tuple[str, ...] = ("yes", "confirm", "erase")
-NO_IDS: tuple[str, ...] = ("no", "keep", "stop", "change")
+NO_IDS: tuple[str, ...] = ("no", "keep", "stop", "change", "none")
 LABEL_TYPO_SCORE = 85.0
 WORD_SCORE = 80.0
 MIN_WORD = 3
