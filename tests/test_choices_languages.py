@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -211,3 +212,24 @@ def test_french_typography() -> None:
             continue
         assert not re.search(r" [:;?!»]|« ", text), key  # a no-break space, not a space
         assert not re.search(r"[^\s\u00a0\u202f\d/:]([;?!])", text), key
+
+
+@pytest.mark.parametrize(("digits", "expected", "absent"), [
+    ("native", "١٢:٠٠", "[0-9]"), ("latin", "12:00", "[٠-٩]")])
+def test_reminders_follow_the_digits_setting(database_url: str, digits: str, expected: str,
+                                             absent: str) -> None:
+    from bot.reminders import schedule_due_reminders
+    from consultbot.clock import ManualClock
+    from tests.test_reminders import BOOKED_AT, SUNDAY_1000_BST, at, book, make_runtime, texts
+
+    runtime = make_runtime(database_url, ManualClock(BOOKED_AT), message_digits=digits)
+    try:
+        book(runtime, SUNDAY_1000_BST, language="ar", zone="Europe/Moscow")
+        at(runtime, SUNDAY_1000_BST - timedelta(hours=24))
+        schedule_due_reminders(runtime)
+        [text] = texts(runtime)
+    finally:
+        runtime.db.dispose()
+    reminder, link = text.split("\n")
+    assert expected in reminder and not re.search(absent, reminder), reminder
+    assert link.endswith("https://zoom.example/j/123")  # the link keeps its digits

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from bot.validation.countries import fold, word_bases
 
@@ -22,8 +22,7 @@ INDEX = Path(__file__).parent / "data" / "cities.tsv.gz"
 COMPARABLE = 0.25
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """One city: its English name, country (ISO 3166-1), zone and population."""
 
     name: str
@@ -33,8 +32,8 @@ class Place:
 
 
 @lru_cache(maxsize=1)
-def _index() -> Mapping[str, tuple[Place, ...]]:
-    """Folded name → places with that name, most populous first."""
+def _index() -> Mapping[str, list[Place]]:
+    """Folded name → places with that name, most populous first (read-only)."""
     table: dict[str, list[Place]] = {}
     with gzip.open(INDEX, "rt", encoding="utf-8") as rows:
         for row in rows:
@@ -44,7 +43,7 @@ def _index() -> Mapping[str, tuple[Place, ...]]:
             place = Place(name, country, zone, int(population))
             for key in keys.split("|"):
                 table.setdefault(key, []).append(place)  # rows come most populous first
-    return {key: tuple(places) for key, places in table.items()}
+    return table
 
 
 def places(key: str) -> tuple[Place, ...]:

