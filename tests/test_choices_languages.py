@@ -74,6 +74,16 @@ def test_partial_labels(lang: str, typed: str, expected: str | None) -> None:
     assert match_choice(typed, offered) == expected
 
 
+def test_a_question_is_not_taken_for_a_choice() -> None:
+    t = Translator("en")
+    menu = [(m, t(f"menu.{m}")) for m in ("faq", "book", "mybooking", "handoff")]
+    assert match_choice("free consultation", menu) == "book"
+    assert match_choice("is the consultation free?", menu) is None
+    assert match_choice("هل الاستشارة مجانية؟", [("book", Translator("ar")("menu.book"))]) is None
+    assert match_choice("I would like to book a free consultation for my brother please",
+                        menu) is None  # a sentence: the state reads it
+
+
 def test_numbers_in_every_script() -> None:
     offered = CONSENT["ar"]
     assert [match_choice(n, offered) for n in ("1", "٢", "۱", "2️⃣", "3")] == \

@@ -11,7 +11,8 @@ Read in this order, the first that decides wins:
 4. the whole label with a typo (RapidFuzz ratio ≥ 85);
 5. a part of one label, word by word ("отказ" → "Отказ, апелляция"; "appeal" → "Refused,
    appealing"), when exactly one label is the best and no negation makes it doubtful
-   ("I do not agree" never picks "Yes, I agree").
+   ("I do not agree" never picks "Yes, I agree"); never for a question ("is the consultation
+   free?") or more than six words, which the state reads as text (a FAQ question, a story).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ LABEL_TYPO_SCORE = 85.0
 WORD_SCORE = 80.0
 MIN_WORD = 3
 MIN_PREFIX = 4
+MAX_WORDS = 6
+QUESTION_MARKS = ("?", "؟", "¿")
 
 
 @cache
@@ -97,8 +100,8 @@ def _word_score(typed: str, label_words: Sequence[str]) -> float:
 
 def _by_words(text: str, offered: Sequence[tuple[str, str]]) -> str | None:
     typed = _content(text)
-    if not typed:
-        return None
+    if not typed or len(typed) > MAX_WORDS or any(mark in text for mark in QUESTION_MARKS):
+        return None  # a question or a story is not a choice: the state reads it as text
     negations = answer_words()["negations"] | answer_words()["no"]
     negated = any(w in negations for w in fold(text).split())
     scores: list[tuple[float, str]] = []
