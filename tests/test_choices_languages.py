@@ -216,6 +216,18 @@ def test_labels_asked_together_differ(lang: str) -> None:
     assert not titles & fixed, (lang, titles & fixed)  # a FAQ answer offers both
 
 
+@pytest.mark.parametrize("lang", languages())
+def test_short_questions_fit_whatsapp_buttons(lang: str) -> None:
+    """Two or three options go out as WhatsApp quick replies, whose titles are short."""
+    from channels.whatsapp.content import BUTTON_TITLE_MAX
+
+    t = Translator(lang)
+    for group in OPTION_GROUPS:
+        if len(group) <= 3 and "menu.book" not in group:  # FAQ answers add topics: a list
+            for key in group:
+                assert len(t(key)) <= BUTTON_TITLE_MAX, (lang, key, t(key))
+
+
 def test_french_typography() -> None:
     for key, text in catalog("fr").items():
         if not isinstance(text, str):
