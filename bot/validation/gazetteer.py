@@ -46,6 +46,12 @@ def _index() -> Mapping[str, list[Place]]:
     return table
 
 
+def load() -> int:
+    """Read the index now (about a second) rather than at the first time-zone answer, which
+    would pay it inside its transaction; returns how many names it holds."""
+    return len(_index())
+
+
 def places(key: str) -> tuple[Place, ...]:
     """Places named ``key`` (folded), most populous first, trying the dictionary forms of
     inflected words. Places whose main name it is come alone when there are any: GeoNames
