@@ -278,7 +278,8 @@ def cancellation_notice(session: Session, booking: Booking, settings: Settings,
     zone = person_zone(session, booking)
     when = f"{when_text(booking.start, booking.end, zone, lang)} " \
            f"({zone_name(zone, lang, booking.start)})"
-    text = Translator(lang)("staff.cancelled_notice", when=when, company=settings.company_name)
+    text = Translator(lang, digits=settings.message_digits)(
+        "staff.cancelled_notice", when=when, company=settings.company_name)
     return [Text(text), calendar_document(booking, settings, lang, now)]
 
 

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(0, ge=0, le=5)
     log_level: str = "INFO"
     default_language: str = "en"
+    message_digits: str = "native"
     company_name: str = "The Human Rights"
     company_email: str = "info@thehuman-rights.com"
     company_website: str = "https://thehuman-rights.com"
@@ -110,6 +111,13 @@ class Settings(BaseSettings):
         from plumbing.weekly_hours import parse_weekly_hours
 
         parse_weekly_hours(value)  # raises ValueError naming what is wrong
+        return value
+
+    @field_validator("message_digits")
+    @classmethod
+    def _digits(cls, value: str) -> str:
+        if value not in {"native", "latin"}:
+            raise ValueError("must be 'native' (Arabic ٠١٢, Persian ۰۱۲) or 'latin' (012)")
         return value
 
     @field_validator("telegram_mode")

@@ -154,7 +154,7 @@ def test_russian_dates_and_a_zone_typed_as_an_offset(runtime: Runtime) -> None:
                    "olga@example.com", "1"):
         chat.send(answer)
     answer = chat.send("1")
-    assert "по вашему местному времени: Берлин (GMT+01:00)" in answer
+    assert "по вашим местным часам: Берлин (GMT+01:00)" in answer
     days = chat.send("Сменить часовой пояс")
     assert "В каком городе или стране" in days
     days = chat.send("UTC+3")
@@ -163,7 +163,8 @@ def test_russian_dates_and_a_zone_typed_as_an_offset(runtime: Runtime) -> None:
     assert "вторник, 3 марта 2026\u202fг.: выберите время" in times and "1. 12:00" in times
     chat.send("1")
     done = chat.send("Подтвердить")
-    assert "забронирована: вторник, 3 марта 2026\u202fг., 12:00 – 12:30, время: GMT+03:00" \
+    assert "записаны на бесплатную консультацию: вторник, 3 марта 2026\u202fг., 12:00 – 12:30 "\
+        "(часовой пояс: GMT+03:00)" \
         in done
     assert "Наша команда пришлёт вам ссылку на Zoom" in done  # no Zoom, no fallback link
     assert "consultation.ics" in done
@@ -380,8 +381,8 @@ def test_zoom_refusing_the_meeting_reaches_staff_and_the_person(
     text, document = (reply_from_dict(r) for r in payload["replies"])
     assert isinstance(text, Text) and isinstance(document, Document)
     assert text.text.startswith("Ваша бесплатная консультация вторник, 3 марта 2026\u202fг., "
-                                "10:00 – 10:30 (время: Берлин (GMT+01:00)) остаётся в силе")
-    assert "Наша команда лично пришлёт вам ссылку на встречу" in text.text
+                                "10:00 – 10:30 (часовой пояс: Берлин (GMT+01:00)) остаётся в силе")
+    assert "Наша команда пришлёт вам ссылку на встречу сюда" in text.text
     assert "антивоенные" not in json.dumps(payload)
     assert b"DTSTART:20260303T090000Z" in (document.content or b"")
     assert payload["template"] == {"name": "notice",

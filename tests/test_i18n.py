@@ -24,6 +24,11 @@ def test_catalog_matches_english(lang: str) -> None:
         if isinstance(english, str):
             assert isinstance(catalog[key], str) and catalog[key].strip(), key
             assert placeholders(catalog[key]) == placeholders(english), key
+        elif isinstance(english, dict):  # a plural entry: the forms this language has
+            assert isinstance(catalog[key], dict) and "other" in catalog[key], key
+            # Arabic writes "دقيقة واحدة", "دقيقتان" (one, two minutes) without the number.
+            assert all(placeholders(text) <= {"n"} for text in catalog[key].values()), key
+            assert placeholders(catalog[key]["other"]) == {"n"}, key
         else:
             assert isinstance(catalog[key], list), key
 

@@ -116,8 +116,8 @@ def test_the_text_is_in_the_persons_language_and_zone(rt: Runtime) -> None:
     at(rt, SUNDAY_1000_BST - timedelta(hours=24))
     schedule_due_reminders(rt)
     assert texts(rt) == [
-        "Напоминание: бесплатная консультация с The Human Rights: воскресенье, 29 марта "
-        "2026\u202fг., 12:00 – 12:30, время: Москва (GMT+03:00).\n"
+        "Напоминаем: бесплатная консультация с The Human Rights — воскресенье, 29 марта "
+        "2026\u202fг., 12:00 – 12:30 (часовой пояс: Москва (GMT+03:00)).\n"
         "Подключиться в Zoom: https://zoom.example/j/123"]
 
 

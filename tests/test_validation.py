@@ -543,7 +543,7 @@ def test_resolve_timezone_half_hour_offsets_give_places(text: str, zone: str) ->
 
 
 @pytest.mark.parametrize(
-    "text", ["", "garbage", "asdfgh", "Manchester", "easter is coming", "x" * 200, "Korea ?!"]
+    "text", ["", "garbage", "asdfgh", "easter is coming", "x" * 200, "Korea ?!"]
 )
 def test_resolve_timezone_unknown(text: str) -> None:
     assert resolve_timezone(text, "en") == []

@@ -15,9 +15,8 @@ Choice ids stay short for button payloads: ``day:2026-03-04``, ``slot:2026030410
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,13 +48,14 @@ from bot.notices.booking_notices import (
 )
 from bot.validation.dates import parse_deadline
 from bot.validation.phones import phone_hints
+from bot.validation.times import parse_times
 from bot.validation.timezones import resolve_timezone, suggest_timezone
 
 DAYS_PER_PAGE = 7
 TIMES_PER_PAGE = 7
+NEAREST_TIMES = 3
 REASON_MAX = 500
 _SLOT_FORMAT = "%Y%m%d%H%M"
-_TYPED_TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})\s*(am|pm)?$", re.IGNORECASE)
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -241,7 +241,7 @@ class TimeZone(State):
         if len(found) == 1:
             set_zone(turn, found[0])
         elif found:
-            options = [Choice(f"tz:{zone}", zone_name(zone, turn.lang, turn.now))
+            options = [Choice(f"tz:{zone}", turn.t.shape(zone_name(zone, turn.lang, turn.now)))
                        for zone in found]
             turn.ask(turn.t("booking.tz.did_you_mean"),
                      [*options, turn.option("retype", "booking.tz.retype")])
@@ -268,7 +268,8 @@ class Day(State):
         days = sorted({local_day(s.start, zone) for s in free(turn)})
         if not days:
             request_person(turn, "booking")
-            turn.say("booking.none_free", days=turn.runtime.settings.booking_horizon_days)
+            turn.say("booking.none_free",
+                     days=turn.t.count("count.days", turn.runtime.settings.booking_horizon_days))
             turn.go("booking.mine" if moving(turn) else "menu")
             return
         state = progress(turn)
@@ -276,7 +277,8 @@ class Day(State):
         page = min(max(int(state.get("day_page", 0)), 0), pages - 1)
         state["day_page"] = page
         shown = days[page * DAYS_PER_PAGE:(page + 1) * DAYS_PER_PAGE]
-        options = [Choice(f"day:{d.isoformat()}", format_date(d, "EEE d MMM", locale=turn.lang))
+        options = [Choice(f"day:{d.isoformat()}",
+                          turn.t.shape(format_date(d, "EEE d MMM", locale=turn.lang)))
                    for d in shown]
         if page + 1 < pages:
             options.append(turn.option("later", "booking.day.later"))
@@ -285,7 +287,9 @@ class Day(State):
         options.append(turn.option("tz", "booking.tz.change"))
         key = "booking.day.prompt_move" if moving(turn) else "booking.day.prompt"
         turn.ask(turn.t(key, zone=zone_name(zone, turn.lang, turn.now),
-                        minutes=turn.runtime.settings.booking_slot_minutes), options)
+                        minutes=turn.t.count("count.minutes",
+                                             turn.runtime.settings.booking_slot_minutes)),
+                 options)
 
     def handle(self, turn: Turn) -> None:
         state = progress(turn)
@@ -334,7 +338,8 @@ class Time(State):
         page = min(max(int(state.get("time_page", 0)), 0), pages - 1)
         state["time_page"] = page
         shown = slots[page * TIMES_PER_PAGE:(page + 1) * TIMES_PER_PAGE]
-        options = [Choice(slot_id(s.start), short_time(s.start, zone, turn.lang)) for s in shown]
+        options = [Choice(slot_id(s.start), turn.t.shape(short_time(s.start, zone, turn.lang)))
+                   for s in shown]
         if page + 1 < pages:
             options.append(turn.option("later", "booking.time.later"))
         if page > 0:
@@ -354,25 +359,34 @@ class Time(State):
             self.enter(turn)
         elif choice == "day":
             turn.go("booking.day")
-        elif (typed := self.typed_time(turn)) is not None:
-            take(turn, typed)
-        else:
+        elif not self.typed_time(turn):
             turn.stay("common.choose_option")
 
-    def typed_time(self, turn: Turn) -> datetime | None:
-        """A time typed as ``10:00`` (or ``3:30 pm``) matching a free time that day."""
+    def typed_time(self, turn: Turn) -> bool:
+        """Take a time typed in words ("3pm", "в 12", "٣ عصرًا"): the free time it names,
+        or, for a time that is not free, the nearest free ones that day. False if no time."""
         zone = zone_of(turn)
-        match = _TYPED_TIME.match(turn.text)
-        if zone is None or match is None or "day" not in progress(turn):
-            return None
-        hour, minute = int(match.group(1)), int(match.group(2))
-        if match.group(3):
-            hour = hour % 12 + (12 if match.group(3).lower() == "pm" else 0)
-        for slot in self.slots(turn, zone):
-            local = slot.start.astimezone(ZoneInfo(zone))
-            if (local.hour, local.minute) == (hour, minute):
-                return slot.start
-        return None
+        wanted = parse_times(turn.text)
+        if zone is None or not wanted or "day" not in progress(turn):
+            return False
+        slots = self.slots(turn, zone)
+        tz = ZoneInfo(zone)
+        local = {(s.start.astimezone(tz).hour, s.start.astimezone(tz).minute): s for s in slots}
+        exact = next((local[t] for t in wanted if t in local), None)
+        if exact is not None:
+            take(turn, exact.start)
+            return True
+        day = date.fromisoformat(progress(turn)["day"])
+        targets = [datetime.combine(day, time(h, m), tz) for h, m in wanted
+                   if h < 24]
+        nearest = sorted(slots, key=lambda s: min(abs(s.start - t) for t in targets))
+        chosen = sorted(nearest[:NEAREST_TIMES], key=lambda s: s.start)
+        if not chosen:
+            return False
+        progress(turn)["nearest"] = [slot_id(s.start) for s in chosen]
+        turn.say("booking.time.not_free")
+        turn.go("booking.nearest")
+        return True
 
 
 class Nearest(State):
@@ -387,8 +401,9 @@ class Nearest(State):
         if not starts:
             turn.go("booking.day")
             return
-        options = [Choice(slot_id(s), f"{short_day(s, zone, turn.lang)}, "
-                                      f"{short_time(s, zone, turn.lang)}") for s in starts]
+        options = [Choice(slot_id(s), turn.t.shape(f"{short_day(s, zone, turn.lang)}, "
+                                                   f"{short_time(s, zone, turn.lang)}"))
+                   for s in starts]
         options.append(turn.option("day", "booking.time.other_day"))
         turn.ask(turn.t("booking.nearest.prompt", zone=zone_name(zone, turn.lang, starts[0])),
                  options)
@@ -421,8 +436,8 @@ class Confirm(State):
         end = start + timedelta(minutes=settings.booking_slot_minutes)
         values = {"when": when_text(start, end, zone, turn.lang),
                   "zone": zone_name(zone, turn.lang, start),
-                  "minutes": settings.booking_slot_minutes,
-                  "hold": settings.booking_hold_minutes}
+                  "minutes": turn.t.count("count.minutes", settings.booking_slot_minutes),
+                  "hold": turn.t.count("count.minutes", settings.booking_hold_minutes)}
         old = the_booking(turn, moving(turn))
         if old is not None:
             values["old"] = describe(turn, old)[0]

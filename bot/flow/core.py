@@ -6,19 +6,21 @@ person's answer). States register themselves by name; the conversation stores th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rapidfuzz import fuzz
 from sqlmodel import Session
 
 from bot.i18n import Translator
 from bot.messages import Choice, Choices, Inbound, Reply, Text
 from bot.models import Conversation
+from bot.validation.choices import read_choice
 from plumbing.runtime import Runtime
 
+log = logging.getLogger(__name__)
 STATES: dict[str, State] = {}
 
 
@@ -63,7 +65,9 @@ class Turn:
     @property
     def t(self) -> Translator:
         """Translator for the conversation's language."""
-        return Translator(self.conversation.language or self.runtime.settings.default_language)
+        settings = self.runtime.settings
+        return Translator(self.conversation.language or settings.default_language,
+                          digits=settings.message_digits)
 
     @property
     def lang(self) -> str:
@@ -84,7 +88,12 @@ class Turn:
         self.replies.append(Text(text))
 
     def ask(self, text: str, choices: Sequence[Choice]) -> None:
-        """Ask with options; typed numbers or labels will be matched to them next turn."""
+        """Ask with options; typed numbers or labels will be matched to them next turn.
+
+        Two options with the same label could not be told apart, so a later one is dropped
+        (and logged, naming the state and the ids, never the labels).
+        """
+        choices = distinct_labels(choices, self.conversation.state)
         token = format(int(self.data.get("asked", 0)) + 1, "x")
         self.replies.append(Choices(text, tuple(choices), token))
         self.data["asked"] = int(token, 16)
@@ -107,21 +116,19 @@ class Turn:
         STATES[self.conversation.state].enter(self)
 
 
+def distinct_labels(choices: Sequence[Choice], state: str) -> list[Choice]:
+    """``choices`` without those whose label repeats an earlier one's."""
+    kept: dict[str, Choice] = {}
+    for choice in choices:
+        key = " ".join(choice.label.casefold().split())
+        if key in kept:
+            log.warning("state %s offered two options with one label: %s and %s",
+                        state, kept[key].id, choice.id)
+            continue
+        kept[key] = choice
+    return list(kept.values())
+
+
 def match_choice(text: str, offered: Sequence[Sequence[str]]) -> str | None:
-    """The id of the offered choice the text names: its number, label, or a near label."""
-    cleaned = text.strip().rstrip(".)").strip()
-    # A keycap emoji ("2️⃣") is the digit, a variation selector and the keycap mark.
-    cleaned = cleaned.replace("\ufe0f", "").removesuffix("\u20e3")
-    if cleaned.isdecimal():  # isdigit() would also take "²", which int() refuses
-        index = int(cleaned) - 1
-        return offered[index][0] if 0 <= index < len(offered) else None
-    folded = cleaned.casefold()
-    for choice_id, label in offered:
-        if folded in (label.casefold(), choice_id.casefold()):
-            return choice_id
-    best, best_score = None, 0.0
-    for choice_id, label in offered:
-        score = fuzz.ratio(folded, label.casefold())
-        if score > best_score:
-            best, best_score = choice_id, score
-    return best if best_score >= 85 else None
+    """The id of the offered choice the text names (see :mod:`bot.validation.choices`)."""
+    return read_choice(text, [(choice_id, label) for choice_id, label in offered])

@@ -149,7 +149,8 @@ class TextQuestion(Question):
     def parse(self, turn: Turn) -> Any:
         text = " ".join(turn.text.split())
         if len(text) > self.max_length:
-            turn.stay("intake.too_long", limit=self.max_length, length=len(text))
+            turn.stay("intake.too_long", limit=turn.t.count("count.characters", self.max_length),
+                      length=turn.t.count("count.characters", len(text)))
             return None
         if len(text) < self.min_length or not any(ch.isalpha() for ch in text):
             turn.stay(f"intake.{self.field}.invalid")

@@ -86,7 +86,7 @@ def person_language(session: Session, booking: Booking) -> str:
 
 def calendar_document(booking: Booking, settings: Settings, lang: str, now: datetime) -> Document:
     """The booking's .ics: the same UID for every version, cancelled ones as METHOD:CANCEL."""
-    t = Translator(lang)
+    t = Translator(lang, digits=settings.message_digits)
     company = settings.company_name
     description = t("booking.ics.description", company=company)
     if booking.join_url:
@@ -120,7 +120,7 @@ def link_message(session: Session, booking: Booking, settings: Settings,
     """The message with the meeting link and calendar file, in the person's language and zone."""
     lang = person_language(session, booking)
     zone = person_zone(session, booking)
-    t = Translator(lang)
+    t = Translator(lang, digits=settings.message_digits)
     key = "booking.link.moved" if booking.rescheduled_from_id else "booking.link.ready"
     lines = [t(key, when=when_text(booking.start, booking.end, zone, lang),
                zone=zone_name(zone, lang, booking.start)),
@@ -166,9 +166,9 @@ def failure_message(session: Session, booking: Booking, settings: Settings,
     (the one the link message would have brought), in the person's language and zone."""
     lang = person_language(session, booking)
     zone = person_zone(session, booking)
-    text = Translator(lang)("booking.link.by_hand",
-                            when=when_text(booking.start, booking.end, zone, lang),
-                            zone=zone_name(zone, lang, booking.start))
+    text = Translator(lang, digits=settings.message_digits)(
+        "booking.link.by_hand", when=when_text(booking.start, booking.end, zone, lang),
+        zone=zone_name(zone, lang, booking.start))
     return [Text(text), calendar_document(booking, settings, lang, now)]
 
 

@@ -55,14 +55,15 @@ def due_offset(booking: Booking, offsets: Sequence[float], now: datetime) -> flo
     return min(due) if due else None
 
 
-def compose(session: Session, booking: Booking, company: str) -> tuple[str, tuple[str, str]]:
+def compose(session: Session, booking: Booking, company: str, *,
+            digits: str = "native") -> tuple[str, tuple[str, str]]:
     """The reminder text in the person's language and zone, and its template variables
     (the date, time and zone; the link or a note that it will follow)."""
     lang = person_language(session, booking)
     zone = person_zone(session, booking)
-    t = Translator(lang)
-    when = when_text(booking.start, booking.end, zone, lang)
-    zone_text = zone_name(zone, lang, booking.start)
+    t = Translator(lang, digits=digits)
+    when = t.shape(when_text(booking.start, booking.end, zone, lang))
+    zone_text = t.shape(zone_name(zone, lang, booking.start))
     link_line = t("booking.link.join", url=booking.join_url) if booking.join_url \
         else t("reminder.no_link")
     text = t("reminder.text", company=company, when=when, zone=zone_text)
@@ -116,7 +117,8 @@ def schedule_due_reminders(runtime: Runtime, now: datetime | None = None) -> int
         for key, booking in due.items():
             if key in stored:
                 continue
-            text, variables = compose(session, booking, settings.company_name)
+            text, variables = compose(session, booking, settings.company_name,
+                                      digits=settings.message_digits)
             count += tell_person(runtime, session, booking, key=key, kind=KIND,
                                  replies=[Text(text)], now=now, template=(TEMPLATE, variables))
         return count

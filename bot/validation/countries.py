@@ -156,6 +156,16 @@ def word_forms(word: str) -> tuple[str, ...]:
     return (word, *(word + form for form in _CONSONANT_FORMS))
 
 
+def word_bases(word: str) -> tuple[str, ...]:
+    """A folded word and the dictionary forms it may be a case form of ("мюнхене" → мюнхен)."""
+    bases = [word]
+    if _is_cyrillic(word) and len(word) >= 4:
+        for ending, forms in _CASE_FORMS:
+            bases += [word[: -len(f)] + ending for f in forms if word.endswith(f)]
+        bases += [word[: -len(f)] for f in _CONSONANT_FORMS if word.endswith(f)]
+    return tuple(dict.fromkeys(b for b in bases if len(b) >= 2))
+
+
 def key_forms(key: str) -> set[str]:
     """Every case form of a multi-word key, each word inflected alike or left as is."""
     words_ = key.split()
@@ -260,6 +270,13 @@ def _index(lang: str) -> _Index:
 
 def _lookup(index: _Index, key: str) -> frozenset[str]:
     return index.exact.get(key, frozenset())
+
+
+def named_country(key: str, lang: str) -> Country | None:
+    """The one country whose name (in any bot language, or an alias) is exactly ``key``,
+    a folded text without filler words; None for typos or several countries."""
+    codes = _lookup(_index(lang), " ".join(w for w in key.split() if w not in _STOPWORDS))
+    return Country(next(iter(codes))) if len(codes) == 1 else None
 
 
 def _flag_codes(text: str) -> list[str]:

@@ -1,6 +1,7 @@
 """Time zones: guess one from what we know, read one from what a person typed, label one.
 
-Data comes from the tz database shipped with the ``tzdata`` package (``zone.tab``: which
+Cities come from GeoNames (:mod:`bot.validation.gazetteer`). Zones come from the tz
+database shipped with the ``tzdata`` package (``zone.tab``: which
 zones each country uses) and from CLDR via babel (localised city names, legacy zone
 aliases, and the zones Windows treats as representative). Zones are compared by the
 rules they will follow from now on, read from each zone's far-future offsets (the
@@ -27,9 +28,11 @@ from bot.validation.countries import (
     fold,
     key_forms,
     known_codes,
+    named_country,
     resolve_country,
     words,
 )
+from bot.validation.gazetteer import city_zones
 
 MAX_RESULTS = 5
 CITY_TYPO_SCORE = 86.0
@@ -68,10 +71,14 @@ _ABBREVIATIONS: Mapping[str, tuple[str, ...]] = {
     "ist": ("Asia/Kolkata", "Asia/Jerusalem", "Europe/Dublin"),
 }
 # Words around a city name that do not change which city is meant.
-_PLACE_FILLER = FILLER_WORDS | words(
+_PLACE_FILLER = frozenset(fold(w) for w in FILLER_WORDS | words(
     "city town near time zone timezone here now currently г город городе рядом около время "
-    "часовой пояс сейчас тут здесь місто місті"
-)
+    "часовой пояс сейчас тут здесь місто місті зараз живу "
+    "في انا أنا اعيش أعيش ساكن مدينة حاليا الآن "
+    "در من هستم شهر ساکن زندگی می کنم الان "
+    "vivo en ciudad estoy ahora "
+    "je j habite vis suis à a ville actuellement"
+))
 
 
 @lru_cache(maxsize=1)
@@ -234,6 +241,11 @@ def _by_offset(text: str) -> list[str] | None:
     return _gmt_zone(offset)
 
 
+def _content(text: str) -> str:
+    """The folded text without the filler words around a place name."""
+    return " ".join(w for w in fold(text).split() if w not in _PLACE_FILLER)
+
+
 def _city_keys(name: str) -> set[str]:
     key = fold(name)
     return key_forms(key) if key else set()
@@ -264,7 +276,10 @@ def _city_index(lang: str) -> Mapping[str, tuple[str, ...]]:
 
 
 def _by_city(text: str, lang: str) -> list[str]:
-    """Cities named in ``text``, alone or with filler words ("I live in London", "в Лондоне")."""
+    """Cities named in ``text``, alone or with filler words ("I live in London", "в Лондоне").
+
+    The gazetteer (GeoNames) is asked first, then CLDR's zone cities and legacy zone ids.
+    """
     index = _city_index(lang)
     words = fold(text).split()
     for size in range(len(words), 0, -1):
@@ -272,13 +287,15 @@ def _by_city(text: str, lang: str) -> list[str]:
         used: set[int] = set()
         for start in range(len(words) - size + 1):
             key = " ".join(words[start : start + size])
-            zones = index.get(key, ())
-            if zones and (len(key) >= 3 or size == len(words)):
+            if key in _PLACE_FILLER or not (len(key) >= 3 or size == len(words)):
+                continue
+            zones = city_zones(key) or list(index.get(key, ()))
+            if zones:
                 found.extend(zones)
                 used.update(range(start, start + size))
         rest = [w for i, w in enumerate(words) if i not in used]
         if found and all(w in _PLACE_FILLER for w in rest):
-            return list(dict.fromkeys(found))
+            return _distinct(dict.fromkeys(found))
     return []
 
 
@@ -308,10 +325,14 @@ def resolve_timezone(text: str, lang: str) -> list[str]:
     if zone is not None:
         return [zone]
     lang = lang or "en"
-    found = _by_city(text, lang)
-    guess = resolve_country(text, lang)
-    if guess.country is not None:
-        found.extend(country_zones(guess.country.code))
+    # A country named exactly outranks a city of that name ("Armenia" is also in Colombia);
+    # a city outranks a country guessed from a typo ("Cologne" is not "Pologne").
+    country = named_country(_content(text), lang)
+    found = list(country_zones(country.code)) if country else _by_city(text, lang)
+    if not found:
+        guess = resolve_country(text, lang)
+        if guess.country is not None:
+            found = list(country_zones(guess.country.code))
     if not found:
         found = _by_city_typo(text, lang)
     return list(dict.fromkeys(found))[:MAX_RESULTS]
