@@ -13,6 +13,10 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
+class Undecryptable(ValueError):
+    """A stored value does not decrypt with any configured key (a wrong or missing key)."""
+
+
 class Cipher:
     """Encrypts text and JSON values; the first key encrypts, every key decrypts."""
 
@@ -43,7 +47,7 @@ class Cipher:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
-            raise ValueError("data cannot be decrypted with the configured keys") from exc
+            raise Undecryptable("data cannot be decrypted with the configured keys") from exc
 
     def encrypt_json(self, value: Any) -> str:
         """Encrypt any JSON-serialisable value."""

@@ -45,6 +45,10 @@ class NotRunning(Exception):
     """The channel has not finished starting, or has stopped."""
 
 
+class BadUpdate(ValueError):
+    """The body passed the webhook's checks but python-telegram-bot cannot read it."""
+
+
 class NotHandled(Exception):
     """An update was taken in but not handled in time, or its handling failed.
 
@@ -123,7 +127,10 @@ class TelegramService:
         application = self.application
         if application is None or not application.running:
             raise NotRunning("the Telegram channel is not running")
-        update = Update.de_json(data, application.bot)
+        try:
+            update = Update.de_json(data, application.bot)
+        except Exception as exc:  # PTB raises whatever the field's parser raises
+            raise BadUpdate(f"update {data.get('update_id')} is not readable") from exc
         waiter = self.waiters.expect(update.update_id)
         try:
             self._loop.run(application.update_queue.put(update), timeout=10)

@@ -17,10 +17,12 @@ import time
 from collections.abc import Sequence
 
 from flask import Blueprint, Flask, Response, request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
-from bot.engine import Bot
+from bot.engine import Bot, NotStored
 from bot.messages import Inbound, Reply, reply_to_dict
 from bot.models import Conversation
 from channels.whatsapp import CHANNEL
@@ -41,6 +43,8 @@ WEBHOOK_PATH = "/webhooks/whatsapp"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 #: Present when a Twilio Webhook Rule signs with a SharedKey instead of the Auth Token.
 SHARED_KEY_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+#: Seconds Twilio is asked to wait before delivering a message the database did not take.
+RETRY_AFTER = "5"
 REQUIRED_SETTINGS = (
     ("TWILIO_ACCOUNT_SID", "twilio_account_sid"),
     ("TWILIO_AUTH_TOKEN", "twilio_auth_token"),
@@ -116,13 +120,21 @@ class WhatsAppWebhooks:
             log.warning("whatsapp webhook: bad request (%s)", exc.reason)
             return Response("bad request\n", status=400, mimetype="text/plain")
         started = time.perf_counter()
-        replies = self.bot.handle(inbound)
-        cut = first_interactive(replies, self.templates)
-        if cut is not None:
-            self._send_later(inbound, replies[cut:])
-            replies = replies[:cut]
-        # Bot.handle has committed; each file is published in a short transaction of its own.
-        replies = publish_documents(replies, self.publish)
+        try:
+            replies = self.bot.receive(inbound).replies
+            cut = first_interactive(replies, self.templates)
+            if cut is not None:
+                self._send_later(inbound, replies[cut:])
+                replies = replies[:cut]
+            # The turn has committed; each file is published in a short transaction of its own.
+            replies = publish_documents(replies, self.publish)
+        except (NotStored, DBAPIError, PoolTimeout):
+            # Not acknowledged: Twilio delivers it again, and the MessageSid makes a turn
+            # that did commit answer the same (the outbox key adds the buttons once).
+            log.warning("whatsapp message %s not stored; asking Twilio to retry",
+                        inbound.message_id)
+            return Response("unavailable\n", status=503, mimetype="text/plain",
+                            headers={"Retry-After": RETRY_AFTER})
         messages = plan(replies, self.templates)
         log.info("whatsapp message %s from %s: %d repl%s in %.0f ms%s", inbound.message_id,
                  pseudonym(inbound.user_id, self._log_key), len(messages),

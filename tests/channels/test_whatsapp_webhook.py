@@ -326,16 +326,17 @@ def reach_description(twilio: TwilioWebhooks) -> None:
         say(twilio, line)
 
 
-def test_a_5000_character_body_reaches_the_flow_whole(twilio: TwilioWebhooks,
-                                                      wa_runtime: Runtime) -> None:
+def test_a_5000_character_body_is_cut_at_4096_and_the_person_told(
+        twilio: TwilioWebhooks, wa_runtime: Runtime) -> None:
     reach_description(twilio)
     long_text = ("I was detained and beaten at the protest. " * 120)[:5000]
     assert len(long_text) == 5000
     answer = say(twilio, long_text)
+    assert "kept only its first 4,096 characters" in answer
     assert "keep it under 1000" in answer
     assert "describe the case" in answer  # asked again, nothing crashed
     last = max(handled(wa_runtime), key=lambda m: m.id or 0)
-    assert wa_runtime.cipher.decrypt(last.text_enc or "") == long_text
+    assert wa_runtime.cipher.decrypt(last.text_enc or "") == long_text[:4096]
 
 
 def test_logs_name_no_one_and_quote_nothing(twilio: TwilioWebhooks,
