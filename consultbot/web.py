@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 
 from flask import Flask, jsonify
-from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
@@ -40,13 +39,12 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        try:
-            with runtime.db.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:
-            log.exception("health check: database unreachable")
-            return jsonify(status="error", database="unreachable"), 503
-        return jsonify(status="ok", database="ok")
+        from consultbot.health import report
+
+        healthy, body = report(runtime)
+        if not healthy:
+            log.warning("health check: database unreachable")
+        return jsonify(body), 200 if healthy else 503
 
     for dotted in AREAS:
         module_name, _, function = dotted.partition(":")

@@ -38,8 +38,10 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from bot.messages import reply_from_dict
+from consultbot.crypto import Undecryptable
 from consultbot.delivery import Delivery, DeliveryFailed, Sender, Template, build_senders
 from consultbot.files import remove_expired_files
+from consultbot.health import record_round
 from consultbot.outbox import FAILED, PENDING, SENT, OutboxMessage
 from consultbot.runtime import Runtime
 
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 NOT_CONFIGURED = "channel not configured"
 UNREACHABLE = "recipient unreachable (blocked the bot or left)"
 ERROR_MAX = 500
+UNDECRYPTABLE = "cannot be decrypted with DATA_ENCRYPTION_KEY (kept; retried)"
 
 # Outcomes of one message, as :meth:`Worker.process` reports them.
 OUTCOME_SENT = "sent"
@@ -180,8 +183,16 @@ class Worker:
             return self._fail(claim, UNREACHABLE)
         try:
             delivery = self.delivery(claim)
+        except Undecryptable:
+            # A key problem, not the message's: keep it, try again later, say so.
+            log.error("outbox message %s cannot be decrypted with DATA_ENCRYPTION_KEY; kept "
+                      "and retried", claim.id)
+            done = self._record(claim, status=PENDING, attempts=claim.attempts - 1,
+                                claimed_until=None, last_error=UNDECRYPTABLE,
+                                due_at=self.runtime.clock() + self.backoff_base)
+            return OUTCOME_RETRY if done else OUTCOME_LOST
         except (ValueError, KeyError, TypeError):
-            return self._fail(claim, "stored message cannot be read (encryption key changed?)")
+            return self._fail(claim, "stored message cannot be read")
         try:
             provider_id = sender.send(delivery)
         except DeliveryFailed as exc:
@@ -286,6 +297,7 @@ class Worker:
         while not stop_event.is_set():
             try:
                 self.tick(stop_event)
+                record_round(self.runtime, self.runtime.clock())
             except Exception:  # the database may be restarting: try again next round
                 log.exception("outbox round failed")
             stop_event.wait(poll_seconds)
