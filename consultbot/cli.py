@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "consultbot.commands.staff",
     "consultbot.commands.worker",
     "consultbot.commands.telegram",
+    "consultbot.commands.keys",
 )
 
 
@@ -32,8 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sub-command named on the command line and return its exit code."""
+    from consultbot.settings import SettingsError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:  # e.g. the key check at start: one message, no traceback
+        print(f"consultbot cannot start:\n{exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from booking.service import ensure_default_consultant_at_start
 from consultbot.clock import Clock, system_clock
 from consultbot.crypto import Cipher, load_or_create_key_file
 from consultbot.db import Database
+from consultbot.keys import check_keys
 from consultbot.settings import DEFAULT_KEY_FILE, Settings
 
 
@@ -33,5 +34,6 @@ def build_runtime(
                       cipher=Cipher(keys))
     if migrate:
         runtime.db.upgrade()
+        check_keys(runtime.db, runtime.cipher, clock)  # raises KeyCheckFailed, naming the key
         ensure_default_consultant_at_start(runtime.db, settings, clock())
     return runtime

@@ -1,0 +1,31 @@
+"""The key canary: one value encrypted with the first DATA_ENCRYPTION_KEY, checked at start.
+
+Revision ID: 0005_key_canary
+Revises: 0004_shared_files
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from consultbot.db import UTCDateTime
+
+revision = "0005_key_canary"
+down_revision = "0004_shared_files"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "key_canary",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("token", sa.Text, nullable=False),
+        sa.Column("written_at", UTCDateTime, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("key_canary")
