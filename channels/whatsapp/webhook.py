@@ -58,14 +58,6 @@ def missing_settings(settings: Settings) -> list[str]:
     return [name for name, attribute in REQUIRED_SETTINGS if not getattr(settings, attribute)]
 
 
-def load_templates(settings: Settings) -> tuple[ContentTemplates, str | None]:
-    """The configured Content templates, or none and the reason they were ignored."""
-    try:
-        return ContentTemplates.from_settings(settings), None
-    except ValueError as exc:
-        return ContentTemplates(), str(exc)
-
-
 class WhatsAppWebhooks:
     """The two endpoints, sharing one validator and the flow."""
 
@@ -180,14 +172,14 @@ def attach(app: Flask, runtime: Runtime, bot: Bot) -> None:
     if not base.startswith(("https://", "http://")):
         app.config["AREAS"]["whatsapp"] = "off: PUBLIC_BASE_URL must start with https://"
         return
-    templates, ignored = load_templates(settings)
+    templates = ContentTemplates.from_settings(settings)  # validated with the settings
     webhooks = WhatsAppWebhooks(runtime, bot, templates)
     blueprint = webhooks.blueprint()
     app.register_blueprint(blueprint)
     csrf = app.extensions.get("csrf")
     if csrf is not None:  # Twilio cannot send a CSRF token; the signature protects these
         csrf.exempt(blueprint)
-    description = templates.describe() + (f" ({ignored}; ignored)" if ignored else "")
+    description = templates.describe()
     app.config["AREAS"]["whatsapp"] = (
         f"on: Twilio webhooks {base}{WEBHOOK_PATH} and {base}{STATUS_PATH}; "
         f"sender {settings.twilio_whatsapp_from}; {description}"

@@ -21,7 +21,7 @@ def run_rotate(args: argparse.Namespace) -> int:
     from consultbot.runtime import build_runtime
     from consultbot.settings import load_settings_or_exit
 
-    runtime = build_runtime(load_settings_or_exit())  # checks the keys read the database
+    runtime = build_runtime(load_settings_or_exit(), check_key=True)
 
     def report(progress: Progress) -> None:
         print(f"  {progress.table}.{progress.column}: {progress.done}/{progress.total} "

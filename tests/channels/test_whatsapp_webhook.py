@@ -17,7 +17,7 @@ from consultbot.clock import ManualClock
 from consultbot.crypto import new_key
 from consultbot.outbox import OutboxMessage
 from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
+from consultbot.settings import SettingsError, load_settings
 from consultbot.web import create_app
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
@@ -96,13 +96,10 @@ def test_on_names_the_urls_to_paste_into_twilio(app: Flask) -> None:
     assert AUTH_TOKEN not in area
 
 
-def test_wrong_content_template_setting_is_named_and_ignored(database_url: str,
-                                                             clock: ManualClock) -> None:
-    runtime = make_runtime(database_url, clock, twilio_content_sid_buttons="2:HXnothex")
-    area = create_app(runtime).config["AREAS"]["whatsapp"]
-    assert "TWILIO_CONTENT_SID_BUTTONS" in area and "ignored" in area
-    assert "choices as numbered lines" in area
-    runtime.db.dispose()
+def test_wrong_content_template_setting_stops_the_start_naming_it(
+        database_url: str, clock: ManualClock) -> None:
+    with pytest.raises(SettingsError, match="TWILIO_CONTENT_SID_BUTTONS"):
+        make_runtime(database_url, clock, twilio_content_sid_buttons="2:HXnothex")
 
 
 # --- signatures -------------------------------------------------------------------------

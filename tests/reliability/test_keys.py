@@ -21,7 +21,8 @@ from consultbot.worker import UNDECRYPTABLE, Worker
 
 
 def start(url: str, keys: str, clock: ManualClock):  # type: ignore[no-untyped-def]
-    return build_runtime(load_settings(database_url=url, data_encryption_key=keys), clock=clock)
+    return build_runtime(load_settings(database_url=url, data_encryption_key=keys), clock=clock,
+                         check_key=True)
 
 
 def talk(runtime, text: str, n: int) -> list:  # type: ignore[no-untyped-def]
