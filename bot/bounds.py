@@ -46,7 +46,7 @@ def bounded_inbound(inbound: Inbound) -> tuple[Inbound, bool]:
         text, cut = bounded_text(inbound.text)
         changes["text"] = text
     for name in ("user_id", "message_id", "choice_id", "display_name", "phone",
-                 "language_hint", "choice_token"):
+                 "language_hint", "choice_token", "replied_token"):
         value = getattr(inbound, name)
         if value is not None:
             changes[name] = bounded_text(value, MAX_SHORT)[0]

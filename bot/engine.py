@@ -28,6 +28,7 @@ from bot.flow.menu import show_help, suggested_language
 from bot.i18n import Translator
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
 from bot.models import Conversation, InboundMessage
+from bot.repeats import held_back
 from consultbot.crypto import Undecryptable
 from consultbot.runtime import Runtime
 
@@ -213,6 +214,8 @@ def step(turn: Turn) -> None:
         command = command_of(turn)
         if command is not None:
             run_command(turn, command)
+            return
+        if held_back(turn):
             return
         turn.choice = match_choice(turn.text, offered) if offered else None
     STATES[conversation.state].handle(turn)

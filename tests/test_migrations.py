@@ -9,13 +9,14 @@ from sqlmodel import SQLModel
 
 import booking.models
 import bot.models
+import channels.whatsapp.questions
 import consultbot.files
 import consultbot.outbox
 import consultbot.staff.models
 from consultbot.db import Database
 
 MODELS = (booking.models, bot.models, consultbot.files, consultbot.outbox,
-          consultbot.staff.models)
+          consultbot.staff.models, channels.whatsapp.questions)
 
 
 def test_migrations_match_the_models(any_database_url: str) -> None:

@@ -31,10 +31,12 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from bot.messages import Choices
 from channels.progress import DeliveryProgress
 from channels.whatsapp.content import ContentTemplates, template_sid, template_variable
 from channels.whatsapp.documents import Publish, publish_documents
 from channels.whatsapp.parsing import pseudonym, whatsapp_address, whatsapp_number
+from channels.whatsapp.questions import ASKED
 from channels.whatsapp.render import ContentMessage, Outgoing, TextMessage, plan
 from consultbot.clock import Clock
 from consultbot.delivery import Delivery, DeliveryFailed
@@ -167,8 +169,12 @@ class WhatsAppSender:
         else:
             messages = [self._template_message(delivery, "outside the 24-hour window")]
             progress_key = f"{delivery.key}|template"
-        callback = f"{self.status_callback}?{urlencode({'key': delivery.key})}" \
-            if self.status_callback else None
+        query = {"key": delivery.key}
+        asked = [r.token for r in delivery.replies if isinstance(r, Choices) and r.token]
+        if asked:  # a quoted reply to this question is then recognised (``questions``)
+            query[ASKED] = asked[-1]
+        callback = f"{self.status_callback}?{urlencode(query)}" if self.status_callback \
+            else None
         sid = self.progress.send_all(
             progress_key, messages,
             lambda message: self._send_one(to, message, delivery, callback))

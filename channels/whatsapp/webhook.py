@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, request
 from sqlalchemy.exc import DBAPIError
@@ -23,12 +25,19 @@ from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
 from bot.engine import Bot, NotStored
-from bot.messages import Inbound, Reply, reply_to_dict
+from bot.messages import Choices, Inbound, Reply, reply_to_dict
 from bot.models import Conversation
 from channels.whatsapp import CHANNEL
 from channels.whatsapp.content import ContentTemplates
 from channels.whatsapp.documents import publish_documents
-from channels.whatsapp.parsing import MalformedRequest, parse_inbound, parse_status, pseudonym
+from channels.whatsapp.parsing import (
+    MalformedRequest,
+    parse_inbound,
+    parse_status,
+    pseudonym,
+    quoted_sid,
+)
+from channels.whatsapp.questions import ASKED, remember, token_of
 from channels.whatsapp.render import first_interactive, plan, to_twiml
 from channels.whatsapp.sender import STATUS_PATH
 from channels.whatsapp.status import record_status
@@ -113,6 +122,7 @@ class WhatsAppWebhooks:
             return Response("bad request\n", status=400, mimetype="text/plain")
         started = time.perf_counter()
         try:
+            inbound = self._with_quoted_question(inbound)
             replies = self.bot.receive(inbound).replies
             cut = first_interactive(replies, self.templates)
             if cut is not None:
@@ -128,11 +138,22 @@ class WhatsAppWebhooks:
             return Response("unavailable\n", status=503, mimetype="text/plain",
                             headers={"Retry-After": RETRY_AFTER})
         messages = plan(replies, self.templates)
+        asked = question_token(replies)
+        action = f"{self.base_url}{STATUS_PATH}?{urlencode({ASKED: asked})}" if asked else None
         log.info("whatsapp message %s from %s: %d repl%s in %.0f ms%s", inbound.message_id,
                  pseudonym(inbound.user_id, self._log_key), len(messages),
                  "y" if len(messages) == 1 else "ies", (time.perf_counter() - started) * 1000,
                  "" if cut is None else ", buttons through the outbox")
-        return Response(to_twiml(messages), mimetype="text/xml")
+        return Response(to_twiml(messages, action), mimetype="text/xml")
+
+    def _with_quoted_question(self, inbound: Inbound) -> Inbound:
+        """A typed answer quoting one of our questions carries that question's token."""
+        sid = quoted_sid(request.form)
+        if sid is None or inbound.choice_id is not None:
+            return inbound
+        with self.runtime.db.transaction() as session:
+            token = token_of(session, sid)
+        return replace(inbound, replied_token=token) if token else inbound
 
     def _send_later(self, inbound: Inbound, replies: Sequence[Reply]) -> None:
         """Queue replies that need the REST API; the MessageSid keys them (exactly once)."""
@@ -156,9 +177,19 @@ class WhatsAppWebhooks:
         except MalformedRequest as exc:
             log.warning("whatsapp status callback: bad request (%s)", exc.reason)
             return Response("bad request\n", status=400, mimetype="text/plain")
-        if not record_status(self.runtime, report, request.args.get("key")):
+        asked = request.args.get(ASKED, "")
+        if asked.isascii() and asked.isalnum() and len(asked) <= 16:
+            with self.runtime.db.transaction() as session:
+                remember(session, report.message_sid, asked, self.runtime.clock())
+        if not record_status(self.runtime, report, request.args.get("key")) and not asked:
             log.info("whatsapp status %s for a message not in the outbox", report.status)
         return Response(status=204)
+
+
+def question_token(replies: Sequence[Reply]) -> str | None:
+    """The token of the question these replies ask (the last one), if any."""
+    tokens = [r.token for r in replies if isinstance(r, Choices) and r.token]
+    return tokens[-1] if tokens else None
 
 
 def attach(app: Flask, runtime: Runtime, bot: Bot) -> None:
