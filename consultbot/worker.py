@@ -285,7 +285,8 @@ class Worker:
     def tick(self, stop: threading.Event | None = None) -> int:
         """One round: schedule reminders, sync meetings, then send what is due."""
         for name, job in (("reminders", schedule_reminders), ("meeting sync", sync_meetings),
-                          ("expired files", remove_expired_files)):
+                          ("expired files", remove_expired_files),
+                          ("old question records", forget_old_questions)):
             try:
                 job(self.runtime)
             except Exception:
@@ -321,6 +322,13 @@ def sync_meetings(runtime: Runtime) -> None:
     job: Callable[[Runtime], Any] | None = getattr(module, "run_meeting_sync", None)
     if job is not None:
         job(runtime)
+
+
+def forget_old_questions(runtime: Runtime) -> None:
+    """Drop the WhatsApp question records no quoted reply can still need."""
+    from channels.whatsapp.questions import forget_old
+
+    forget_old(runtime)
 
 
 def retry_failed(session: Any, message_id: int, now: datetime) -> bool:

@@ -9,16 +9,19 @@ message whose question is no longer the current one is then recognised as stale.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, String, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, select
 
 from consultbot.db import UTCDateTime
+from consultbot.runtime import Runtime
 
 #: The query parameter of a status callback URL that names the question asked.
 ASKED = "asked"
+#: Longer than any question stays current (WhatsApp's window is 24 hours).
+KEPT = timedelta(days=7)
 
 
 class AskedQuestion(SQLModel, table=True):
@@ -43,3 +46,12 @@ def remember(session: Session, sid: str, token: str, now: datetime) -> None:
 def token_of(session: Session, sid: str) -> str | None:
     """The token of the question message ``sid`` asked, if it is one of ours."""
     return session.exec(select(AskedQuestion.token).where(AskedQuestion.sid == sid)).first()
+
+
+def forget_old(runtime: Runtime) -> int:
+    """Remove records older than :data:`KEPT` (the worker's round); how many went."""
+    table = AskedQuestion.__table__  # type: ignore[attr-defined]
+    with runtime.db.transaction() as session:
+        result = session.execute(delete(table).where(
+            table.c.recorded_at < runtime.clock() - KEPT))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -88,3 +88,17 @@ def test_the_same_number_twice_within_seconds_is_confirmed(
     assert "client's full name" in phone.send(number)  # sent once more: taken (a lawyer)
     clock.advance(timedelta(seconds=1))
     assert "twice" not in phone.send("Anna Petrova")
+
+
+def test_question_records_are_forgotten_after_a_week(wa_runtime: Runtime) -> None:  # noqa: F811
+    from channels.whatsapp.questions import forget_old, remember, token_of
+
+    clock: ManualClock = wa_runtime.clock  # type: ignore[assignment]
+    with wa_runtime.db.transaction() as session:
+        remember(session, "SM" + "1" * 32, "a", clock())
+    clock.advance(timedelta(days=6))
+    assert forget_old(wa_runtime) == 0
+    clock.advance(timedelta(days=2))
+    assert forget_old(wa_runtime) == 1
+    with wa_runtime.db.transaction() as session:
+        assert token_of(session, "SM" + "1" * 32) is None
