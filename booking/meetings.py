@@ -10,6 +10,11 @@ link message is enqueued together with the stored meeting), or ``on_failed`` whe
 provider refused to make or move the meeting of a confirmed booking (so staff and the
 person are told together with the stored failure).
 
+Creating is reconciled, not blindly repeated: each meeting carries the booking's marker in
+its agenda, and a create that follows a failed or unanswered attempt (an earlier error, or
+a lease that ran out) first asks the provider for the meeting carrying the marker, so a
+meeting made by an attempt whose answer was lost is taken instead of made twice.
+
 The lease value doubles as the claim's token: the outcome is only written over the
 claim it came from, except that a confirmed booking still waiting for its meeting takes
 the first one made for it (a worker whose lease ran out may answer before the one that
@@ -41,7 +46,14 @@ from booking.models import (
     Booking,
     Consultant,
 )
-from booking.zoom import MeetingService, ZoomMeeting, ZoomRejected, ZoomUnavailable, meeting_topic
+from booking.zoom import (
+    MeetingService,
+    ZoomMeeting,
+    ZoomRejected,
+    ZoomUnavailable,
+    booking_marker,
+    meeting_topic,
+)
 from plumbing.db import Database
 
 log = logging.getLogger(__name__)
@@ -65,6 +77,8 @@ class Job:
     start: datetime
     duration_minutes: int
     timezone: str
+    #: An earlier attempt may have made the meeting: look for it before creating one.
+    look_first: bool = False
 
 
 OnReady = Callable[[Session, Booking], None]
@@ -147,6 +161,7 @@ def claim(db: Database, now: datetime, limit: int) -> list[Job]:
                 booking.meeting_error = "the consultation time passed before the meeting was made"
                 session.add(booking)
                 continue
+            expired = booking.meeting_claimed_until is not None  # an attempt never came back
             booking.meeting_claimed_until = lease
             session.add(booking)
             consultant = session.get(Consultant, booking.consultant_id)
@@ -158,6 +173,7 @@ def claim(db: Database, now: datetime, limit: int) -> list[Job]:
                 start=booking.start,
                 duration_minutes=booking.duration_minutes,
                 timezone=consultant.timezone if consultant else booking.applicant_timezone,
+                look_first=action == "create" and (booking.meeting_attempts > 0 or expired),
             ))
     return jobs
 
@@ -165,9 +181,15 @@ def claim(db: Database, now: datetime, limit: int) -> list[Job]:
 def perform(meetings: MeetingService, job: Job, topic: str) -> ZoomMeeting | None:
     """The remote call for one job (no transaction is open here)."""
     if job.action == "create":
+        marker = booking_marker(job.booking_id)
+        finder = getattr(meetings, "find_meeting", None)
+        if job.look_first and finder is not None:
+            found: ZoomMeeting | None = finder(marker, job.start)
+            if found is not None:
+                return found
         return meetings.create_meeting(topic=topic, start=job.start,
                                        duration_minutes=job.duration_minutes,
-                                       timezone=job.timezone)
+                                       timezone=job.timezone, agenda=marker)
     assert job.meeting_id is not None
     if job.action == "update":
         meetings.update_meeting(job.meeting_id, start=job.start,

@@ -8,8 +8,10 @@ permanent ones raise :class:`ZoomRejected`.
 Secrets stay out of logs, exception messages and reprs: the client secret, access
 tokens, meeting passwords and the host's ``start_url`` (which embeds a host token).
 
-Creating a meeting is not idempotent at Zoom: if a create times out after Zoom acted,
-a retry makes a second meeting and the first is left unused.
+Creating a meeting is not idempotent at Zoom: if a create times out after Zoom acted, a
+blind retry would make a second meeting. So the caller puts a marker in the agenda (see
+:func:`booking_marker`) and, before creating again after a failed or unanswered attempt,
+asks :meth:`ZoomClient.find_meeting` for the upcoming meeting carrying it.
 """
 
 from __future__ import annotations
@@ -84,6 +86,17 @@ class MeetingService(Protocol):
     ) -> None: ...
 
     def delete_meeting(self, meeting_id: str) -> None: ...
+
+
+class MeetingFinder(Protocol):
+    """A provider that can look up a meeting an earlier attempt made (Zoom can)."""
+
+    def find_meeting(self, marker: str, start: datetime) -> ZoomMeeting | None: ...
+
+
+def booking_marker(booking_id: int) -> str:
+    """The agenda line that names the booking a meeting was made for (no personal data)."""
+    return f"Ref. consultbot-booking-{booking_id}"
 
 
 def meeting_topic(company_name: str) -> str:
@@ -261,6 +274,57 @@ class ZoomClient:
             self._raise_for(response, "update meeting")
         log.info("Zoom meeting %s moved", meeting_id)
 
+    def find_meeting(self, marker: str, start: datetime) -> ZoomMeeting | None:
+        """The upcoming meeting whose agenda carries ``marker``, or None.
+
+        Used before creating a meeting again after an attempt whose answer was lost: the
+        list of the user's upcoming meetings (a few pages of 300), then the one found, for
+        its links. A list entry without an agenda is checked by its start time.
+        """
+        page_token = ""
+        for _ in range(10):
+            params = {"type": "upcoming", "page_size": "300"}
+            if page_token:
+                params["next_page_token"] = page_token
+            response = self._call("GET", "/users/me/meetings", None, params=params)
+            if response.status_code != 200:
+                self._raise_for(response, "list meetings")
+            try:
+                data = response.json()
+                items = [m for m in data.get("meetings") or [] if isinstance(m, dict)]
+            except (ValueError, AttributeError) as exc:
+                raise ZoomUnavailable("Zoom answered list meetings without a list") from exc
+            for item in items:
+                agenda = item.get("agenda")
+                maybe = marker in str(agenda) if agenda is not None else \
+                    item.get("start_time") == _utc_z(start)
+                if maybe and item.get("id") is not None:
+                    found = self._meeting(str(item["id"]))
+                    if found is not None and marker in found[1]:
+                        log.info("Zoom meeting %s made by an earlier attempt found",
+                                 found[0].meeting_id)
+                        return found[0]
+            page_token = str(data.get("next_page_token") or "")
+            if not page_token:
+                return None
+        return None
+
+    def _meeting(self, meeting_id: str) -> tuple[ZoomMeeting, str] | None:
+        """One meeting and its agenda; None if Zoom no longer has it."""
+        response = self._call("GET", f"/meetings/{quote(meeting_id, safe='')}", None)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            self._raise_for(response, "get meeting")
+        try:
+            data = response.json()
+            meeting = ZoomMeeting(meeting_id=str(data["id"]), join_url=str(data["join_url"]),
+                                  start_url=data.get("start_url") or None,
+                                  password=data.get("password") or None)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ZoomUnavailable("Zoom answered get meeting without its links") from exc
+        return meeting, str(data.get("agenda") or "")
+
     def delete_meeting(self, meeting_id: str) -> None:
         """Delete a meeting; one Zoom no longer has (404) counts as deleted."""
         response = self._call("DELETE", f"/meetings/{quote(meeting_id, safe='')}", None)
@@ -273,24 +337,27 @@ class ZoomClient:
 
     # HTTP and errors
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None,
+              params: dict[str, str] | None = None) -> httpx.Response:
         """One API call; on a 401 fetch a fresh token and try once more."""
         token = self._access_token()
-        response = self._send(method, path, body, token)
+        response = self._send(method, path, body, token, params)
         if response.status_code == 401:
             log.info("Zoom refused the access token; fetching a new one")
             token = self._access_token(stale=token)
-            response = self._send(method, path, body, token)
+            response = self._send(method, path, body, token, params)
         return response
 
     def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, token: str
+        self, method: str, path: str, body: dict[str, Any] | None, token: str,
+        params: dict[str, str] | None = None,
     ) -> httpx.Response:
         try:
             return self._http.request(
                 method,
                 self._api + path,
                 json=body,
+                params=params,
                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
                 timeout=self._timeout,
             )

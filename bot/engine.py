@@ -9,20 +9,27 @@ one person therefore never interleave, and a redelivered message changes nothing
 from __future__ import annotations
 
 import logging
+import random
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, select
 
 import bot.flow  # noqa: F401  (registers every state)
+from bot.bounds import bounded_inbound
 from bot.flow.core import STATES, Turn, match_choice
 from bot.flow.menu import show_help, suggested_language
 from bot.i18n import Translator
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
 from bot.models import Conversation, InboundMessage
+from bot.repeats import held_back
+from plumbing.crypto import Undecryptable
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -31,6 +38,9 @@ log = logging.getLogger(__name__)
 COMMANDS = ("menu", "book", "help", "human", "language", "back", "mybooking", "start")
 _SLASH = re.compile(r"^/(\w+)(@\w+)?$")
 _RETRIES = 5
+#: Back-off between attempts: full jitter under a doubling ceiling, bounded.
+_BACKOFF_BASE = 0.05
+_BACKOFF_CAP = 1.0
 
 
 @dataclass(frozen=True)
@@ -41,32 +51,61 @@ class Handled:
     repeated: bool = False
 
 
+class NotStored(Exception):
+    """The database did not take the message: it must not be acknowledged to the platform,
+    which then delivers it again. ``replies`` is the polite "busy" answer for channels that
+    cannot ask for a redelivery (the terminal)."""
+
+    def __init__(self, replies: list[Reply]) -> None:
+        super().__init__("message not stored")
+        self.replies = replies
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 2``: jittered, doubling, at most 1 s."""
+    return random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** attempt))
+
+
 class Bot:
     """Handles messages for every channel; safe to share between threads."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.runtime = runtime
+        self.sleep = sleep
 
     def handle(self, inbound: Inbound) -> list[Reply]:
-        """Handle one message exactly once and return the replies to send."""
-        return self.receive(inbound).replies
+        """Handle one message exactly once and return the replies to send (the "busy"
+        answer if it could not be stored)."""
+        try:
+            return self.receive(inbound).replies
+        except NotStored as exc:
+            return exc.replies
 
     def receive(self, inbound: Inbound) -> Handled:
         """Like :meth:`handle`, also saying whether the message was a redelivery.
 
-        Channels that send replies through an API (not in the webhook's answer) use this to
-        send them only the first time.
+        Raises :class:`NotStored` when the database did not take the message: the channel
+        must then not acknowledge it (a 503, an unconfirmed update). Channels that send
+        replies through an API (not in the webhook's answer) use ``repeated`` to send them
+        only the first time.
         """
+        inbound, cut = bounded_inbound(inbound)
         for attempt in range(_RETRIES):
             try:
-                return self._handle_once(inbound)
-            except (IntegrityError, OperationalError) as exc:
-                # A lost race on first contact, a deadlock or a lock timeout: nothing was
-                # committed, so trying again is safe.
+                return self._handle_once(inbound, cut)
+            except (DBAPIError, PoolTimeout) as exc:
+                # A lost race on first contact, a deadlock, a lock timeout or the database
+                # gone: nothing was committed, so trying again is safe.
                 log.warning("retrying message (attempt %d): %s", attempt + 1, type(exc).__name__)
-        return Handled(self._handle_failure(inbound))
+                if attempt + 1 < _RETRIES:
+                    self.sleep(backoff(attempt))
+            except Undecryptable:
+                log.error("message from %s not stored: stored data cannot be decrypted with "
+                          "DATA_ENCRYPTION_KEY", inbound.channel)
+                break
+        raise NotStored(self._handle_failure(inbound))
 
-    def _handle_once(self, inbound: Inbound) -> Handled:
+    def _handle_once(self, inbound: Inbound, cut: bool = False) -> Handled:
         cipher = self.runtime.cipher
         now = self.runtime.clock()
         with self.runtime.db.transaction() as session:
@@ -94,6 +133,8 @@ class Bot:
                 turn.data = cipher.decrypt_json(conversation.data_enc) \
                     if conversation.data_enc else {}
                 turn.replies = [Text(turn.t("common.error"))]
+            if cut:
+                turn.replies.insert(0, Text(turn.t("common.text_cut")))
             conversation.data_enc = cipher.encrypt_json(turn.data)
             conversation.updated_at = now
             conversation.last_inbound_at = now
@@ -173,6 +214,8 @@ def step(turn: Turn) -> None:
         command = command_of(turn)
         if command is not None:
             run_command(turn, command)
+            return
+        if held_back(turn):
             return
         turn.choice = match_choice(turn.text, offered) if offered else None
     STATES[conversation.state].handle(turn)

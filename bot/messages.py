@@ -23,6 +23,9 @@ class Inbound:
     #: The ``token`` of the question a pressed button belonged to, when the channel knows it;
     #: a button from an older question is then recognised as stale.
     choice_token: str | None = None
+    #: For a typed answer quoting one of our messages: the token of the question that
+    #: message asked, when the channel knows it (a quoted earlier question is stale).
+    replied_token: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ import argparse
 import sys
 from types import ModuleType
 
-from consultbot.commands import chat, db, faq, serve, staff, telegram, worker
+from consultbot.commands import chat, db, faq, keys, serve, staff, telegram, worker
 
 #: Modules that each contribute sub-commands through ``register(subparsers)``; each imports
 #: what its command needs only when it runs, so ``consultbot --help`` stays quick.
-COMMAND_MODULES: tuple[ModuleType, ...] = (serve, chat, db, faq, staff, worker, telegram)
+COMMAND_MODULES: tuple[ModuleType, ...] = (serve, chat, db, faq, staff, worker, telegram,
+                                             keys)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,8 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sub-command named on the command line and return its exit code."""
+    from plumbing.settings import SettingsError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:  # e.g. the key check at start: one message, no traceback
+        print(f"consultbot cannot start:\n{exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import channels.staff_telegram
 import channels.telegram.polling
 import channels.telegram.sender
 import channels.telegram.webhook
+import channels.whatsapp.questions
 import channels.whatsapp.sender
 import channels.whatsapp.webhook
 import dashboard.web
@@ -40,11 +41,14 @@ class Channel:
     webhook: AttachArea | None = None
     sender: SenderFactory | None = None
     background: StartBackground | None = None
+    #: Housekeeping the outbox worker runs every round, e.g. dropping old records.
+    periodic: Callable[[Runtime], object] | None = None
 
 
 CHANNELS: tuple[Channel, ...] = (
     Channel("whatsapp", webhook=channels.whatsapp.webhook.attach,
-            sender=channels.whatsapp.sender.build_sender),
+            sender=channels.whatsapp.sender.build_sender,
+            periodic=channels.whatsapp.questions.forget_old),
     Channel("telegram", webhook=channels.telegram.webhook.attach,
             sender=channels.telegram.sender.build_sender,
             background=channels.telegram.polling.start),
@@ -69,6 +73,11 @@ def build_senders(runtime: Runtime) -> dict[str, Sender]:
         if sender is not None:
             senders[channel.name] = sender
     return senders
+
+
+def periodic_jobs() -> list[tuple[str, Callable[[Runtime], object]]]:
+    """The channels' housekeeping for each worker round, named for the log."""
+    return [(f"{c.name} housekeeping", c.periodic) for c in CHANNELS if c.periodic is not None]
 
 
 def backgrounds() -> list[StartBackground]:

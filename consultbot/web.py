@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
@@ -30,13 +29,12 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        try:
-            with runtime.db.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:
-            log.exception("health check: database unreachable")
-            return jsonify(status="error", database="unreachable"), 503
-        return jsonify(status="ok", database="ok")
+        from consultbot.health import report
+
+        healthy, body = report(runtime)
+        if not healthy:
+            log.warning("health check: database unreachable")
+        return jsonify(body), 200 if healthy else 503
 
     for attach in web_areas():  # each says in app.config["AREAS"] whether it is on
         attach(app, runtime, app.extensions["consultbot.bot"])

@@ -42,7 +42,9 @@ from bot.notices.booking_notices import run_meeting_sync
 from bot.notices.reminders import schedule_due_reminders
 from channels.delivery import Delivery, DeliveryFailed, Sender, Template
 from channels.files import remove_expired_files
-from consultbot.registry import build_senders
+from consultbot.health import record_round
+from consultbot.registry import build_senders, periodic_jobs
+from plumbing.crypto import Undecryptable
 from plumbing.outbox import FAILED, PENDING, SENT, OutboxMessage
 from plumbing.runtime import Runtime
 
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 NOT_CONFIGURED = "channel not configured"
 UNREACHABLE = "recipient unreachable (blocked the bot or left)"
 ERROR_MAX = 500
+UNDECRYPTABLE = "cannot be decrypted with DATA_ENCRYPTION_KEY (kept; retried)"
 
 # Outcomes of one message, as :meth:`Worker.process` reports them.
 OUTCOME_SENT = "sent"
@@ -181,8 +184,16 @@ class Worker:
             return self._fail(claim, UNREACHABLE)
         try:
             delivery = self.delivery(claim)
+        except Undecryptable:
+            # A key problem, not the message's: keep it, try again later, say so.
+            log.error("outbox message %s cannot be decrypted with DATA_ENCRYPTION_KEY; kept "
+                      "and retried", claim.id)
+            done = self._record(claim, status=PENDING, attempts=claim.attempts - 1,
+                                claimed_until=None, last_error=UNDECRYPTABLE,
+                                due_at=self.runtime.clock() + self.backoff_base)
+            return OUTCOME_RETRY if done else OUTCOME_LOST
         except (ValueError, KeyError, TypeError):
-            return self._fail(claim, "stored message cannot be read (encryption key changed?)")
+            return self._fail(claim, "stored message cannot be read")
         try:
             provider_id = sender.send(delivery)
         except DeliveryFailed as exc:
@@ -272,9 +283,10 @@ class Worker:
 
     def tick(self, stop: threading.Event | None = None) -> int:
         """One round: schedule reminders, sync meetings, then send what is due."""
-        for name, job in (("reminders", schedule_due_reminders),
-                          ("meeting sync", run_meeting_sync),
-                          ("expired files", remove_expired_files)):
+        jobs: list[tuple[str, Callable[[Runtime], object]]] = [
+            ("reminders", schedule_due_reminders), ("meeting sync", run_meeting_sync),
+            ("expired files", remove_expired_files), *periodic_jobs()]
+        for name, job in jobs:
             try:
                 job(self.runtime)
             except Exception:
@@ -286,6 +298,7 @@ class Worker:
         while not stop_event.is_set():
             try:
                 self.tick(stop_event)
+                record_round(self.runtime, self.runtime.clock())
             except Exception:  # the database may be restarting: try again next round
                 log.exception("outbox round failed")
             stop_event.wait(poll_seconds)

@@ -13,6 +13,10 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
+class Undecryptable(ValueError):
+    """A stored value does not decrypt with any configured key (a wrong or missing key)."""
+
+
 class Cipher:
     """Encrypts text and JSON values; the first key encrypts, every key decrypts."""
 
@@ -21,7 +25,9 @@ class Cipher:
         if not parts:
             raise ValueError("DATA_ENCRYPTION_KEY is empty")
         try:
-            self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
+            fernets = [Fernet(k.encode()) for k in parts]
+            self._fernet = MultiFernet(fernets)
+            self._first = fernets[0]
             self._primary = base64.urlsafe_b64decode(parts[0])
         except (ValueError, TypeError) as exc:
             raise ValueError(
@@ -43,7 +49,22 @@ class Cipher:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
-            raise ValueError("data cannot be decrypted with the configured keys") from exc
+            raise Undecryptable("data cannot be decrypted with the configured keys") from exc
+
+    def is_current(self, token: str) -> bool:
+        """Whether ``token`` is encrypted under the first key (rotation left nothing to do)."""
+        try:
+            self._first.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
+    def rotate(self, token: str) -> str:
+        """``token`` re-encrypted under the first key (same content, new token)."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise Undecryptable("data cannot be decrypted with the configured keys") from exc
 
     def encrypt_json(self, value: Any) -> str:
         """Encrypt any JSON-serialisable value."""

@@ -8,13 +8,26 @@ from __future__ import annotations
 import sys
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from plumbing.content_sids import MAX_BUTTONS, MAX_LIST_ITEMS, parse_sized_sids
+from plumbing.weekly_hours import parse_weekly_hours
 
 DEFAULT_DATABASE_URL = "sqlite:///var/consultbot.db"
 DEFAULT_KEY_FILE = Path("var/data.key")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOCALES = Path(__file__).resolve().parent.parent / "bot" / "locales"
 
 
 class SettingsError(Exception):
@@ -108,8 +121,6 @@ class Settings(BaseSettings):
     @field_validator("booking_weekly_hours")
     @classmethod
     def _weekly_hours(cls, value: str) -> str:
-        from plumbing.weekly_hours import parse_weekly_hours
-
         parse_weekly_hours(value)  # raises ValueError naming what is wrong
         return value
 
@@ -125,6 +136,46 @@ class Settings(BaseSettings):
     def _mode(cls, value: str) -> str:
         if value not in {"polling", "webhook"}:
             raise ValueError("must be 'polling' or 'webhook'")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError("must be one of " + ", ".join(LOG_LEVELS))
+        return level
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ValueError("must be an https:// address (http:// only for localhost)")
+        if not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be scheme and host (and a path), without ? or #")
+        if value.endswith("/"):
+            raise ValueError(f"must not end with a slash: {value.rstrip('/')}")
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        known = sorted(p.stem for p in LOCALES.glob("*.json"))
+        if value not in known:
+            raise ValueError(f"no translation for {value!r}; one of " + ", ".join(known))
+        return value
+
+    @field_validator("twilio_content_sid_buttons", "twilio_content_sid_list")
+    @classmethod
+    def _content_sids(cls, value: str | None, info: ValidationInfo) -> str | None:
+        buttons = info.field_name == "twilio_content_sid_buttons"
+        parse_sized_sids(value, default_size=3 if buttons else 10,
+                         max_size=MAX_BUTTONS if buttons else MAX_LIST_ITEMS,
+                         name=(info.field_name or "").upper())
         return value
 
     @field_validator("database_url")

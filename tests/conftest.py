@@ -86,6 +86,9 @@ def zoom() -> Iterator[respx.MockRouter]:
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
         router.post(ZOOM_OAUTH).mock(return_value=httpx.Response(
             200, json={"access_token": "tok", "expires_in": 3600}))
+        # Looked up before a create is repeated; tests that need meetings there add a route.
+        router.get(f"{ZOOM_API}/users/me/meetings", name="list").mock(
+            return_value=httpx.Response(200, json={"meetings": [], "next_page_token": ""}))
         yield router
 
 

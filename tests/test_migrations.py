@@ -10,12 +10,13 @@ from sqlmodel import SQLModel
 import booking.models
 import bot.models
 import channels.files
+import channels.whatsapp.questions
 import dashboard.models
 import plumbing.outbox
 from plumbing.db import Database
 
 MODELS = (booking.models, bot.models, channels.files, plumbing.outbox,
-          dashboard.models)
+          dashboard.models, channels.whatsapp.questions)
 
 
 def test_migrations_match_the_models(any_database_url: str) -> None:

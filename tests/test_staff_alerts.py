@@ -55,7 +55,7 @@ def make_runtime(url: str, **overrides: object) -> Runtime:
         "booking_weekly_hours": "mon-sun 08:00-20:00", "booking_buffer_minutes": 0,
         "booking_min_notice_hours": 0, "booking_horizon_days": 60,
         "telegram_staff_chat_id": STAFF_CHAT, "staff_alert_emails": "a@firm.org, b@firm.org",
-        "public_base_url": "https://bot.example.org/", **overrides}
+        "public_base_url": "https://bot.example.org", **overrides}
     return build_runtime(load_settings(**values), clock=ManualClock(NOW))
 
 

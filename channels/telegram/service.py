@@ -8,6 +8,12 @@ then (its update dropped, or stuck) is told the channel is not running.
 
 In webhook mode :meth:`TelegramService.submit` returns only once the update has been handled
 (stored by the core and its replies sent), so Telegram's POST is answered after that.
+
+Long polling confirms an update (``getUpdates`` with a higher ``offset``) only once it has
+been handled the same way: the updates of one batch are handled (in order per chat), then
+the offset moves past the handled ones up to the first that failed (the database did not
+take it, say). That one and the later ones are fetched again after a pause (back-off with
+jitter); those already handled are recognised by their update id and not answered twice.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
@@ -43,6 +50,10 @@ ANSWER_WITHIN = 25.0
 
 class NotRunning(Exception):
     """The channel has not finished starting, or has stopped."""
+
+
+class BadUpdate(ValueError):
+    """The body passed the webhook's checks but python-telegram-bot cannot read it."""
 
 
 class NotHandled(Exception):
@@ -84,6 +95,9 @@ class TelegramService:
         self._stop_event = asyncio.Event()
         self._ready: Future[str] = Future()
         self._main: Future[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        #: The next ``getUpdates`` offset: every update below it has been handled.
+        self.offset = 0
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
 
     # -- life cycle, called from ordinary threads ------------------------------------------
@@ -123,7 +137,10 @@ class TelegramService:
         application = self.application
         if application is None or not application.running:
             raise NotRunning("the Telegram channel is not running")
-        update = Update.de_json(data, application.bot)
+        try:
+            update = Update.de_json(data, application.bot)
+        except Exception as exc:  # PTB raises whatever the field's parser raises
+            raise BadUpdate(f"update {data.get('update_id')} is not readable") from exc
         waiter = self.waiters.expect(update.update_id)
         try:
             self._loop.run(application.update_queue.put(update), timeout=10)
@@ -165,11 +182,10 @@ class TelegramService:
 
     async def _start_application(self) -> Application[Any, Any, Any, Any, Any, Any] | None:
         webhook = self.mode == "webhook"
-        application = build_application(
-            self.runtime, self.bot, webhook=webhook, request=self._request,
+        application = build_application(  # no PTB updater: it confirms before handling
+            self.runtime, self.bot, webhook=True, request=self._request,
             conversations=self._conversations)
-        if webhook:
-            self.waiters.attach(application)
+        self.waiters.attach(application)
         if not await self._retrying("connect", application.initialize):
             return None
         try:
@@ -199,10 +215,58 @@ class TelegramService:
         )
 
     async def _poll(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        assert application.updater is not None
-        await application.updater.start_polling(
-            timeout=int(self._poll_timeout), allowed_updates=list(ALLOWED_UPDATES),
-            drop_pending_updates=False)
+        await application.bot.delete_webhook(drop_pending_updates=False)
+        self._poller = asyncio.create_task(self._poll_loop(application))
+
+    async def _poll_loop(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Fetch, handle, then confirm: an update is confirmed only once it was handled."""
+        failures = 0
+        while not self._stop_event.is_set():
+            try:
+                updates = await application.bot.get_updates(
+                    offset=self.offset or None, timeout=int(self._poll_timeout),
+                    allowed_updates=list(ALLOWED_UPDATES))
+            except TelegramError as exc:
+                failures += 1
+                log.warning("getUpdates failed (%s)", _describe(exc, self._token))
+                await self._pause(failures)
+                continue
+            if not updates:
+                continue
+            handled = await self._handle_batch(application, updates)
+            done = next((n for n, ok in enumerate(handled) if not ok), len(updates))
+            if done:
+                self.offset = updates[done - 1].update_id + 1
+            if done < len(updates):
+                failures += 1
+                log.warning("telegram update %s not handled; fetched again later",
+                            updates[done].update_id)
+                await self._pause(failures)
+            else:
+                failures = 0
+
+    async def _handle_batch(self, application: Application[Any, Any, Any, Any, Any, Any],
+                            updates: Sequence[Update]) -> list[bool]:
+        """Queue the updates and wait for each: True once handled, False if it failed."""
+        expected = [(u.update_id, self.waiters.expect(u.update_id)) for u in updates]
+        for update in updates:
+            await application.update_queue.put(update)
+        results = []
+        for update_id, waiter in expected:
+            try:
+                results.append(await asyncio.wait_for(asyncio.wrap_future(waiter),
+                                                      self.answer_within))
+            except (TimeoutError, NotRunning):
+                results.append(False)
+            finally:
+                self.waiters.forget(update_id, waiter)
+        return results
+
+    async def _pause(self, failures: int) -> None:
+        """Back off before fetching again: the retry delays, with jitter, until stopped."""
+        delay = self._retry_delays[min(failures - 1, len(self._retry_delays) - 1)]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_event.wait(), delay * random.uniform(0.5, 1.0))
 
     async def _retrying(self, what: str, action: Callable[[], Awaitable[Any]]) -> bool:
         """Run ``action``, retrying network failures until it works or stop is asked for."""
@@ -225,8 +289,15 @@ class TelegramService:
     async def _stop_application(
         self, application: Application[Any, Any, Any, Any, Any, Any]
     ) -> None:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
+            self._poller = None
+            if self.offset:  # confirm what was handled, fetching nothing new
+                with contextlib.suppress(TelegramError):
+                    await application.bot.get_updates(offset=self.offset, timeout=0, limit=1,
+                                                      allowed_updates=list(ALLOWED_UPDATES))
         if application.running:
             await application.stop()
         await application.shutdown()

@@ -19,8 +19,10 @@ from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from bot.engine import Bot
+from channels.telegram.body import BadBody, read_update
 from channels.telegram.service import (
     WEBHOOK_PATH,
+    BadUpdate,
     NotHandled,
     NotRunning,
     TelegramService,
@@ -63,10 +65,11 @@ def make_blueprint(service: TelegramService, secret: str) -> Blueprint:
             log.warning("telegram webhook refused from %s: %s %s", request.remote_addr,
                         SECRET_HEADER, "does not match" if given else "missing")
             return jsonify(ok=False), 403
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            log.warning("telegram webhook: bad request from %s (no update_id)",
-                        request.remote_addr)
+        try:
+            data = read_update(request.get_data(cache=False))
+        except BadBody as exc:
+            log.warning("telegram webhook: bad request from %s (%s)", request.remote_addr,
+                        exc.reason)
             return jsonify(ok=False, error="not a Telegram update"), 400
         try:
             service.submit(data)
@@ -76,7 +79,7 @@ def make_blueprint(service: TelegramService, secret: str) -> Blueprint:
             log.warning("telegram update %s not handled yet; Telegram is asked to retry",
                         data["update_id"])
             return jsonify(ok=False, error="not handled"), 503, _RETRY_AFTER
-        except (AttributeError, KeyError, TypeError, ValueError):
+        except BadUpdate:
             log.warning("webhook body %s is not a readable update", data["update_id"])
             return jsonify(ok=False, error="not a Telegram update"), 400
         return jsonify(ok=True)

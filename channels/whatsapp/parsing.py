@@ -128,12 +128,19 @@ def parse_inbound(form: Mapping[str, str]) -> Inbound:
     )
 
 
+def quoted_sid(form: Mapping[str, str]) -> str | None:
+    """The SID of the message a reply quotes (``OriginalRepliedMessageSid``), if valid."""
+    sid = _field(form, "OriginalRepliedMessageSid").strip()
+    return sid if _SID.match(sid) else None
+
+
 def parse_status(form: Mapping[str, str]) -> StatusReport:
     """The delivery report a status callback carries."""
-    message_sid = _field(form, "MessageSid").strip()
+    message_sid = (_field(form, "MessageSid") or _field(form, "SmsSid")).strip()
     if not _SID.match(message_sid):
         raise MalformedRequest("MessageSid missing or malformed")
-    status = _field(form, "MessageStatus").strip().lower()
+    # A TwiML <Message action> report may name the status in SmsStatus only.
+    status = (_field(form, "MessageStatus") or _field(form, "SmsStatus")).strip().lower()
     if not _STATUS.match(status):
         raise MalformedRequest("MessageStatus missing or malformed")
     error_code = _field(form, "ErrorCode").strip()

@@ -134,14 +134,16 @@ def first_interactive(replies: Sequence[Reply], templates: ContentTemplates) -> 
     return None
 
 
-def to_twiml(messages: Iterable[Outgoing]) -> str:
-    """A TwiML ``<Response>`` with one ``<Message>`` per text (Content messages excluded)."""
+def to_twiml(messages: Iterable[Outgoing], action: str | None = None) -> str:
+    """A TwiML ``<Response>`` with one ``<Message>`` per text (Content messages excluded);
+    ``action`` is the URL Twilio reports each message's SID and status to."""
     response = MessagingResponse()
+    extra = {"action": action} if action else {}
     for message in messages:
         if not isinstance(message, TextMessage):
             raise TypeError("Content template messages cannot be sent as TwiML")
         body = _NOT_XML.sub("", message.body)
-        twiml = response.message(body) if body else response.message()
+        twiml = response.message(body, **extra) if body else response.message(**extra)
         if message.media_url:
             twiml.media(message.media_url)
     return response.to_xml()

@@ -6,6 +6,12 @@ text, buttons or lists; outside it only an approved template may start the conve
 Failures become :class:`~channels.delivery.DeliveryFailed` with Twilio's error code:
 network trouble, 5xx and rate limits are worth retrying; refusals are permanent. A
 retry continues after the last message sent (``channels.progress``).
+A request whose answer was lost (a read timeout, a dropped connection: Twilio may have
+taken the message) is reconciled before it is sent again: Twilio's list of messages to
+that person from our sender, around the time of the lost attempt, is searched for it (the
+same body; for a Content template, any message in that window), and a match is taken as
+sent. The lost attempts are remembered in this process only (see
+``docs/delivery-guarantees.md``).
 Documents held as bytes are published (``documents``) before Twilio is called; a retry
 publishes the same URL again.
 """
@@ -25,12 +31,14 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from bot.messages import Choices
 from channels.delivery import Delivery, DeliveryFailed
 from channels.files import Publisher
 from channels.progress import DeliveryProgress
 from channels.whatsapp.content import ContentTemplates, template_sid, template_variable
 from channels.whatsapp.documents import Publish, publish_documents
 from channels.whatsapp.parsing import pseudonym, whatsapp_address, whatsapp_number
+from channels.whatsapp.questions import ASKED
 from channels.whatsapp.render import ContentMessage, Outgoing, TextMessage, plan
 from plumbing.clock import Clock
 from plumbing.runtime import Runtime
@@ -63,8 +71,8 @@ class TwilioRefused(DeliveryFailed):
 class _HttpClient(TwilioHttpClient):
     """Twilio's HTTP client, remembering the last response's headers (for Retry-After)."""
 
-    def __init__(self) -> None:
-        super().__init__(timeout=REQUEST_TIMEOUT)
+    def __init__(self, timeout: float = REQUEST_TIMEOUT) -> None:
+        super().__init__(timeout=timeout)
         self.last_headers: Any = {}
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
@@ -72,6 +80,22 @@ class _HttpClient(TwilioHttpClient):
         response = super().request(*args, **kwargs)
         self.last_headers = response.headers or {}
         return response
+
+
+#: The window around a lost attempt in which Twilio's list is searched for its message.
+RECONCILE_BEFORE = timedelta(seconds=30)
+RECONCILE_AFTER = timedelta(minutes=2)
+RECONCILE_LIMIT = 50
+
+
+def answer_lost(exc: requests.RequestException) -> bool:
+    """Whether the request may have reached Twilio (its answer did not reach us)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        text = repr(exc.args)
+        return "NewConnectionError" not in text and "ConnectTimeoutError" not in text
+    return isinstance(exc, requests.Timeout | requests.exceptions.ChunkedEncodingError)
 
 
 def retry_after_seconds(headers: Any, now: datetime) -> float | None:
@@ -99,8 +123,12 @@ class WhatsAppSender:
 
     def __init__(self, settings: Settings, clock: Clock, *,
                  client_factory: Callable[[], Client] | None = None,
-                 publish: Publish | None = None) -> None:
+                 publish: Publish | None = None, timeout: float = REQUEST_TIMEOUT) -> None:
         self.settings = settings
+        self.timeout = timeout
+        #: (outbox key, request) -> when an attempt whose answer was lost started.
+        self._unsure: dict[tuple[str, str], datetime] = {}
+        self._unsure_lock = threading.Lock()
         self.clock = clock
         #: Publishes documents held as bytes; without it only their captions are sent.
         self.publish = publish
@@ -116,7 +144,7 @@ class WhatsAppSender:
         token = self.settings.twilio_auth_token
         client = Client(self.settings.twilio_account_sid,
                         token.get_secret_value() if token else None,
-                        http_client=_HttpClient())
+                        http_client=_HttpClient(self.timeout))
         client.api.base_url = self.settings.twilio_api_base_url.rstrip("/")
         return client
 
@@ -141,8 +169,12 @@ class WhatsAppSender:
         else:
             messages = [self._template_message(delivery, "outside the 24-hour window")]
             progress_key = f"{delivery.key}|template"
-        callback = f"{self.status_callback}?{urlencode({'key': delivery.key})}" \
-            if self.status_callback else None
+        query = {"key": delivery.key}
+        asked = [r.token for r in delivery.replies if isinstance(r, Choices) and r.token]
+        if asked:  # a quoted reply to this question is then recognised (``questions``)
+            query[ASKED] = asked[-1]
+        callback = f"{self.status_callback}?{urlencode(query)}" if self.status_callback \
+            else None
         sid = self.progress.send_all(
             progress_key, messages,
             lambda message: self._send_one(to, message, delivery, callback))
@@ -165,20 +197,21 @@ class WhatsAppSender:
 
     def _send_one(self, to: str, message: Outgoing, delivery: Delivery,
                   callback: str | None) -> str:
+        key = delivery.key
         try:
-            return self._create(to, message, callback)
+            return self._create(to, message, callback, key)
         except TwilioRefused as refused:
             if refused.code == OUTSIDE_WINDOW and delivery.template is not None \
                     and not self._is_template(message, delivery):
                 # The window closed after all (a clock apart, a message we never saw):
                 # the approved template may still start the conversation.
                 return self._create(to, self._template_message(delivery, "window closed"),
-                                    callback)
+                                    callback, key)
             if isinstance(message, ContentMessage) and message.fallback and refused.permanent \
                     and refused.code not in UNREACHABLE_CODES | {OUTSIDE_WINDOW}:
                 log.warning("whatsapp: Content template %s refused (Twilio error %s); "
                             "sending numbered text instead", message.content_sid, refused.code)
-                return self._create(to, TextMessage(message.fallback), callback)
+                return self._create(to, TextMessage(message.fallback), callback, key)
             raise
 
     def _is_template(self, message: Outgoing, delivery: Delivery) -> bool:
@@ -186,7 +219,7 @@ class WhatsAppSender:
         return isinstance(message, ContentMessage) and template is not None and \
             message.content_sid == template_sid(self.settings, template.name)
 
-    def _create(self, to: str, message: Outgoing, callback: str | None) -> str:
+    def _create(self, to: str, message: Outgoing, callback: str | None, key: str = "") -> str:
         fields: dict[str, Any] = {"to": to, "from_": self.settings.twilio_whatsapp_from}
         if callback:
             # The outbox key in the URL finds the message even if Twilio reports before
@@ -202,13 +235,58 @@ class WhatsAppSender:
             if message.media_url:
                 fields["media_url"] = [message.media_url]
         client = self.client
+        attempt = (key, repr(sorted(fields.items())))
+        with self._unsure_lock:
+            lost_at = self._unsure.get(attempt)
+        if lost_at is not None:
+            found = self._find_sent(client, fields, lost_at)
+            if found is not None:
+                log.info("whatsapp: an earlier attempt had sent %s; not sending it again",
+                         found)
+                self._forget_unsure(attempt)
+                return found
+        started = self.clock()
         try:
             created = client.api.account.messages.create(**fields)
+        except requests.RequestException as exc:
+            if answer_lost(exc):
+                with self._unsure_lock:
+                    self._unsure.setdefault(attempt, started)
+            raise DeliveryFailed(f"Twilio unreachable: {type(exc).__name__}") from None
+        except TwilioException as exc:
+            raise self._refused(exc, client) from None
+        self._forget_unsure(attempt)
+        return str(created.sid)
+
+    def _forget_unsure(self, attempt: tuple[str, str]) -> None:
+        with self._unsure_lock:
+            self._unsure.pop(attempt, None)
+
+    def _find_sent(self, client: Client, fields: dict[str, Any], lost_at: datetime
+                   ) -> str | None:
+        """The SID of the message a lost attempt at ``lost_at`` made, if Twilio has it.
+
+        Raises :class:`DeliveryFailed` (retry later) when Twilio cannot be asked: sending
+        without knowing could send twice."""
+        earliest = lost_at - RECONCILE_BEFORE
+        latest = lost_at + timedelta(seconds=self.timeout) + RECONCILE_AFTER
+        try:
+            recent = client.api.account.messages.list(
+                to=fields["to"], from_=fields["from_"], limit=RECONCILE_LIMIT)
         except requests.RequestException as exc:
             raise DeliveryFailed(f"Twilio unreachable: {type(exc).__name__}") from None
         except TwilioException as exc:
             raise self._refused(exc, client) from None
-        return str(created.sid)
+        body = fields.get("body")
+        for sent in recent:
+            created = sent.date_created
+            if created is None or not earliest <= created <= latest:
+                continue
+            if sent.direction not in (None, "outbound-api"):
+                continue
+            if "content_sid" in fields or (sent.body or "") == (body or ""):
+                return str(sent.sid)
+        return None
 
     def _refused(self, exc: TwilioException, client: Client) -> TwilioRefused:
         status = int(getattr(exc, "status", 0) or 0)

@@ -15,19 +15,30 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
-from bot.engine import Bot
-from bot.messages import Inbound, Reply, reply_to_dict
+from bot.engine import Bot, NotStored
+from bot.messages import Choices, Inbound, Reply, reply_to_dict
 from bot.models import Conversation
 from channels.files import Publisher
 from channels.whatsapp import CHANNEL
 from channels.whatsapp.content import ContentTemplates
 from channels.whatsapp.documents import publish_documents
-from channels.whatsapp.parsing import MalformedRequest, parse_inbound, parse_status, pseudonym
+from channels.whatsapp.parsing import (
+    MalformedRequest,
+    parse_inbound,
+    parse_status,
+    pseudonym,
+    quoted_sid,
+)
+from channels.whatsapp.questions import ASKED, remember, token_of
 from channels.whatsapp.render import first_interactive, plan, to_twiml
 from channels.whatsapp.sender import STATUS_PATH
 from channels.whatsapp.status import record_status
@@ -42,6 +53,8 @@ WEBHOOK_PATH = "/webhooks/whatsapp"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 #: Present when a Twilio Webhook Rule signs with a SharedKey instead of the Auth Token.
 SHARED_KEY_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+#: Seconds Twilio is asked to wait before delivering a message the database did not take.
+RETRY_AFTER = "5"
 REQUIRED_SETTINGS = (
     ("TWILIO_ACCOUNT_SID", "twilio_account_sid"),
     ("TWILIO_AUTH_TOKEN", "twilio_auth_token"),
@@ -53,14 +66,6 @@ REQUIRED_SETTINGS = (
 def missing_settings(settings: Settings) -> list[str]:
     """The settings WhatsApp still needs, by their environment names."""
     return [name for name, attribute in REQUIRED_SETTINGS if not getattr(settings, attribute)]
-
-
-def load_templates(settings: Settings) -> tuple[ContentTemplates, str | None]:
-    """The configured Content templates, or none and the reason they were ignored."""
-    try:
-        return ContentTemplates.from_settings(settings), None
-    except ValueError as exc:
-        return ContentTemplates(), str(exc)
 
 
 class WhatsAppWebhooks:
@@ -117,19 +122,39 @@ class WhatsAppWebhooks:
             log.warning("whatsapp webhook: bad request (%s)", exc.reason)
             return Response("bad request\n", status=400, mimetype="text/plain")
         started = time.perf_counter()
-        replies = self.bot.handle(inbound)
-        cut = first_interactive(replies, self.templates)
-        if cut is not None:
-            self._send_later(inbound, replies[cut:])
-            replies = replies[:cut]
-        # Bot.handle has committed; each file is published in a short transaction of its own.
-        replies = publish_documents(replies, self.publish)
+        try:
+            inbound = self._with_quoted_question(inbound)
+            replies = self.bot.receive(inbound).replies
+            cut = first_interactive(replies, self.templates)
+            if cut is not None:
+                self._send_later(inbound, replies[cut:])
+                replies = replies[:cut]
+            # The turn has committed; each file is published in a short transaction of its own.
+            replies = publish_documents(replies, self.publish)
+        except (NotStored, DBAPIError, PoolTimeout):
+            # Not acknowledged: Twilio delivers it again, and the MessageSid makes a turn
+            # that did commit answer the same (the outbox key adds the buttons once).
+            log.warning("whatsapp message %s not stored; asking Twilio to retry",
+                        inbound.message_id)
+            return Response("unavailable\n", status=503, mimetype="text/plain",
+                            headers={"Retry-After": RETRY_AFTER})
         messages = plan(replies, self.templates)
+        asked = question_token(replies)
+        action = f"{self.base_url}{STATUS_PATH}?{urlencode({ASKED: asked})}" if asked else None
         log.info("whatsapp message %s from %s: %d repl%s in %.0f ms%s", inbound.message_id,
                  pseudonym(inbound.user_id, self._log_key), len(messages),
                  "y" if len(messages) == 1 else "ies", (time.perf_counter() - started) * 1000,
                  "" if cut is None else ", buttons through the outbox")
-        return Response(to_twiml(messages), mimetype="text/xml")
+        return Response(to_twiml(messages, action), mimetype="text/xml")
+
+    def _with_quoted_question(self, inbound: Inbound) -> Inbound:
+        """A typed answer quoting one of our questions carries that question's token."""
+        sid = quoted_sid(request.form)
+        if sid is None or inbound.choice_id is not None:
+            return inbound
+        with self.runtime.db.transaction() as session:
+            token = token_of(session, sid)
+        return replace(inbound, replied_token=token) if token else inbound
 
     def _send_later(self, inbound: Inbound, replies: Sequence[Reply]) -> None:
         """Queue replies that need the REST API; the MessageSid keys them (exactly once)."""
@@ -153,9 +178,19 @@ class WhatsAppWebhooks:
         except MalformedRequest as exc:
             log.warning("whatsapp status callback: bad request (%s)", exc.reason)
             return Response("bad request\n", status=400, mimetype="text/plain")
-        if not record_status(self.runtime, report, request.args.get("key")):
+        asked = request.args.get(ASKED, "")
+        if asked.isascii() and asked.isalnum() and len(asked) <= 16:
+            with self.runtime.db.transaction() as session:
+                remember(session, report.message_sid, asked, self.runtime.clock())
+        if not record_status(self.runtime, report, request.args.get("key")) and not asked:
             log.info("whatsapp status %s for a message not in the outbox", report.status)
         return Response(status=204)
+
+
+def question_token(replies: Sequence[Reply]) -> str | None:
+    """The token of the question these replies ask (the last one), if any."""
+    tokens = [r.token for r in replies if isinstance(r, Choices) and r.token]
+    return tokens[-1] if tokens else None
 
 
 def attach(app: Flask, runtime: Runtime, bot: Bot) -> None:
@@ -169,14 +204,14 @@ def attach(app: Flask, runtime: Runtime, bot: Bot) -> None:
     if not base.startswith(("https://", "http://")):
         app.config["AREAS"]["whatsapp"] = "off: PUBLIC_BASE_URL must start with https://"
         return
-    templates, ignored = load_templates(settings)
+    templates = ContentTemplates.from_settings(settings)  # validated with the settings
     webhooks = WhatsAppWebhooks(runtime, bot, templates)
     blueprint = webhooks.blueprint()
     app.register_blueprint(blueprint)
     csrf = app.extensions.get("csrf")
     if csrf is not None:  # Twilio cannot send a CSRF token; the signature protects these
         csrf.exempt(blueprint)
-    description = templates.describe() + (f" ({ignored}; ignored)" if ignored else "")
+    description = templates.describe()
     app.config["AREAS"]["whatsapp"] = (
         f"on: Twilio webhooks {base}{WEBHOOK_PATH} and {base}{STATUS_PATH}; "
         f"sender {settings.twilio_whatsapp_from}; {description}"

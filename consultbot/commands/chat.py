@@ -21,6 +21,6 @@ def run(args: argparse.Namespace) -> int:
     from plumbing.settings import load_settings_or_exit
 
     logging.basicConfig(level=logging.WARNING)
-    runtime = build_runtime(load_settings_or_exit())
+    runtime = build_runtime(load_settings_or_exit(), check_key=True)
     ConsoleChannel(Bot(runtime), args.user, language_hint=args.lang).run()
     return 0

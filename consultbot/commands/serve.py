@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
+import sys
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -27,6 +29,22 @@ def describe(settings: Any, app_areas: dict[str, str]) -> list[str]:
     return lines
 
 
+def bind(host: str, port: int) -> socket.socket | None:
+    """The listening socket; None (and one line on stderr) when the address is taken."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(1024)
+    except OSError as exc:
+        print(f"consultbot cannot start: cannot listen on {host}:{port} "
+              f"({exc.strerror or exc}); is another server using it? Pick one with --port.",
+              file=sys.stderr)
+        return None
+    return listener
+
+
 def run(args: argparse.Namespace) -> int:
     import waitress
 
@@ -38,9 +56,12 @@ def run(args: argparse.Namespace) -> int:
     from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
+    listener = bind(args.host, args.port)  # before the worker or the poller start
+    if listener is None:
+        return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, check_key=True)
     bot = Bot(runtime)
     app = create_app(runtime, bot=bot)
     stoppers = []
@@ -52,8 +73,7 @@ def run(args: argparse.Namespace) -> int:
     for line in describe(settings, app.config["AREAS"]):
         print(f"  {line}")
     try:
-        waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
-                       ident="consultbot")
+        waitress.serve(app, sockets=[listener], threads=args.threads, ident="consultbot")
     finally:
         for stop in stoppers:
             stop()

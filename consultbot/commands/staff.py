@@ -41,7 +41,7 @@ def _runtime():  # type: ignore[no-untyped-def]
     from consultbot.runtime import build_runtime
     from plumbing.settings import load_settings_or_exit
 
-    return build_runtime(load_settings_or_exit())
+    return build_runtime(load_settings_or_exit(), check_key=True)
 
 
 def add_account(args: argparse.Namespace) -> int:

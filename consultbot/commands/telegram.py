@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, check_key=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 

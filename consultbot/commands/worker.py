@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings_or_exit()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, check_key=True)
     worker = Worker(runtime)
     print(f"consultbot worker: {describe_senders(worker.senders)}")
     if args.once:

@@ -2,7 +2,9 @@
 
 :class:`FakeTwilioApi` answers ``POST /2010-04-01/Accounts/{sid}/Messages.json`` the way
 Twilio does (Basic auth, field checks with Twilio's error codes, a ``SM…`` sid), records
-every accepted message, and can be told to fail the next requests.
+every accepted message, and can be told to fail the next requests, or to take the next
+message and answer only after the client has given up (:meth:`FakeTwilioApi.answer_late`).
+``GET`` on the same path lists the accepted messages, newest first, filtered by To/From.
 :class:`TwilioWebhooks` posts form fields to the Flask app signed with the Auth Token
 for the public URL, as Twilio does; tests may forge or omit the signature.
 """
@@ -14,8 +16,10 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -50,7 +54,12 @@ class Failure:
 class FakeTwilioApi:
     """A local stand-in for api.twilio.com's Messages resource."""
 
-    def __init__(self, account_sid: str, auth_token: str, sender: str) -> None:
+    def __init__(self, account_sid: str, auth_token: str, sender: str,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.clock = clock
+        #: Set while a late answer is held back; the test sets it to let it go.
+        self.release = threading.Event()
+        self._late = 0
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.sender = sender
@@ -75,11 +84,19 @@ class FakeTwilioApi:
             self._failures.extend([None] * after)
             self._failures.append(Failure(status, code, message, dict(headers or {})))
 
+    def answer_late(self) -> None:
+        """Take the next good message, then hold the answer until :attr:`release` is set
+        (the client times out meanwhile: Twilio acted, the client does not know)."""
+        with self._lock:
+            self._late += 1
+            self.release.clear()
+
     def __enter__(self) -> FakeTwilioApi:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -102,9 +119,13 @@ class FakeTwilioApi:
         problem = self._check(one)
         if problem is not None:
             return problem
-        message = {**one, "MediaUrl": form.get("MediaUrl", []), "sid": new_sid()}
+        message = {**one, "MediaUrl": form.get("MediaUrl", []), "sid": new_sid(),
+                   "date_created": self.clock()}
         with self._lock:
             self.messages.append(message)
+            late, self._late = self._late > 0, max(self._late - 1, 0)
+        if late:
+            self.release.wait(10)
         return 201, {
             "sid": message["sid"], "account_sid": self.account_sid, "status": "queued",
             "to": one["To"], "from": one["From"], "body": one.get("Body", ""),
@@ -112,6 +133,30 @@ class FakeTwilioApi:
             "api_version": "2010-04-01", "direction": "outbound-api",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message['sid']}.json",
         }, {}
+
+    def _list(self, path: str, authorization: str, query: dict[str, list[str]]
+              ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        expected = "Basic " + base64.b64encode(
+            f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if authorization != expected:
+            return _error(401, 20003, "Authenticate")
+        match = _MESSAGES_PATH.match(path)
+        if not match or match.group("sid") != self.account_sid:
+            return _error(404, 20404, "The requested resource was not found")
+        to, sender = query.get("To", [None])[0], query.get("From", [None])[0]
+        with self._lock:
+            chosen = [m for m in reversed(self.messages)
+                      if (to is None or m["To"] == to) and (sender is None or m["From"] == sender)]
+        size = int(query.get("PageSize", ["50"])[0])
+        listed = [{"sid": m["sid"], "account_sid": self.account_sid, "to": m["To"],
+                   "from": m["From"], "body": m.get("Body", ""), "status": "sent",
+                   "direction": "outbound-api",
+                   "date_created": format_datetime(m["date_created"], usegmt=True),
+                   "date_sent": format_datetime(m["date_created"], usegmt=True)}
+                  for m in chosen[:size]]
+        return 200, {"messages": listed, "next_page_uri": None, "previous_page_uri": None,
+                     "first_page_uri": path, "uri": path, "page": 0, "page_size": size,
+                     "start": 0, "end": max(len(listed) - 1, 0)}, {}
 
     def _check(self, form: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         """Twilio's own checks on a new message, with its error codes."""
@@ -140,6 +185,17 @@ class FakeTwilioApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path, _, raw = self.path.partition("?")
+                status, payload, _ = api._list(
+                    path, self.headers.get("Authorization", ""), parse_qs(raw))
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()

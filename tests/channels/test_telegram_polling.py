@@ -118,3 +118,43 @@ def test_start_up_waits_out_an_unreachable_api(server: FakeTelegramServer,
     finally:
         service.stop()
     assert len(server.api.calls_to("getMe")) == 2
+
+
+class NotStoredOnce(Bot):
+    """The core whose database does not take the first message it is given."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime, sleep=lambda seconds: None)
+        self.refused = 0
+
+    def receive(self, inbound):  # type: ignore[no-untyped-def]
+        from bot.engine import NotStored
+
+        if not self.refused:
+            self.refused += 1
+            raise NotStored([])
+        return super().receive(inbound)
+
+
+def test_an_update_the_database_did_not_take_is_not_confirmed(
+        server: FakeTelegramServer, runtime: Runtime) -> None:
+    api = server.api
+    bot = NotStoredOnce(runtime)
+    user = TelegramUser(api, 8003)
+    service = TelegramService(runtime, bot, mode="polling", retry_delays=(0,))
+    service.start()
+    try:
+        service.wait_started(10)
+        update = api.push_update(user.message("/start"))
+        assert api.wait_for(lambda: bool(api.sent(8003)), 10)  # answered on the second fetch
+        service.wait_idle()
+    finally:
+        service.stop()
+    offsets = [c.params.get("offset") for c in api.calls_to("getUpdates")]
+    confirmed_at = offsets.index(update["update_id"] + 1)
+    # Fetched (no offset: from the oldest unconfirmed), refused, fetched again unconfirmed,
+    # handled: only then confirmed.
+    assert offsets[:confirmed_at].count(None) >= 2
+    assert all(o in (None, update["update_id"]) for o in offsets[:confirmed_at])
+    assert bot.refused == 1
+    assert len([m for m in api.sent(8003) if m.get("reply_markup")]) == 1  # answered once

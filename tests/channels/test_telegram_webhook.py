@@ -277,7 +277,7 @@ def test_before_the_channel_has_started_telegram_is_asked_to_retry(
      "off: set TELEGRAM_WEBHOOK_SECRET, PUBLIC_BASE_URL"),
     ({"telegram_webhook_secret": "has spaces"},
      "off: TELEGRAM_WEBHOOK_SECRET must be 1-256 of the characters A-Z a-z 0-9 _ -"),
-    ({"public_base_url": "http://bot.example.org"},
+    ({"public_base_url": "http://localhost:8000"},
      "off: PUBLIC_BASE_URL must be an https:// address for Telegram's webhook"),
 ])
 def test_the_area_says_why_the_webhook_is_off(database_url: str, clock: ManualClock,

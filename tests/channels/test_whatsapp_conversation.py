@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +13,7 @@ from sqlmodel import select
 
 from bot.flow.core import STATES
 from bot.models import CaseFile, Conversation, InboundMessage
+from bot.repeats import REPEAT_WINDOW
 from consultbot.runtime import Runtime, build_runtime
 from consultbot.web import create_app
 from plumbing.clock import ManualClock
@@ -34,13 +36,19 @@ _OPTION = re.compile(r"^(\d+)\. (.+)$", re.MULTILINE)
 class Phone:
     """Anna's WhatsApp: each message is a signed Twilio webhook; answers are read from TwiML."""
 
-    def __init__(self, twilio: TwilioWebhooks, number: str) -> None:
+    def __init__(self, twilio: TwilioWebhooks, number: str,
+                 clock: ManualClock | None = None) -> None:
         self.twilio = twilio
+        #: Moved on between messages, as a person takes a moment to read and answer (the
+        #: same number sent again within seconds is otherwise taken for a double send).
+        self.clock = clock
         self.number = number
         self.last = ""
         self.last_fields: dict[str, str] = {}
 
     def send(self, text: str) -> str:
+        if self.clock is not None:
+            self.clock.advance(REPEAT_WINDOW + timedelta(seconds=1))
         self.last_fields = self.twilio.message_fields(self.number, text)
         return self._post()
 
@@ -79,7 +87,8 @@ def wa_runtime(database_url: str, clock: ManualClock) -> Iterator[Runtime]:
 @pytest.fixture
 def phone(wa_runtime: Runtime) -> Phone:
     app = create_app(wa_runtime)
-    return Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA)
+    return Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA,
+                 wa_runtime.clock)  # type: ignore[arg-type]
 
 
 def case_files(runtime: Runtime) -> list[dict]:

@@ -115,7 +115,8 @@ def test_a_booking_ends_with_its_calendar_file_one_tap_away(database_url: str,
     runtime = make_runtime(database_url, clock)  # no Zoom: the calendar comes in the chat
     try:
         app = create_app(runtime)
-        phone = Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA)
+        phone = Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA,
+                      runtime.clock)  # type: ignore[arg-type]
         confirmed = book_over_whatsapp(phone)
         assert "booked" in confirmed
         response = phone.twilio.post("/webhooks/whatsapp", phone.last_fields)
@@ -141,7 +142,8 @@ def test_the_link_message_sent_later_carries_the_calendar_link(
                            zoom_fallback_link="https://zoom.us/j/5551234567")
     try:
         app = create_app(runtime)
-        phone = Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA)
+        phone = Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA,
+                      runtime.clock)  # type: ignore[arg-type]
         confirmed = book_over_whatsapp(phone)
         assert file_urls(confirmed) == []  # the link and the calendar follow
         worker = Worker(runtime)
@@ -187,7 +189,8 @@ def test_the_webhook_sends_a_local_sample_report_as_media(
     runtime = make_runtime(database_url, clock, sample_report=str(report))
     try:
         app = create_app(runtime)
-        phone = Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA)
+        phone = Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA,
+                      runtime.clock)  # type: ignore[arg-type]
         phone.send("Hello")
         phone.choose("Continue in English")
         options = phone.options()

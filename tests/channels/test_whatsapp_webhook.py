@@ -18,7 +18,7 @@ from consultbot.web import create_app
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
 from plumbing.outbox import OutboxMessage
-from plumbing.settings import load_settings
+from plumbing.settings import SettingsError, load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -96,13 +96,10 @@ def test_on_names_the_urls_to_paste_into_twilio(app: Flask) -> None:
     assert AUTH_TOKEN not in area
 
 
-def test_wrong_content_template_setting_is_named_and_ignored(database_url: str,
-                                                             clock: ManualClock) -> None:
-    runtime = make_runtime(database_url, clock, twilio_content_sid_buttons="2:HXnothex")
-    area = create_app(runtime).config["AREAS"]["whatsapp"]
-    assert "TWILIO_CONTENT_SID_BUTTONS" in area and "ignored" in area
-    assert "choices as numbered lines" in area
-    runtime.db.dispose()
+def test_wrong_content_template_setting_stops_the_start_naming_it(
+        database_url: str, clock: ManualClock) -> None:
+    with pytest.raises(SettingsError, match="TWILIO_CONTENT_SID_BUTTONS"):
+        make_runtime(database_url, clock, twilio_content_sid_buttons="2:HXnothex")
 
 
 # --- signatures -------------------------------------------------------------------------
@@ -326,16 +323,17 @@ def reach_description(twilio: TwilioWebhooks) -> None:
         say(twilio, line)
 
 
-def test_a_5000_character_body_reaches_the_flow_whole(twilio: TwilioWebhooks,
-                                                      wa_runtime: Runtime) -> None:
+def test_a_5000_character_body_is_cut_at_4096_and_the_person_told(
+        twilio: TwilioWebhooks, wa_runtime: Runtime) -> None:
     reach_description(twilio)
     long_text = ("I was detained and beaten at the protest. " * 120)[:5000]
     assert len(long_text) == 5000
     answer = say(twilio, long_text)
+    assert "kept only its first 4,096 characters" in answer
     assert "keep it under 1000" in answer
     assert "describe the case" in answer  # asked again, nothing crashed
     last = max(handled(wa_runtime), key=lambda m: m.id or 0)
-    assert wa_runtime.cipher.decrypt(last.text_enc or "") == long_text
+    assert wa_runtime.cipher.decrypt(last.text_enc or "") == long_text[:4096]
 
 
 def test_logs_name_no_one_and_quote_nothing(twilio: TwilioWebhooks,
