@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.i18n import Translator
 from bot.messages import Choice, Choices, Inbound, Reply, Text
 from bot.models import Conversation
+from bot.understanding import Understanding
 from consultbot.runtime import Runtime
 
 STATES: dict[str, State] = {}
@@ -59,6 +60,8 @@ class Turn:
     now: datetime
     replies: list[Reply] = field(default_factory=list)
     choice: str | None = None
+    #: The message read before the transaction (intent, question, FAQ match).
+    understood: Understanding = field(default_factory=Understanding)
 
     @property
     def t(self) -> Translator:

@@ -1,0 +1,215 @@
+"""What a short message asks for, beyond the FAQ: a person, booking, the booking, language,
+greetings and thanks, in every language of ``intents/<lang>.json``.
+
+A vocabulary file holds ``filler`` (words that carry no request: "please", "I", "want"),
+``question_words`` (a message starting with one is a question), ``language_names`` (each
+language's names as this language writes them) and ``intents``: for each intent id a list
+of patterns. A pattern is slots separated by spaces; a slot is alternatives separated by
+``|``; ``?`` after a slot makes it optional; ``*`` after an alternative matches any word
+starting with it (word forms: ``человек*``); ``{lang}`` is any language name.
+
+Precision first. A message is read only when it is short (``MAX_WORDS``). A pattern's
+required slots must appear in order; every word the pattern does not use must be filler,
+except for at most ``MAX_EXTRA`` other words when the pattern has two required slots or
+more (none for a one-word pattern). Greetings and thanks are bags of words (see
+``_match``), and the whole message must be made of them and filler. So "I want to talk to a
+person" is a request for a person, while a story that mentions a person is not. Words of
+five letters or more match with one typo (two from eight letters); language names match
+exactly or by their prefix, never by a typo ("Russia" is not "Russian").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from rapidfuzz.distance import OSA
+
+from bot.understanding.text import tokens
+
+VOCABULARY = Path(__file__).parent / "intents"
+#: Longer messages are stories, never read as a request.
+MAX_WORDS = 12
+#: Words a pattern of two or more required slots may leave unexplained.
+MAX_EXTRA = 2
+
+
+class Intent(StrEnum):
+    """What a message asks for; the order is the tie-break, first wins."""
+
+    HUMAN = "human"
+    CANCEL_BOOKING = "cancel_booking"
+    MOVE_BOOKING = "move_booking"
+    MY_BOOKING = "mybooking"
+    BOOK = "book"
+    LANGUAGE = "language"
+    THANKS = "thanks"
+    GREETING = "greeting"
+
+
+#: Intents that must be the whole message (besides filler).
+_WHOLE_MESSAGE = frozenset({Intent.THANKS, Intent.GREETING})
+_PRIORITY = {intent: rank for rank, intent in enumerate(Intent)}
+_LANG_SLOT = "{lang}"
+
+
+@dataclass(frozen=True)
+class Detected:
+    """An intent found in a message; ``language`` is the language asked for, if any."""
+
+    intent: Intent
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class _Alternative:
+    word: str
+    prefix: bool
+
+
+@dataclass(frozen=True)
+class _Slot:
+    alternatives: tuple[_Alternative, ...]
+    optional: bool
+    language: bool  # the {lang} slot
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    intent: Intent
+    slots: tuple[_Slot, ...]
+
+    @property
+    def required(self) -> int:
+        return sum(not slot.optional for slot in self.slots)
+
+
+def _alternative(raw: str) -> _Alternative:
+    prefix = raw.endswith("*")
+    words = tokens(raw.rstrip("*"))
+    if len(words) != 1:
+        raise ValueError(f"pattern word {raw!r} must be one word")
+    return _Alternative(words[0], prefix)
+
+
+def _slot(raw: str) -> _Slot:
+    optional = raw.endswith("?") and len(raw) > 1
+    body = raw[:-1] if optional else raw
+    if body == _LANG_SLOT:
+        return _Slot((), optional, True)
+    return _Slot(tuple(_alternative(a) for a in body.split("|") if a), optional, False)
+
+
+def _word_matches(word: str, alternative: _Alternative, *, fuzzy: bool = True) -> bool:
+    target = alternative.word
+    if alternative.prefix:
+        if word.startswith(target):
+            return True
+        return fuzzy and len(target) >= 5 and len(word) >= len(target) and \
+            OSA.distance(word[: len(target)], target) <= 1
+    if word == target:
+        return True
+    if not fuzzy or len(target) < 5:
+        return False
+    return OSA.distance(word, target) <= (2 if len(target) >= 8 else 1)
+
+
+class IntentDetector:
+    """Finds intents in short messages; built once from the vocabulary files, thread-safe."""
+
+    def __init__(self, vocabularies: Iterable[dict]) -> None:
+        self.filler: set[str] = set()
+        self.question_words: set[str] = set()
+        self.languages: list[tuple[str, _Alternative]] = []
+        self.patterns: list[_Pattern] = []
+        for vocabulary in vocabularies:
+            for word in vocabulary.get("filler", []):
+                self.filler.update(tokens(word))
+            for word in vocabulary.get("question_words", []):
+                self.question_words.update(tokens(word))
+            for code, names in vocabulary.get("language_names", {}).items():
+                self.languages += [(code, _alternative(name)) for name in names]
+            for intent, patterns in vocabulary.get("intents", {}).items():
+                for pattern in patterns:
+                    slots = tuple(_slot(raw) for raw in pattern.split())
+                    self.patterns.append(_Pattern(Intent(intent), slots))
+
+    @classmethod
+    def load(cls, directory: Path = VOCABULARY) -> IntentDetector:
+        """Read every ``*.json`` vocabulary in ``directory``."""
+        return cls(json.loads(path.read_text(encoding="utf-8"))
+                   for path in sorted(directory.glob("*.json")))
+
+    def detect(self, text: str) -> Detected | None:
+        """The intent of ``text``, or None when it is not clearly a request we know."""
+        words = tokens(text)
+        if not words or len(words) > MAX_WORDS:
+            return None
+        best: tuple[int, int, Detected] | None = None
+        for pattern in self.patterns:
+            found = self._match(pattern, words)
+            if found is None:
+                continue
+            used, language = found
+            if not self._explained(pattern, words, used):
+                continue
+            rank = (len(used), -_PRIORITY[pattern.intent])
+            if best is None or rank > best[:2]:
+                best = (*rank, Detected(pattern.intent, language))
+        return best[2] if best else None
+
+    def is_question(self, text: str) -> bool:
+        """Whether the text starts with a question word (question marks are checked apart)."""
+        words = tokens(text)
+        return bool(words) and words[0] in self.question_words
+
+    def language_named(self, word: str) -> str | None:
+        """The language code ``word`` names ("русском", "english"), or None."""
+        for code, alternative in self.languages:
+            if _word_matches(word, alternative, fuzzy=False):
+                return code
+        return None
+
+    def _match(self, pattern: _Pattern, words: Sequence[str]) -> tuple[set[int], str | None] | None:
+        """Indexes of the words the pattern uses, in order, and the language it names.
+
+        A greeting or thanks pattern is a bag of words that may come in any order: its first
+        slot holds the words that make it ("hello"), the others words that may go with them
+        ("morning", "much").
+        """
+        if pattern.intent in _WHOLE_MESSAGE:
+            core = pattern.slots[0].alternatives
+            bag = [a for slot in pattern.slots for a in slot.alternatives]
+            found = {i for i, word in enumerate(words) if any(_word_matches(word, a) for a in bag)}
+            if not any(_word_matches(words[i], a) for i in found for a in core):
+                return None
+            return found, None
+        used: set[int] = set()
+        language = None
+        position = 0
+        for slot in pattern.slots:
+            for index in range(position, len(words)):
+                if slot.language:
+                    code = self.language_named(words[index])
+                    if code is None:
+                        continue
+                    language = code
+                elif not any(_word_matches(words[index], a) for a in slot.alternatives):
+                    continue
+                used.add(index)
+                position = index + 1
+                break
+            else:
+                if not slot.optional:
+                    return None
+        return used, language
+
+    def _explained(self, pattern: _Pattern, words: Sequence[str], used: set[int]) -> bool:
+        """Whether the words the pattern leaves are filler (or few enough others)."""
+        extra = sum(1 for i, w in enumerate(words) if i not in used and w not in self.filler)
+        if pattern.intent in _WHOLE_MESSAGE or pattern.required < 2:
+            return extra == 0
+        return extra <= MAX_EXTRA
