@@ -54,6 +54,7 @@ LANGUAGE_REQUESTS = [
     ("in Russian please", "ru"), ("по-русски", "ru"), ("на русском пожалуйста", "ru"),
     ("po-russki pozhaluysta", "ru"), ("можно на английском", "en"),
     ("українською будь ласка", "uk"), ("بالعربي من فضلك", "ar"), ("تكلم بالعربي", "ar"),
+    ("أريد التحدث بالعربي", "ar"),
     ("به فارسی لطفا", "fa"), ("en español por favor", "es"),
     ("en français s'il vous plaît", "fr"), ("change language", None), ("сменить язык", None),
 ]
