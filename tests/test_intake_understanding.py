@@ -187,3 +187,58 @@ def test_the_faq_is_matched_before_the_transaction(chat: ConsoleChannel,
     chat.send("is the consultation free?")  # at the name prompt
     chat.send("Anna Petrova")
     assert probe and [inside for _, inside in probe] == [False] * len(probe)
+
+
+@pytest.fixture
+def any_chat(make_runtime: Any, any_database_url: str) -> tuple[ConsoleChannel, Runtime]:
+    runtime = make_runtime(database_url=any_database_url)
+    return ConsoleChannel(Bot(runtime), "anna"), runtime
+
+
+def test_matched_outside_the_transaction_on_both_databases(
+        any_chat: tuple[ConsoleChannel, Runtime], probe: list[tuple[str, bool]]) -> None:
+    chat, runtime = any_chat
+    start_intake(chat)
+    chat.send("1")
+    assert "I have not saved that" in chat.send("how much does it cost?")
+    assert "Как вас зовут" in chat.send("по-русски")
+    assert "Из какой вы страны?" in chat.send("Анна Петрова")
+    assert probe and not any(inside for _, inside in probe)
+    assert state_of(runtime).language == "ru"
+
+
+def test_the_language_is_read_while_another_message_holds_the_write_lock(
+        runtime: Runtime) -> None:
+    import threading
+
+    from bot.engine import peek_language
+    from bot.messages import Inbound
+
+    chat = ConsoleChannel(Bot(runtime), "anna")
+    chat.send("/start")
+    chat.send("Русский")
+    inbound = Inbound(channel="console", user_id="anna", message_id="x")
+    read: list[str | None] = []
+    with runtime.db.transaction() as session:  # SQLite: BEGIN IMMEDIATE, the write lock
+        session.exec(select(HandoffRequest)).all()
+        reader = threading.Thread(target=lambda: read.append(peek_language(runtime.db, inbound)))
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "the lock-free read waited for the write lock"
+    assert read == ["ru"]
+
+
+def test_a_language_changed_meanwhile_is_read_again_inside(
+        chat: ConsoleChannel, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.engine
+
+    chat.send("/start")
+    chat.send("Русский")
+    # Another message switched to Russian after this one read the language: it read English.
+    monkeypatch.setattr(bot.engine, "peek_language", lambda db, inbound: "en")
+    languages: list[str] = []
+    real = bot.engine.understand
+    monkeypatch.setattr(bot.engine, "understand",
+                        lambda text, lang: languages.append(lang) or real(text, lang))
+    chat.send("сколько стоит отчёт?")
+    assert languages == ["en", "ru"]
