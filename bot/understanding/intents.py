@@ -21,11 +21,13 @@ exactly or by their prefix, never by a typo ("Russia" is not "Russian").
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.understanding.text import tokens
@@ -72,7 +74,7 @@ class _Alternative:
 
 @dataclass(frozen=True)
 class _Slot:
-    alternatives: tuple[_Alternative, ...]
+    alternatives: frozenset[_Alternative]
     optional: bool
     language: bool  # the {lang} slot
 
@@ -99,22 +101,13 @@ def _slot(raw: str) -> _Slot:
     optional = raw.endswith("?") and len(raw) > 1
     body = raw[:-1] if optional else raw
     if body == _LANG_SLOT:
-        return _Slot((), optional, True)
-    return _Slot(tuple(_alternative(a) for a in body.split("|") if a), optional, False)
+        return _Slot(frozenset(), optional, True)
+    return _Slot(frozenset(_alternative(a) for a in body.split("|") if a), optional, False)
 
 
-def _word_matches(word: str, alternative: _Alternative, *, fuzzy: bool = True) -> bool:
-    target = alternative.word
-    if alternative.prefix:
-        if word.startswith(target):
-            return True
-        return fuzzy and len(target) >= 5 and len(word) >= len(target) and \
-            OSA.distance(word[: len(target)], target) <= 1
-    if word == target:
-        return True
-    if not fuzzy or len(target) < 5:
-        return False
-    return OSA.distance(word, target) <= (2 if len(target) >= 8 else 1)
+def _allowed_typos(target: str) -> int:
+    """Typos a word of the vocabulary tolerates: none below five letters, two from eight."""
+    return 0 if len(target) < 5 else 2 if len(target) >= 8 else 1
 
 
 class IntentDetector:
@@ -123,19 +116,45 @@ class IntentDetector:
     def __init__(self, vocabularies: Iterable[dict]) -> None:
         self.filler: set[str] = set()
         self.question_words: set[str] = set()
-        self.languages: list[tuple[str, _Alternative]] = []
         self.patterns: list[_Pattern] = []
+        self._language_words: dict[str, str] = {}
+        self._language_prefixes: dict[str, str] = {}
         for vocabulary in vocabularies:
             for word in vocabulary.get("filler", []):
                 self.filler.update(tokens(word))
             for word in vocabulary.get("question_words", []):
                 self.question_words.update(tokens(word))
             for code, names in vocabulary.get("language_names", {}).items():
-                self.languages += [(code, _alternative(name)) for name in names]
+                for name in map(_alternative, names):
+                    table = self._language_prefixes if name.prefix else self._language_words
+                    table.setdefault(name.word, code)
             for intent, patterns in vocabulary.get("intents", {}).items():
                 for pattern in patterns:
                     slots = tuple(_slot(raw) for raw in pattern.split())
+                    if not any(slot.alternatives for slot in slots):
+                        raise ValueError(f"pattern {pattern!r} needs a word besides {{lang}}")
                     self.patterns.append(_Pattern(Intent(intent), slots))
+        self._index({a for p in self.patterns for slot in p.slots for a in slot.alternatives})
+        # Only patterns holding a word of the message are tried.
+        self._patterns_of: dict[_Alternative, set[int]] = defaultdict(set)
+        for number, pattern in enumerate(self.patterns):
+            for slot in pattern.slots:
+                for alternative in slot.alternatives:
+                    self._patterns_of[alternative].add(number)
+
+    def _index(self, alternatives: set[_Alternative]) -> None:
+        """Tables that find the vocabulary words a typed word matches without a full scan."""
+        self._exact: dict[str, list[_Alternative]] = defaultdict(list)
+        self._prefixes: dict[str, list[_Alternative]] = defaultdict(list)
+        self._typo_targets: dict[int, list[str]] = defaultdict(list)  # by allowed typos
+        self._typo_prefixes: dict[int, list[str]] = defaultdict(list)  # by length
+        for alternative in alternatives:
+            word = alternative.word
+            (self._prefixes if alternative.prefix else self._exact)[word].append(alternative)
+            if alternative.prefix and len(word) >= 5:
+                self._typo_prefixes[len(word)].append(word)
+            elif not alternative.prefix and _allowed_typos(word):
+                self._typo_targets[_allowed_typos(word)].append(word)
 
     @classmethod
     def load(cls, directory: Path = VOCABULARY) -> IntentDetector:
@@ -148,9 +167,13 @@ class IntentDetector:
         words = tokens(text)
         if not words or len(words) > MAX_WORDS:
             return None
+        hits = [self._hits(word) for word in words]
+        languages = [self.language_named(word) for word in words]
         best: tuple[int, int, Detected] | None = None
-        for pattern in self.patterns:
-            found = self._match(pattern, words)
+        candidates = set().union(*(self._patterns_of[a] for hit in hits for a in hit))
+        for number in sorted(candidates):
+            pattern = self.patterns[number]
+            found = self._match(pattern, hits, languages)
             if found is None:
                 continue
             used, language = found
@@ -167,13 +190,32 @@ class IntentDetector:
         return bool(words) and words[0] in self.question_words
 
     def language_named(self, word: str) -> str | None:
-        """The language code ``word`` names ("русском", "english"), or None."""
-        for code, alternative in self.languages:
-            if _word_matches(word, alternative, fuzzy=False):
-                return code
+        """The language code ``word`` names ("русском", "english"), exactly, or None."""
+        if word in self._language_words:
+            return self._language_words[word]
+        for end in range(len(word), 0, -1):
+            if word[:end] in self._language_prefixes:
+                return self._language_prefixes[word[:end]]
         return None
 
-    def _match(self, pattern: _Pattern, words: Sequence[str]) -> tuple[set[int], str | None] | None:
+    def _hits(self, word: str) -> frozenset[_Alternative]:
+        """Every vocabulary word ``word`` matches: exactly, by prefix, or with a typo."""
+        found = list(self._exact.get(word, ()))
+        for end in range(1, len(word) + 1):
+            found += self._prefixes.get(word[:end], ())
+        for typos, targets in self._typo_targets.items():
+            for target, _, _ in process.extract(word, targets, scorer=OSA.distance,
+                                                score_cutoff=typos, limit=None):
+                found += self._exact[target]
+        for length, targets in self._typo_prefixes.items():
+            if len(word) >= length:
+                for target, _, _ in process.extract(word[:length], targets, scorer=OSA.distance,
+                                                    score_cutoff=1, limit=None):
+                    found += self._prefixes[target]
+        return frozenset(found)
+
+    def _match(self, pattern: _Pattern, hits: Sequence[frozenset[_Alternative]],
+               languages: Sequence[str | None]) -> tuple[set[int], str | None] | None:
         """Indexes of the words the pattern uses, in order, and the language it names.
 
         A greeting or thanks pattern is a bag of words that may come in any order: its first
@@ -182,22 +224,21 @@ class IntentDetector:
         """
         if pattern.intent in _WHOLE_MESSAGE:
             core = pattern.slots[0].alternatives
-            bag = [a for slot in pattern.slots for a in slot.alternatives]
-            found = {i for i, word in enumerate(words) if any(_word_matches(word, a) for a in bag)}
-            if not any(_word_matches(words[i], a) for i in found for a in core):
+            bag = frozenset().union(*(slot.alternatives for slot in pattern.slots))
+            found = {i for i, hit in enumerate(hits) if not hit.isdisjoint(bag)}
+            if all(hits[i].isdisjoint(core) for i in found):
                 return None
             return found, None
         used: set[int] = set()
         language = None
         position = 0
         for slot in pattern.slots:
-            for index in range(position, len(words)):
+            for index in range(position, len(hits)):
                 if slot.language:
-                    code = self.language_named(words[index])
-                    if code is None:
+                    if languages[index] is None:
                         continue
-                    language = code
-                elif not any(_word_matches(words[index], a) for a in slot.alternatives):
+                    language = languages[index]
+                elif hits[index].isdisjoint(slot.alternatives):
                     continue
                 used.add(index)
                 position = index + 1
