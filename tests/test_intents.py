@@ -48,6 +48,12 @@ REQUESTS = [
     ("es", "muchas gracias", THANKS), ("fr", "je veux parler à une personne", HUMAN),
     ("fr", "Je voudrais parler à quelqu'un", HUMAN), ("fr", "annuler mon rendez-vous", CANCEL),
     ("fr", "merci beaucoup", THANKS), ("fr", "bonjour", HELLO),
+    # Moving to another day, in every language
+    ("en", "move my appointment to another day", MOVE),
+    ("uk", "перенести консультацію на інший день", MOVE),
+    ("es", "cambiar mi cita a otro día", MOVE),
+    ("fr", "déplacer mon rendez-vous à un autre jour", MOVE),
+    ("ar", "أريد نقل موعدي إلى يوم آخر", MOVE), ("fa", "وقتم رو به روز دیگه تغییر بدید", MOVE),
 ]
 
 LANGUAGE_REQUESTS = [
@@ -76,6 +82,11 @@ NOT_REQUESTS = [
     "missing person report", "I want to cancel", "Anna Petrova", "I was born in Russia",
     "я из России", "я з України", "je suis né en France", "Salam Ahmed", "very much",
     "hello, how much is it?", "Здравствуйте, сколько стоит?",
+    # Intake answers and everyday mentions that only look like requests
+    "my appointment at the Home Office", "They cancelled my hearing",
+    "My lawyer cancelled the appointment with the Home Office", "I am a person in danger",
+    "Учитель английского языка", "I speak Russian and Ukrainian", "in Germany",
+    "Smith & Partners LLP", "Мария Иванова", "محمد أحمد", "No deadline", "Change something",
 ]
 
 

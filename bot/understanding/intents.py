@@ -10,12 +10,13 @@ starting with it (word forms: ``человек*``); ``{lang}`` is any language n
 
 Precision first. A message is read only when it is short (``MAX_WORDS``). A pattern's
 required slots must appear in order; every word the pattern does not use must be filler,
-except for at most ``MAX_EXTRA`` other words when the pattern has two required slots or
-more (none for a one-word pattern). Greetings and thanks are bags of words (see
-``_match``), and the whole message must be made of them and filler. So "I want to talk to a
-person" is a request for a person, while a story that mentions a person is not. Words of
-five letters or more match with one typo (two from eight letters); language names match
-exactly or by their prefix, never by a typo ("Russia" is not "Russian").
+except for a few other words (``MAX_EXTRA``, two for a person, none for a language) when
+the pattern has two required slots or more (none for a one-word pattern). Greetings and
+thanks are bags of words (see ``_match``), and the whole message must be made of them and
+filler. So "I want to talk to a person" is a request for a person, while a story that
+mentions a person is not. Words of five letters or more match with one typo (two from
+eight letters); language names match exactly or by their prefix, never by a typo
+("Russia" is not "Russian").
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ from bot.understanding.text import tokens
 VOCABULARY = Path(__file__).parent / "intents"
 #: Longer messages are stories, never read as a request.
 MAX_WORDS = 12
-#: Words a pattern of two or more required slots may leave unexplained.
-MAX_EXTRA = 2
+#: Words a pattern of two or more required slots may leave unexplained, by intent: "can I
+#: speak to someone from your team about my case" is still a request for a person, while
+#: "my appointment at the Home Office" is not about our booking, and "I speak Russian and
+#: Ukrainian" asks for no language.
+MAX_EXTRA = 1
 
 
 class Intent(StrEnum):
@@ -55,6 +59,7 @@ class Intent(StrEnum):
 #: Intents that must be the whole message (besides filler).
 _WHOLE_MESSAGE = frozenset({Intent.THANKS, Intent.GREETING})
 _PRIORITY = {intent: rank for rank, intent in enumerate(Intent)}
+_EXTRA = {Intent.HUMAN: 2, Intent.LANGUAGE: 0}
 _LANG_SLOT = "{lang}"
 
 
@@ -253,4 +258,4 @@ class IntentDetector:
         extra = sum(1 for i, w in enumerate(words) if i not in used and w not in self.filler)
         if pattern.intent in _WHOLE_MESSAGE or pattern.required < 2:
             return extra == 0
-        return extra <= MAX_EXTRA
+        return extra <= _EXTRA.get(pattern.intent, MAX_EXTRA)
