@@ -242,3 +242,25 @@ def test_a_language_changed_meanwhile_is_read_again_inside(
                         lambda text, lang: languages.append(lang) or real(text, lang))
     chat.send("сколько стоит отчёт?")
     assert languages == ["en", "ru"]
+
+
+def test_move_and_cancel_the_booking_in_words(runtime: Runtime) -> None:
+    from booking.models import CANCELLED
+    from tests.test_booking_chat import bookings
+    from tests.test_booking_chat import intake as book_intake
+
+    chat = ConsoleChannel(Bot(runtime), "anna")
+    book_intake(chat)
+    chat.send("1")
+    chat.send("1")
+    chat.send("1")
+    assert "is booked" in chat.send("Confirm")
+    moving = chat.send("I'd like to change the time of my consultation")
+    assert "Choose a new day for your consultation" in moving
+    chat.send("menu")
+    # Typed in Russian while the conversation is in English: still understood.
+    asked = chat.send("хочу отменить консультацию")
+    assert "Cancel your consultation on Tuesday, March 3" in asked  # asked first, never at once
+    assert "is cancelled" in chat.send("Yes, cancel it")
+    [booking] = bookings(runtime)
+    assert booking.status == CANCELLED
