@@ -264,3 +264,18 @@ def test_move_and_cancel_the_booking_in_words(runtime: Runtime) -> None:
     assert "is cancelled" in chat.send("Yes, cancel it")
     [booking] = bookings(runtime)
     assert booking.status == CANCELLED
+
+
+def test_a_first_message_asking_for_a_language_is_welcomed_in_it(runtime: Runtime) -> None:
+    chat = ConsoleChannel(Bot(runtime), "ivan")
+    welcome = chat.send("in Russian please")
+    assert "Здравствуйте" in welcome and "Продолжить по-русски" in welcome
+
+
+def test_change_language_in_words_mid_intake_asks_which_then_returns(
+        chat: ConsoleChannel, runtime: Runtime) -> None:
+    start_intake(chat)
+    chat.send("1")
+    assert "Choose your language" in chat.send("I want to change the language")
+    assert "¿Cuál es su nombre completo?" in chat.send("Español")
+    assert (state_of(runtime).state, state_of(runtime).language) == ("intake.name", "es")
