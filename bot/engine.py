@@ -144,7 +144,7 @@ def peek_language(db: Database, inbound: Inbound) -> str | None:
     """The conversation's language as last committed, read without taking any lock."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         return connection.execute(
-            select(Conversation.language).where(  # type: ignore[call-overload]
+            select(Conversation.language).where(
                 Conversation.channel == inbound.channel, Conversation.user_id == inbound.user_id)
         ).scalar_one_or_none()
 

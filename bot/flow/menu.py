@@ -188,6 +188,7 @@ def open_booking(turn: Turn, *, cancel: bool) -> None:
         return
     from booking import service
 
+    assert turn.conversation.id is not None  # locked, so stored
     upcoming = service.upcoming_for(turn.session, turn.conversation.id, turn.now)
     if not upcoming:
         turn.say("booking.none")

@@ -22,13 +22,13 @@ _loaded: dict[str, Any] = {}
 
 def _once(name: str, build: Callable[[], T]) -> T:
     try:
-        return _loaded[name]  # type: ignore[no-any-return]
+        return _loaded[name]
     except KeyError:
         pass
     with _lock:
         if name not in _loaded:
             _loaded[name] = build()
-        return _loaded[name]  # type: ignore[no-any-return]
+        return _loaded[name]
 
 
 def knowledge_base() -> KnowledgeBase:
