@@ -279,3 +279,16 @@ def test_change_language_in_words_mid_intake_asks_which_then_returns(
     assert "Choose your language" in chat.send("I want to change the language")
     assert "¿Cuál es su nombre completo?" in chat.send("Español")
     assert (state_of(runtime).state, state_of(runtime).language) == ("intake.name", "es")
+
+
+def test_change_the_time_while_booking_shows_the_days_again(runtime: Runtime) -> None:
+    from tests.test_booking_chat import intake as book_intake
+
+    chat = ConsoleChannel(Bot(runtime), "anna")
+    book_intake(chat)
+    chat.send("1")
+    chat.send("1")
+    assert "Please confirm" in chat.send("1")
+    again = chat.send("change the time")
+    assert "Choose a day for your free Zoom consultation" in again
+    assert "no booked consultation" not in again

@@ -190,6 +190,9 @@ def open_booking(turn: Turn, *, cancel: bool) -> None:
 
     assert turn.conversation.id is not None  # locked, so stored
     upcoming = service.upcoming_for(turn.session, turn.conversation.id, turn.now)
+    if not upcoming and not cancel and turn.conversation.state.startswith("booking."):
+        turn.go("booking.day")  # "change the time" while booking: the days again
+        return
     if not upcoming:
         turn.say("booking.none")
         turn.go("menu")
