@@ -87,6 +87,11 @@ NOT_REQUESTS = [
     "My lawyer cancelled the appointment with the Home Office", "I am a person in danger",
     "Учитель английского языка", "I speak Russian and Ukrainian", "in Germany",
     "Smith & Partners LLP", "Мария Иванова", "محمد أحمد", "No deadline", "Change something",
+    # What happened, not what is asked: past tenses, also where a typo-tolerant match
+    # would take "отменили" for "отменить"
+    "They cancelled my appointment", "поговорил с человеком из полиции", "Мне отменили запись",
+    "Они перенесли мою запись", "скасували запис", "alguien canceló mi cita", "ألغوا موعدي",
+    "ils ont annulé mon rendez-vous", "نوبتم لغو شد",
 ]
 
 

@@ -2,6 +2,8 @@
 greetings and thanks, in every language of ``intents/<lang>.json``.
 
 A vocabulary file holds ``filler`` (words that carry no request: "please", "I", "want"),
+``reports`` (words telling what happened: "cancelled", "отменили", "قالوا"; a message with
+one is a story, never a request, whatever a typo-tolerant match would make of it),
 ``question_words`` (a message starting with one is a question), ``language_names`` (each
 language's names as this language writes them) and ``intents``: for each intent id a list
 of patterns. A pattern is slots separated by spaces; a slot is alternatives separated by
@@ -121,12 +123,15 @@ class IntentDetector:
     def __init__(self, vocabularies: Iterable[dict]) -> None:
         self.filler: set[str] = set()
         self.question_words: set[str] = set()
+        self.reports: set[str] = set()
         self.patterns: list[_Pattern] = []
         self._language_words: dict[str, str] = {}
         self._language_prefixes: dict[str, str] = {}
         for vocabulary in vocabularies:
             for word in vocabulary.get("filler", []):
                 self.filler.update(tokens(word))
+            for word in vocabulary.get("reports", []):
+                self.reports.update(tokens(word)[-1:])  # "صحبت‌کردم": the verb, not the noun
             for word in vocabulary.get("question_words", []):
                 self.question_words.update(tokens(word))
             for code, names in vocabulary.get("language_names", {}).items():
@@ -170,7 +175,7 @@ class IntentDetector:
     def detect(self, text: str) -> Detected | None:
         """The intent of ``text``, or None when it is not clearly a request we know."""
         words = tokens(text)
-        if not words or len(words) > MAX_WORDS:
+        if not words or len(words) > MAX_WORDS or not self.reports.isdisjoint(words):
             return None
         hits = [self._hits(word) for word in words]
         languages = [self.language_named(word) for word in words]
