@@ -63,7 +63,12 @@ LANGUAGE_REQUESTS = [
     ("أريد التحدث بالعربي", "ar"),
     ("به فارسی لطفا", "fa"), ("en español por favor", "es"),
     ("en français s'il vous plaît", "fr"), ("change language", None), ("сменить язык", None),
+    ("Can we speak Russian?", "ru"), ("Habla español por favor", "es"),
 ]
+
+#: Questions about the languages we speak are for the FAQ, not a switch.
+LANGUAGE_QUESTIONS = ["do you speak Arabic?", "Do you speak Russian", "هل تتكلم العربية؟",
+                      "Вы говорите по-русски?", "¿Hablan español?", "Parlez-vous français ?"]
 
 NOT_REQUESTS = [
     # Long stories that mention a person, cancelling or booking
@@ -113,7 +118,7 @@ def test_language_requests_name_the_language(detector: IntentDetector, text: str
     assert detector.detect(text) == Detected(LANGUAGE, language)
 
 
-@pytest.mark.parametrize("text", NOT_REQUESTS)
+@pytest.mark.parametrize("text", NOT_REQUESTS + LANGUAGE_QUESTIONS)
 def test_stories_and_questions_are_not_requests(detector: IntentDetector, text: str) -> None:
     assert detector.detect(text) is None
 

@@ -5,10 +5,15 @@ A vocabulary file holds ``filler`` (words that carry no request: "please", "I", 
 ``reports`` (words telling what happened: "cancelled", "отменили", "قالوا"; a message with
 one is a story, never a request, whatever a typo-tolerant match would make of it),
 ``question_words`` (a message starting with one is a question), ``language_names`` (each
-language's names as this language writes them) and ``intents``: for each intent id a list
-of patterns. A pattern is slots separated by spaces; a slot is alternatives separated by
-``|``; ``?`` after a slot makes it optional; ``*`` after an alternative matches any word
-starting with it (word forms: ``человек*``); ``{lang}`` is any language name.
+language's names as this language writes them), ``intents``: for each intent id a list
+of patterns, and ``not_requests``: patterns of questions that only look like requests
+("do you speak Arabic?" is for the FAQ, while "can we speak Arabic?" switches); when one
+explains more of the message than any request, the message is no request.
+
+A pattern is slots separated by spaces; a slot is alternatives separated by ``|``; ``?``
+after a slot makes it optional; ``*`` after an alternative matches any word starting with
+it (word forms: ``человек*``), ``=`` takes it without typos (``hablan=``); ``{lang}`` is
+any language name.
 
 Precision first. A message is read only when it is short (``MAX_WORDS``). A pattern's
 required slots must appear in order; every word the pattern does not use must be filler,
@@ -60,7 +65,7 @@ class Intent(StrEnum):
 
 #: Intents that must be the whole message (besides filler).
 _WHOLE_MESSAGE = frozenset({Intent.THANKS, Intent.GREETING})
-_PRIORITY = {intent: rank for rank, intent in enumerate(Intent)}
+_PRIORITY: dict[Intent | None, int] = {intent: rank for rank, intent in enumerate(Intent)}
 _EXTRA = {Intent.HUMAN: 2, Intent.LANGUAGE: 0}
 _LANG_SLOT = "{lang}"
 
@@ -77,6 +82,7 @@ class Detected:
 class _Alternative:
     word: str
     prefix: bool
+    exact: bool = False  # "=": no typo ("hablan=" is not "habla")
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class _Slot:
 
 @dataclass(frozen=True)
 class _Pattern:
-    intent: Intent
+    intent: Intent | None  # None: a question that only looks like a request
     slots: tuple[_Slot, ...]
 
     @property
@@ -97,11 +103,11 @@ class _Pattern:
 
 
 def _alternative(raw: str) -> _Alternative:
-    prefix = raw.endswith("*")
-    words = tokens(raw.rstrip("*"))
+    prefix, exact = raw.endswith("*"), raw.endswith("=")
+    words = tokens(raw.rstrip("*="))
     if len(words) != 1:
         raise ValueError(f"pattern word {raw!r} must be one word")
-    return _Alternative(words[0], prefix)
+    return _Alternative(words[0], prefix, exact)
 
 
 def _slot(raw: str) -> _Slot:
@@ -138,12 +144,14 @@ class IntentDetector:
                 for name in map(_alternative, names):
                     table = self._language_prefixes if name.prefix else self._language_words
                     table.setdefault(name.word, code)
-            for intent, patterns in vocabulary.get("intents", {}).items():
+            sources = [*vocabulary.get("intents", {}).items(),
+                       (None, vocabulary.get("not_requests", []))]
+            for intent, patterns in sources:
                 for pattern in patterns:
                     slots = tuple(_slot(raw) for raw in pattern.split())
                     if not any(slot.alternatives for slot in slots):
                         raise ValueError(f"pattern {pattern!r} needs a word besides {{lang}}")
-                    self.patterns.append(_Pattern(Intent(intent), slots))
+                    self.patterns.append(_Pattern(intent and Intent(intent), slots))
         self._index({a for p in self.patterns for slot in p.slots for a in slot.alternatives})
         # Only patterns holding a word of the message are tried.
         self._patterns_of: dict[_Alternative, set[int]] = defaultdict(set)
@@ -163,7 +171,7 @@ class IntentDetector:
             (self._prefixes if alternative.prefix else self._exact)[word].append(alternative)
             if alternative.prefix and len(word) >= 5:
                 self._typo_prefixes[len(word)].append(word)
-            elif not alternative.prefix and _allowed_typos(word):
+            elif not alternative.prefix and not alternative.exact and _allowed_typos(word):
                 self._typo_targets[_allowed_typos(word)].append(word)
 
     @classmethod
@@ -179,7 +187,7 @@ class IntentDetector:
             return None
         hits = [self._hits(word) for word in words]
         languages = [self.language_named(word) for word in words]
-        best: tuple[int, int, Detected] | None = None
+        best: tuple[int, int, Detected | None] | None = None
         candidates = set().union(*(self._patterns_of[a] for hit in hits for a in hit))
         for number in sorted(candidates):
             pattern = self.patterns[number]
@@ -189,9 +197,9 @@ class IntentDetector:
             used, language = found
             if not self._explained(pattern, words, used):
                 continue
-            rank = (len(used), -_PRIORITY[pattern.intent])
+            rank = (len(used), -_PRIORITY.get(pattern.intent, len(_PRIORITY)))
             if best is None or rank > best[:2]:
-                best = (*rank, Detected(pattern.intent, language))
+                best = (*rank, pattern.intent and Detected(pattern.intent, language))
         return best[2] if best else None
 
     def is_question(self, text: str) -> bool:
@@ -216,7 +224,7 @@ class IntentDetector:
         for typos, targets in self._typo_targets.items():
             for target, _, _ in process.extract(word, targets, scorer=OSA.distance,
                                                 score_cutoff=typos, limit=None):
-                found += self._exact[target]
+                found += [a for a in self._exact[target] if not a.exact]
         for length, targets in self._typo_prefixes.items():
             if len(word) >= length:
                 for target, _, _ in process.extract(word[:length], targets, scorer=OSA.distance,
