@@ -133,26 +133,31 @@ class Question(State):
 
 
 def asks(turn: Turn, *, short: bool) -> bool:
-    """Whether the reply is a question or a request rather than an answer.
+    """Whether the reply is a question rather than an answer.
 
     Requests in words (a person, booking, language) never get here: the engine carries
-    them out in any state. Left are questions: a FAQ match well above the threshold, or a
-    question mark. A short answer (a name, a firm) is a question with its mark and a
-    second word or a FAQ topic ("Anna?" may be a shy answer). A long
-    answer (the description) may hold a question inside its story, so only a short
-    message counts, one of ``QUESTION_WORDS`` words at most, or of ``QUESTION_WORDS_FAQ``
-    with a FAQ topic behind it.
+    them out in any state. A question is a question mark, or a question word with a FAQ
+    match well above the threshold ("how much does it cost"). A FAQ match alone is no
+    question: a firm's name may well match the law-firms topic, a description the
+    countries one. A short answer (a name) with a question mark is a question from two
+    words or with a FAQ topic ("Anna?" may be a shy answer), and a question word alone
+    proves nothing ("Will Smith", "Do Van Nam"). A long answer (the description) may hold a
+    question inside its story: only a message of ``QUESTION_WORDS`` words at most counts,
+    or of ``QUESTION_WORDS_FAQ`` with a FAQ topic behind the question.
     """
     understood = turn.understood
     words = understood.words
-    if not short:
-        if understood.strong_match or (understood.question and understood.match):
-            return words <= QUESTION_WORDS_FAQ
-        return understood.question_mark and words <= QUESTION_WORDS
-    if understood.strong_match:
-        return words >= 2
-    # A question word alone proves nothing in a name ("Will Smith", "Do Van Nam").
-    return understood.question_mark and (words >= 2 or understood.match is not None)
+    faq_question = (understood.question_mark and understood.match is not None) or \
+        (understood.question_word and understood.strong_match is not None)
+    if short:
+        return faq_question or (understood.question_mark and words >= 2)
+    if faq_question:
+        return words <= QUESTION_WORDS_FAQ
+    return understood.question_mark and words <= QUESTION_WORDS
+
+
+#: Fields answered by a choice: an aside there needs no "I have not saved that as …".
+_CHOICE_FIELDS = ("role", "stage", "represented", "consent")
 
 
 def answer_aside(turn: Turn, field: str) -> None:
@@ -164,9 +169,8 @@ def answer_aside(turn: Turn, field: str) -> None:
         turn.say_text(knowledge().topic(match.topic_id, turn.lang).answer)
     else:
         turn.say("understanding.no_answer_here")
-    label_key = f"intake.{field}.label"
-    if field in EDITABLE and field not in ("role", "stage", "represented"):
-        turn.say("understanding.not_an_answer", label=turn.t(label_key))
+    if field not in _CHOICE_FIELDS:
+        turn.say("understanding.not_an_answer", label=turn.t(f"intake.{field}.label"))
     turn.stay()
 
 
@@ -187,8 +191,8 @@ class ChoiceQuestion(Question):
         return None
 
     def not_an_answer(self, turn: Turn) -> bool:
-        # A typed option that was not recognised is still meant as an answer.
-        return turn.understood.question and asks(turn, short=True)
+        # An option typed but not recognised is meant as an answer: "please choose" below.
+        return asks(turn, short=True)
 
 
 class TextQuestion(Question):
