@@ -292,3 +292,13 @@ def test_change_the_time_while_booking_shows_the_days_again(runtime: Runtime) ->
     again = chat.send("change the time")
     assert "Choose a day for your free Zoom consultation" in again
     assert "no booked consultation" not in again
+
+
+def test_names_that_start_like_questions_are_names(chat: ConsoleChannel,
+                                                    runtime: Runtime) -> None:
+    start_intake(chat)
+    chat.send("1")
+    asked = chat.send("how much does it cost")  # no question mark, but a FAQ question
+    assert "I have not saved that" in asked and "name" not in intake(runtime)
+    assert "Which country are you from?" in chat.send("Will Smith")
+    assert intake(runtime)["name"] == "Will Smith"
