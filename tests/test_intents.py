@@ -181,3 +181,15 @@ def test_the_vocabulary_is_built_once_by_sixteen_threads(monkeypatch: pytest.Mon
     for thread in threads:
         thread.join()
     assert len(built) == 1 and len(results) == 16 and len({id(r) for r in results}) == 1
+
+
+def test_the_menus_own_labels_typed_anywhere(detector: IntentDetector) -> None:
+    """"Talk to a person", typed at the name prompt, is understood in every language."""
+    from bot.i18n import Translator, languages
+
+    for lang in languages():
+        t = Translator(lang)
+        for key, intent in (("menu.handoff", HUMAN), ("menu.book", BOOK),
+                            ("menu.mybooking", MINE)):
+            found = detector.detect(t(key))
+            assert found is not None and found.intent is intent, (lang, t(key))
