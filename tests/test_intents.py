@@ -41,7 +41,9 @@ REQUESTS = [
     # Persian, also in Latin letters
     ("fa", "می‌خواهم با یک نفر صحبت کنم", HUMAN), ("fa", "میخوام با یه آدم حرف بزنم", HUMAN),
     ("fa", "mikham ba ye adam harf bezanam", HUMAN), ("fa", "رزرو من رو لغو کنید", CANCEL),
-    ("fa", "مرسی خیلی ممنون", THANKS),
+    ("fa", "مرسی خیلی ممنون", THANKS), ("fa", "mikham rezerv konam", BOOK),
+    ("fa", "نوبتم کی است؟", MINE), ("ar", "bde a7jez maw3ed", BOOK),
+    ("ar", "7abibi shukran ktir", THANKS),
     # Spanish and French
     ("es", "quiero hablar con una persona", HUMAN), ("es", "¿Puedo hablar con alguien?", HUMAN),
     ("es", "cancelar mi cita", CANCEL), ("es", "quiero cambiar la hora de mi cita", MOVE),
@@ -64,6 +66,7 @@ LANGUAGE_REQUESTS = [
     ("به فارسی لطفا", "fa"), ("en español por favor", "es"),
     ("en français s'il vous plaît", "fr"), ("change language", None), ("сменить язык", None),
     ("Can we speak Russian?", "ru"), ("Habla español por favor", "es"),
+    ("lotfan farsi", "fa"), ("3arabi law samaht", "ar"),
 ]
 
 #: Questions about the languages we speak are for the FAQ, not a switch.
