@@ -1,9 +1,12 @@
 """The one entry point of the conversation flow: an inbound message in, replies out.
 
-Each message is handled in one transaction that (1) locks the person's conversation row,
-(2) returns the stored replies if this platform message id was handled before, (3) steps
-the flow and (4) stores the new state with the message and its replies. Two messages of
-one person therefore never interleave, and a redelivered message changes nothing.
+First the message is read (``bot.understanding``: intents, FAQ match) without any lock,
+in the conversation's language as last committed. Then it is handled in one transaction
+that (1) locks the person's conversation row, (2) returns the stored replies if this
+platform message id was handled before, (3) steps the flow and (4) stores the new state
+with the message and its replies. Two messages of one person therefore never interleave,
+and a redelivered message changes nothing. Should the language have changed meanwhile,
+the message is read again inside (rare).
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ from sqlmodel import Session, select
 import bot.flow  # noqa: F401  (registers every state)
 from bot.bounds import bounded_inbound
 from bot.flow.core import STATES, Turn, match_choice
-from bot.flow.menu import show_help, suggested_language
+from bot.flow.menu import change_language, run_intent, show_help, suggested_language
 from bot.i18n import Translator
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
 from bot.models import Conversation, InboundMessage
 from bot.repeats import held_back
 from plumbing.crypto import Undecryptable
 from plumbing.runtime import Runtime
+from bot.understanding import Intent, Understanding, understand, warm_up
+from plumbing.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,8 @@ _RETRIES = 5
 #: Back-off between attempts: full jitter under a doubling ceiling, bounded.
 _BACKOFF_BASE = 0.05
 _BACKOFF_CAP = 1.0
+#: Intents that only get a polite word back; at the welcome they wait for the language.
+_SMALL_TALK = frozenset({Intent.GREETING, Intent.THANKS})
 
 
 @dataclass(frozen=True)
@@ -90,9 +97,10 @@ class Bot:
         only the first time.
         """
         inbound, cut = bounded_inbound(inbound)
+        understood = self._understand(inbound)
         for attempt in range(_RETRIES):
             try:
-                return self._handle_once(inbound, cut)
+                return self._handle_once(inbound, understood, cut)
             except (DBAPIError, PoolTimeout) as exc:
                 # A lost race on first contact, a deadlock, a lock timeout or the database
                 # gone: nothing was committed, so trying again is safe.
@@ -105,7 +113,24 @@ class Bot:
                 break
         raise NotStored(self._handle_failure(inbound))
 
-    def _handle_once(self, inbound: Inbound, cut: bool = False) -> Handled:
+    def _language(self, conversation_language: str | None, inbound: Inbound) -> str:
+        """The catalog language the conversation speaks (the suggested one when new)."""
+        return Translator(conversation_language or suggested_language(
+            inbound.language_hint, self.runtime.settings.default_language)).lang
+
+    def _understand(self, inbound: Inbound) -> Understanding:
+        """Read the message outside any transaction, in the language last committed."""
+        warm_up()  # loads once per process; a dictionary look-up afterwards
+        if not inbound.text:
+            return Understanding()
+        try:
+            committed = peek_language(self.runtime.db, inbound)
+        except DBAPIError:  # the database is away: the transaction's retries will say so
+            committed = None
+        return understand(inbound.text, self._language(committed, inbound))
+
+    def _handle_once(self, inbound: Inbound, understood: Understanding,
+                     cut: bool = False) -> Handled:
         cipher = self.runtime.cipher
         now = self.runtime.clock()
         with self.runtime.db.transaction() as session:
@@ -120,7 +145,11 @@ class Bot:
                 stored = cipher.decrypt_json(seen.replies_enc) if seen.replies_enc else []
                 return Handled([reply_from_dict(r) for r in stored], repeated=True)
             data = cipher.decrypt_json(conversation.data_enc) if conversation.data_enc else {}
-            turn = Turn(self.runtime, session, conversation, data, inbound, now)
+            language = self._language(conversation.language, inbound)
+            if inbound.text and understood.lang != language:  # changed meanwhile
+                understood = understand(inbound.text, language)
+            turn = Turn(self.runtime, session, conversation, data, inbound, now,
+                        understood=understood)
             try:
                 with session.begin_nested():
                     step(turn)
@@ -154,6 +183,15 @@ class Bot:
         log.error("message from %s could not be stored after %d attempts",
                   inbound.channel, _RETRIES)
         return [Text(Translator(inbound.language_hint or "en")("common.busy"))]
+
+
+def peek_language(db: Database, inbound: Inbound) -> str | None:
+    """The conversation's language as last committed, read without taking any lock."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(
+            select(Conversation.language).where(
+                Conversation.channel == inbound.channel, Conversation.user_id == inbound.user_id)
+        ).scalar_one_or_none()
 
 
 def lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Conversation:
@@ -194,9 +232,7 @@ def step(turn: Turn) -> None:
     if conversation.state == "new" or conversation.state not in STATES:
         conversation.language = conversation.language or suggested_language(
             inbound.language_hint, turn.runtime.settings.default_language)
-        first_words = turn.text if turn.text and not _SLASH.match(turn.text) else None
-        if first_words:
-            turn.data["pending_text"] = first_words
+        keep_first_words(turn)
         turn.go("welcome")
         return
     if not turn.text and not inbound.choice_id:
@@ -218,7 +254,27 @@ def step(turn: Turn) -> None:
         if held_back(turn):
             return
         turn.choice = match_choice(turn.text, offered) if offered else None
+        detected = turn.understood.intent
+        if turn.choice is None and detected is not None and not (
+                conversation.state == "welcome" and detected.intent in _SMALL_TALK):
+            run_intent(turn, detected)
+            return
     STATES[conversation.state].handle(turn)
+
+
+def keep_first_words(turn: Turn) -> None:
+    """First contact: act on the first message once the language is settled.
+
+    A language asked for is taken at once; a request (a person, booking) or the FAQ topic
+    of a question is kept for after the welcome.
+    """
+    detected = turn.understood.intent
+    if detected is not None and detected.intent is Intent.LANGUAGE and detected.language:
+        turn.conversation.language = detected.language
+    elif detected is not None and detected.intent not in _SMALL_TALK:
+        turn.data["pending_intent"] = detected.intent.value
+    elif turn.understood.match is not None:
+        turn.data["pending_topic"] = turn.understood.match.topic_id
 
 
 def run_command(turn: Turn, command: str) -> None:
@@ -231,5 +287,7 @@ def run_command(turn: Turn, command: str) -> None:
         turn.go("menu")
     elif command == "human":
         turn.go("handoff")
-    else:  # book, language, mybooking: states of the same name
+    elif command == "language":
+        change_language(turn, None)
+    else:  # book, mybooking: states of the same name
         turn.go(command)

@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
+from bot.understanding import warm_up
 from consultbot.registry import web_areas
 from plumbing.runtime import Runtime
 
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
     """Build the web application around one runtime (nothing global at import time)."""
+    warm_up()  # knowledge base, intents and catalogs: loaded now, not in a first request
     app = Flask("consultbot")
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
     app.config["AREAS"] = {}

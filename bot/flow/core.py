@@ -19,6 +19,7 @@ from bot.messages import Choice, Choices, Inbound, Reply, Text
 from bot.models import Conversation
 from bot.validation.choices import read_choice
 from plumbing.runtime import Runtime
+from bot.understanding import Understanding
 
 log = logging.getLogger(__name__)
 STATES: dict[str, State] = {}
@@ -61,6 +62,8 @@ class Turn:
     now: datetime
     replies: list[Reply] = field(default_factory=list)
     choice: str | None = None
+    #: The message read before the transaction (intent, question, FAQ match).
+    understood: Understanding = field(default_factory=Understanding)
 
     @property
     def t(self) -> Translator:

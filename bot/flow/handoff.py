@@ -40,6 +40,8 @@ class Handoff(State):
             turn.say("handoff.recorded")
         else:
             turn.say("handoff.already_waiting")
+        if turn.data.get("intake"):  # asked mid-intake: nothing typed so far is lost
+            turn.say("understanding.answers_kept")
         turn.go("menu")
 
     def handle(self, turn: Turn) -> None:

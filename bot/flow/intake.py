@@ -22,6 +22,8 @@ from bot.validation.regions import covered_region, region_name
 ROLES = ("applicant", "lawyer")
 STAGES = ("not_applied", "waiting", "appealing", "other")
 NAME_MAX, FIRM_MAX, DESCRIPTION_MIN, DESCRIPTION_MAX = 100, 150, 10, 1000
+#: A description this short with a question mark is a question; with a FAQ topic, longer.
+QUESTION_WORDS, QUESTION_WORDS_FAQ = 8, 15
 
 #: The questions in order; ``firm`` is asked only of lawyers and represented applicants.
 FIELDS = ("role", "name", "origin", "asylum_country", "stage", "represented", "firm",
@@ -96,12 +98,19 @@ class Question(State):
     per_role: ClassVar[bool] = False
 
     def handle(self, turn: Turn) -> None:
+        if turn.choice is None and turn.text and self.not_an_answer(turn):
+            answer_aside(turn, self.field)
+            return
         value = self.parse(turn)
         if value is None:
             return  # parse has said why and asked again
         answers(turn)[self.field] = value
         self.after(turn, value)
         advance(turn)
+
+    def not_an_answer(self, turn: Turn) -> bool:
+        """Whether the reply asks something instead of answering (see ``asks``)."""
+        return asks(turn, short=True)
 
     def parse(self, turn: Turn) -> Any:
         """Return the checked answer, or say what is wrong, re-ask, and return None."""
@@ -123,6 +132,48 @@ class Question(State):
         turn.go(f"intake.{earlier[-1]}")
 
 
+def asks(turn: Turn, *, short: bool) -> bool:
+    """Whether the reply is a question rather than an answer.
+
+    Requests in words (a person, booking, language) never get here: the engine carries
+    them out in any state. A question is a question mark, or a question word with a FAQ
+    match well above the threshold ("how much does it cost"). A FAQ match alone is no
+    question: a firm's name may well match the law-firms topic, a description the
+    countries one. A short answer (a name) with a question mark is a question from two
+    words or with a FAQ topic ("Anna?" may be a shy answer), and a question word alone
+    proves nothing ("Will Smith", "Do Van Nam"). A long answer (the description) may hold a
+    question inside its story: only a message of ``QUESTION_WORDS`` words at most counts,
+    or of ``QUESTION_WORDS_FAQ`` with a FAQ topic behind the question.
+    """
+    understood = turn.understood
+    words = understood.words
+    faq_question = (understood.question_mark and understood.match is not None) or \
+        (understood.question_word and understood.strong_match is not None)
+    if short:
+        return faq_question or (understood.question_mark and words >= 2)
+    if faq_question:
+        return words <= QUESTION_WORDS_FAQ
+    return understood.question_mark and words <= QUESTION_WORDS
+
+
+#: Fields answered by a choice: an aside there needs no "I have not saved that as …".
+_CHOICE_FIELDS = ("role", "stage", "represented", "consent")
+
+
+def answer_aside(turn: Turn, field: str) -> None:
+    """Answer the question asked instead of an answer, then ask the same question again."""
+    from bot.flow.faq import knowledge  # the FAQ flow imports the intake through booking
+
+    match = turn.understood.match
+    if match is not None:
+        turn.say_text(knowledge().topic(match.topic_id, turn.lang).answer)
+    else:
+        turn.say("understanding.no_answer_here")
+    if field not in _CHOICE_FIELDS:
+        turn.say("understanding.not_an_answer", label=turn.t(f"intake.{field}.label"))
+    turn.stay()
+
+
 class ChoiceQuestion(Question):
     """A question answered by one of fixed options."""
 
@@ -138,6 +189,10 @@ class ChoiceQuestion(Question):
             return turn.choice
         turn.stay("common.choose_option")
         return None
+
+    def not_an_answer(self, turn: Turn) -> bool:
+        # An option typed but not recognised is meant as an answer: "please choose" below.
+        return asks(turn, short=True)
 
 
 class TextQuestion(Question):
@@ -178,6 +233,11 @@ class CountryQuestion(Question):
 
     def enter(self, turn: Turn) -> None:
         turn.say_text(self.prompt(turn))
+
+    def not_an_answer(self, turn: Turn) -> bool:
+        # "do you cover Syria?" is answered, not taken as the country; a country's name
+        # alone ("Korea") may well match the FAQ's list of countries and is still an answer.
+        return turn.understood.question and turn.understood.words >= 3
 
     def parse(self, turn: Turn) -> Any:
         if turn.choice and turn.choice.startswith("country:"):
@@ -233,6 +293,10 @@ class Firm(TextQuestion):
 class Deadline(Question):
     name, field = "intake.deadline", "deadline"
 
+    def not_an_answer(self, turn: Turn) -> bool:
+        return asks(turn, short=True) and \
+            parse_deadline(turn.text, turn.lang, turn.now.date()) is None
+
     def enter(self, turn: Turn) -> None:
         turn.ask(self.prompt(turn), [turn.option("none", "intake.deadline.none")])
 
@@ -254,9 +318,15 @@ class Description(TextQuestion):
     name, field = "intake.description", "description"
     min_length, max_length = DESCRIPTION_MIN, DESCRIPTION_MAX
 
+    def not_an_answer(self, turn: Turn) -> bool:
+        return asks(turn, short=False)
+
 
 class Email(Question):
     name, field = "intake.email", "email"
+
+    def not_an_answer(self, turn: Turn) -> bool:
+        return normalise_email(turn.text) is None and asks(turn, short=True)
 
     def parse(self, turn: Turn) -> Any:
         email = normalise_email(turn.text) if turn.text else None

@@ -1,12 +1,15 @@
-"""First contact, the main menu, language choice and help."""
+"""First contact, the main menu, language choice, help, and requests typed in any state."""
 
 from __future__ import annotations
 
 from bot.flow.core import STATES, State, Turn
 from bot.i18n import Translator, language_name, languages, supported
 from bot.messages import Choice
+from bot.understanding import Detected, Intent
 
 MENU_TARGETS = ("faq", "book", "mybooking", "documents", "handoff", "language", "forget")
+#: Where a language change or a greeting leaves the person: the same question again.
+_RETURN = "language_return"
 
 
 class Welcome(State):
@@ -27,26 +30,31 @@ class Welcome(State):
     def handle(self, turn: Turn) -> None:
         if turn.choice and turn.choice.startswith("lang:"):
             turn.conversation.language = turn.choice.removeprefix("lang:")
-            answer_pending_question(turn)
-            turn.go("menu")
-            return
-        # A typed question instead of a language: keep it, continue in the suggested language.
-        if turn.text:
-            turn.data["pending_text"] = turn.text
+        elif turn.text:
+            # A typed question instead of a language: continue in the suggested language.
             turn.conversation.language = turn.lang
-            answer_pending_question(turn)
-            turn.go("menu")
+            if turn.understood.match is not None:
+                turn.data["pending_topic"] = turn.understood.match.topic_id
+        else:
+            turn.stay("common.choose_option")
             return
-        turn.stay("common.choose_option")
+        settled(turn)
 
 
-def answer_pending_question(turn: Turn) -> None:
-    """Answer what the person typed before the language was settled, if it was a question."""
-    from bot.flow.faq import answer_question  # the FAQ module imports this one
+def settled(turn: Turn) -> None:
+    """The language is settled: answer the first question, or do what was asked, or the menu."""
+    from bot.flow.faq import knowledge  # the FAQ module imports this one
 
-    pending = turn.data.pop("pending_text", None)
-    if pending:
-        answer_question(turn, pending, offer_more=False)
+    turn.data.pop("pending_text", None)  # kept by earlier versions; matched no more
+    topic = turn.data.pop("pending_topic", None)
+    if topic:
+        turn.say_text(knowledge().topic(topic, turn.lang).answer)
+    pending = turn.data.pop("pending_intent", None)
+    turn.conversation.state = "menu"
+    if pending in set(Intent):
+        run_intent(turn, Detected(Intent(pending)))
+    else:
+        turn.go("menu")
 
 
 class LanguageChoice(State):
@@ -65,7 +73,10 @@ class LanguageChoice(State):
             return
         turn.conversation.language = code
         turn.say("language.changed", language=language_name(code))
-        turn.go("menu")
+        turn.go(turn.data.pop(_RETURN, None) or "menu")
+
+    def back(self, turn: Turn) -> None:
+        turn.go(turn.data.pop(_RETURN, None) or "menu")
 
 
 class Menu(State):
@@ -74,6 +85,7 @@ class Menu(State):
     name = "menu"
 
     def enter(self, turn: Turn) -> None:
+        turn.data.pop(_RETURN, None)
         options = [turn.option(target, f"menu.{target}") for target in MENU_TARGETS]
         turn.ask(turn.t("menu.prompt"), options)
 
@@ -81,12 +93,13 @@ class Menu(State):
         if turn.choice in MENU_TARGETS:
             turn.go(turn.choice)
             return
-        if turn.text:
-            from bot.flow.faq import answer_question
+        match = turn.understood.match
+        if turn.text and match is not None:
+            from bot.flow.faq import answer_topic
 
-            if answer_question(turn, turn.text, offer_more=True):
-                turn.conversation.state = "faq"
-                return
+            answer_topic(turn, match.topic_id)
+            turn.conversation.state = "faq"
+            return
         turn.stay("menu.not_understood")
 
     def back(self, turn: Turn) -> None:
@@ -118,3 +131,75 @@ def show_help(turn: Turn) -> None:
 def suggested_language(hint: str | None, default: str) -> str:
     """The catalog language for a platform hint, else the default."""
     return supported(hint) or Translator(default).lang
+
+
+# --- requests typed in any state (see bot.understanding.intents) ---------------------
+
+
+def run_intent(turn: Turn, detected: Detected) -> None:
+    """Do what the person asked for in their own words, wherever they are."""
+    intent, state = detected.intent, turn.conversation.state
+    if intent is Intent.HUMAN:
+        turn.go("handoff")
+    elif intent is Intent.LANGUAGE:
+        change_language(turn, detected.language)
+    elif intent is Intent.BOOK:
+        if state.startswith(("intake.", "booking.")):
+            turn.stay()  # already on the way to a booking: the same question again
+        else:
+            turn.go("book")
+    elif intent is Intent.MY_BOOKING:
+        turn.go("mybooking")
+    elif intent in (Intent.CANCEL_BOOKING, Intent.MOVE_BOOKING):
+        open_booking(turn, cancel=intent is Intent.CANCEL_BOOKING)
+    else:
+        turn.stay("understanding.thanks" if intent is Intent.THANKS
+                  else "understanding.greeting")
+
+
+def remember_return(turn: Turn) -> None:
+    """Before the language question: come back to the current question afterwards."""
+    state = turn.conversation.state
+    if state not in ("new", "welcome", "language", "menu"):
+        turn.data[_RETURN] = state
+
+
+def change_language(turn: Turn, code: str | None) -> None:
+    """Switch to ``code`` and ask the same question again; without a code, ask which."""
+    state = turn.conversation.state
+    if code is None or code not in languages():
+        remember_return(turn)
+        turn.go("language")
+        return
+    turn.conversation.language = code
+    turn.say("language.changed", language=language_name(code))
+    if state == "welcome":
+        settled(turn)
+    elif state == "language":
+        turn.go(turn.data.pop(_RETURN, None) or "menu")
+    else:
+        turn.stay()
+
+
+def open_booking(turn: Turn, *, cancel: bool) -> None:
+    """"Cancel my booking" / "change its time": straight to that step of the booking."""
+    if "booking.cancel" not in STATES:
+        turn.go("mybooking")
+        return
+    from booking import service
+
+    assert turn.conversation.id is not None  # locked, so stored
+    upcoming = service.upcoming_for(turn.session, turn.conversation.id, turn.now)
+    if not upcoming and not cancel and turn.conversation.state.startswith("booking."):
+        turn.go("booking.day")  # "change the time" while booking: the days again
+        return
+    if not upcoming:
+        turn.say("booking.none")
+        turn.go("menu")
+        return
+    if cancel:  # asked to confirm first, as from "My booking"
+        turn.data["booking"] = {"mine": upcoming[0].id}
+        turn.go("booking.cancel")
+    else:
+        turn.data["booking"] = {"move_id": upcoming[0].id}
+        turn.go("booking.start")

@@ -283,3 +283,64 @@ def test_group_chats_are_left_alone(harness: Harness, runtime: Runtime) -> None:
     assert harness.feed(press) == []
     assert harness.api.calls_to("answerCallbackQuery") == []  # not ours to answer
     assert stored(runtime, InboundMessage) == []
+
+
+# --- understanding people in their own words (issue 11) ---------------------------------
+
+ru, ar = Translator("ru"), Translator("ar")
+
+
+def start_in(harness: Harness, user: TelegramUser, lang: str) -> None:
+    """First contact with a Telegram whose language is ``lang``, kept."""
+    harness.feed(user.message("/start"))
+    harness.feed(user.press(Translator(lang)("welcome.keep_language")))
+
+
+def test_a_question_at_the_name_prompt_in_russian(harness: Harness, runtime: Runtime) -> None:
+    user = harness.user(5101, language_code="ru")
+    start_in(harness, user, "ru")
+    harness.feed(user.press(ru("menu.book")))
+    harness.feed(user.press(ru("intake.role.applicant")))
+    answer = texts(harness.feed(user.message("сколько стоит консультация?")))
+    assert ru("understanding.not_an_answer", label=ru("intake.name.label")) in answer
+    assert answer.rstrip().endswith(ru("intake.name.prompt.applicant"))
+    data = runtime.cipher.decrypt_json(stored(runtime, Conversation, user_id="5101")[0].data_enc)
+    assert "name" not in data["intake"]
+    assert ru("intake.origin.prompt.applicant") in texts(harness.feed(user.message("Анна Петрова")))
+
+
+def test_a_person_asked_for_in_arabic_at_the_menu_and_mid_intake(
+        harness: Harness, runtime: Runtime) -> None:
+    from bot.models import HandoffRequest
+
+    user = harness.user(5102, language_code="ar")
+    start_in(harness, user, "ar")
+    at_menu = texts(harness.feed(user.message("أريد التحدث مع شخص")))
+    assert ar("handoff.recorded") in at_menu
+    [request] = stored(runtime, HandoffRequest)
+    # Staff answered; the person books, and mid-intake asks for a person again, in Arabizi.
+    with runtime.db.transaction() as session:
+        request = session.get(HandoffRequest, request.id)
+        request.resolved_at = runtime.clock()
+        session.add(request)
+    harness.feed(user.press(ar("menu.book")))
+    harness.feed(user.press(ar("intake.role.applicant")))
+    harness.feed(user.message("أمينة يوسف"))
+    mid_intake = texts(harness.feed(user.message("bde a7ki m3 mowazaf")))
+    assert ar("handoff.recorded") in mid_intake and ar("understanding.answers_kept") in mid_intake
+    assert len(stored(runtime, HandoffRequest)) == 2
+    data = runtime.cipher.decrypt_json(stored(runtime, Conversation, user_id="5102")[0].data_enc)
+    assert data["intake"]["name"] == "أمينة يوسف"
+
+
+def test_changing_language_mid_intake_asks_the_same_question_in_the_new_one(
+        harness: Harness, runtime: Runtime) -> None:
+    user = harness.user(5103, language_code="en")
+    start_in_english(harness, user)
+    harness.feed(user.press(en("menu.book")))
+    harness.feed(user.press(en("intake.role.applicant")))
+    harness.feed(user.message("Amina Yusuf"))
+    answer = texts(harness.feed(user.message("in Russian please")))
+    assert ru("language.changed", language=language_name("ru")) in answer
+    assert ru("intake.origin.prompt.applicant") in answer
+    assert stored(runtime, Conversation, user_id="5103")[0].state == "intake.origin"

@@ -161,3 +161,66 @@ def test_greeting_to_confirmed_booking_over_whatsapp(phone: Phone, wa_runtime: R
         messages = session.exec(select(InboundMessage)).all()
     assert person.channel == "whatsapp" and person.language == "en"
     assert len(messages) == len({m.platform_message_id for m in messages})
+
+
+# --- understanding people in their own words (issue 11) ---------------------------------
+
+
+def start_intake(phone: Phone) -> None:
+    phone.send("Hello")
+    phone.choose("Continue in English")
+    phone.choose("Book free consultation")
+    phone.choose("I am the applicant")
+
+
+def intake_answers(runtime: Runtime) -> dict:
+    with runtime.db.transaction() as session:
+        person = session.exec(select(Conversation).where(Conversation.user_id == ANNA)).one()
+    return runtime.cipher.decrypt_json(person.data_enc).get("intake", {})
+
+
+def handoff_count(runtime: Runtime) -> int:
+    from bot.models import HandoffRequest
+
+    with runtime.db.transaction() as session:
+        return len(session.exec(select(HandoffRequest)).all())
+
+
+def test_a_question_at_the_name_prompt_over_whatsapp(phone: Phone, wa_runtime: Runtime) -> None:
+    start_intake(phone)
+    answer = phone.send("how much does it cost?")
+    assert "free" in answer.lower() and "I have not saved that as “Full name”" in answer
+    assert answer.rstrip().endswith("What is your full name?")
+    assert "name" not in intake_answers(wa_runtime)
+    assert "Which country are you from?" in phone.send("Anna Petrova")
+
+
+def test_a_person_in_words_at_the_menu_and_mid_intake_over_whatsapp(
+        phone: Phone, wa_runtime: Runtime) -> None:
+    phone.send("Hello")
+    phone.choose("Continue in English")
+    assert "A member of our team will answer you here" in phone.send("I want to talk to a person")
+    assert handoff_count(wa_runtime) == 1
+    # Mid-intake, in Russian in Latin letters: already waiting, and the answers are kept.
+    phone.choose("Book free consultation")
+    phone.choose("I am the applicant")
+    phone.send("Anna Petrova")
+    answer = phone.send("hochu pogovorit s chelovekom")
+    assert "already with our team" in answer and "Your answers so far are kept" in answer
+    assert handoff_count(wa_runtime) == 1 and intake_answers(wa_runtime)["name"] == "Anna Petrova"
+    assert "Which country are you from?" in phone.send("book")
+
+
+def test_language_change_mid_intake_over_whatsapp(phone: Phone, wa_runtime: Runtime) -> None:
+    start_intake(phone)
+    phone.send("Anna Petrova")
+    answer = phone.send("en français s'il vous plaît")
+    from bot.i18n import Translator
+
+    assert "Français" in answer and Translator("fr")("intake.origin.prompt.applicant") in answer
+    assert "Which country" not in answer
+    in_arabic = phone.send("أريد التحدث بالعربي")
+    assert "العربية" in in_arabic and in_arabic.rstrip().endswith("من أي بلد أنت؟")
+    phone.send("روسيا")
+    assert intake_answers(wa_runtime) == {"role": "applicant", "name": "Anna Petrova",
+                                          "origin": "RU"}

@@ -1,0 +1,68 @@
+"""What a message means, worked out before its transaction takes the person's lock.
+
+``understand`` reads the text once: its intent (a person, booking, language…), whether it
+is a question, and its FAQ match or near topics in the conversation's language. The engine
+computes it outside the transaction and hands it to the flow as ``turn.understood``, so
+states decide from it without matching anything while the person's row is locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.faq import Match
+from bot.understanding.intents import Detected, Intent
+from bot.understanding.resources import intent_detector, knowledge_base, warm_up
+from bot.understanding.text import has_question_mark, tokens
+
+__all__ = ["Detected", "Intent", "Understanding", "understand", "warm_up"]
+
+#: A FAQ match at least this sure is "well above the threshold": at an intake question
+#: it means the person asked something rather than answered, even without a question mark.
+STRONG_MATCH = 0.8
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """The reading of one message; empty for a button press or an attachment."""
+
+    text: str = ""
+    lang: str = ""
+    intent: Detected | None = None
+    #: A question mark of any script in the text.
+    question_mark: bool = False
+    #: A question word first ("how", "сколько", "كم"); names such as "Will" start so too.
+    question_word: bool = False
+    match: Match | None = None
+    suggestions: tuple[Match, ...] = ()
+
+    @property
+    def words(self) -> int:
+        """How many words the message has."""
+        return len(tokens(self.text))
+
+    @property
+    def question(self) -> bool:
+        """Whether the message reads as a question."""
+        return self.question_mark or self.question_word
+
+    @property
+    def strong_match(self) -> Match | None:
+        """The FAQ match when it is well above the answer threshold."""
+        return self.match if self.match and self.match.score >= STRONG_MATCH else None
+
+
+def understand(text: str | None, lang: str) -> Understanding:
+    """Read ``text`` for a conversation in ``lang`` (intents and questions in any language)."""
+    text = (text or "").strip()
+    if not text or text.startswith("/"):  # commands are read by the engine itself
+        return Understanding(text, lang)
+    detector = intent_detector()
+    intent = detector.detect(text)
+    marks = (has_question_mark(text), detector.is_question(text))
+    if intent is not None:  # a request is carried out, never looked up in the FAQ
+        return Understanding(text, lang, intent, *marks)
+    kb = knowledge_base()
+    match = kb.match(text, lang)
+    suggestions = () if match else tuple(kb.suggestions(text, lang, limit=3))
+    return Understanding(text, lang, None, *marks, match, suggestions)
