@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.engine import Bot, Handled
 from bot.messages import Inbound
+from bot.understanding import Understanding
 from consultbot.runtime import build_runtime
 from plumbing.crypto import new_key
 from plumbing.settings import load_settings
@@ -35,11 +36,12 @@ class Timed(Bot):
         self.locked: list[float] = []
         self.entered = threading.Event()
 
-    def _handle_once(self, inbound: Inbound, cut: bool = False) -> Handled:
+    def _handle_once(self, inbound: Inbound, understood: Understanding,
+                     cut: bool = False) -> Handled:
         self.entered.set()
         began = time.perf_counter()
         try:
-            return super()._handle_once(inbound, cut)
+            return super()._handle_once(inbound, understood, cut)
         finally:
             self.locked.append(time.perf_counter() - began)
 

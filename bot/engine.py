@@ -32,10 +32,10 @@ from bot.i18n import Translator
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
 from bot.models import Conversation, InboundMessage
 from bot.repeats import held_back
-from plumbing.crypto import Undecryptable
-from plumbing.runtime import Runtime
 from bot.understanding import Intent, Understanding, understand, warm_up
+from plumbing.crypto import Undecryptable
 from plumbing.db import Database
+from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from bot.engine import Bot
 from bot.faq import KnowledgeBase
 from bot.models import HandoffRequest
 from channels.console import ConsoleChannel
-from plumbing.db import Database
 from consultbot.runtime import Runtime
+from plumbing.db import Database
 from tests.test_conversation import DESCRIPTION, start_intake, state_of
 
 

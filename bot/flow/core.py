@@ -17,9 +17,9 @@ from sqlmodel import Session
 from bot.i18n import Translator
 from bot.messages import Choice, Choices, Inbound, Reply, Text
 from bot.models import Conversation
+from bot.understanding import Understanding
 from bot.validation.choices import read_choice
 from plumbing.runtime import Runtime
-from bot.understanding import Understanding
 
 log = logging.getLogger(__name__)
 STATES: dict[str, State] = {}

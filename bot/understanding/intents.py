@@ -199,7 +199,8 @@ class IntentDetector:
                 continue
             rank = (len(used), -_PRIORITY.get(pattern.intent, len(_PRIORITY)))
             if best is None or rank > best[:2]:
-                best = (*rank, pattern.intent and Detected(pattern.intent, language))
+                detected = Detected(pattern.intent, language) if pattern.intent else None
+                best = (*rank, detected)
         return best[2] if best else None
 
     def is_question(self, text: str) -> bool:
@@ -271,4 +272,4 @@ class IntentDetector:
         extra = sum(1 for i, w in enumerate(words) if i not in used and w not in self.filler)
         if pattern.intent in _WHOLE_MESSAGE or pattern.required < 2:
             return extra == 0
-        return extra <= _EXTRA.get(pattern.intent, MAX_EXTRA)
+        return extra <= (_EXTRA.get(pattern.intent, MAX_EXTRA) if pattern.intent else MAX_EXTRA)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.engine import Bot, Handled
 from bot.messages import Inbound
+from bot.understanding import Understanding
 from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from tests.channels.fake_twilio import AUTH_TOKEN, PUBLIC_BASE_URL, TwilioWebhooks, twiml_bodies
@@ -22,9 +23,10 @@ class Recording(Bot):
         super().__init__(runtime)
         self.locked_texts: list[str] = []
 
-    def _handle_once(self, inbound: Inbound, cut: bool = False) -> Handled:
+    def _handle_once(self, inbound: Inbound, understood: Understanding,
+                     cut: bool = False) -> Handled:
         self.locked_texts.append(inbound.text or "")
-        return super()._handle_once(inbound, cut)
+        return super()._handle_once(inbound, understood, cut)
 
 
 def test_a_1mb_body_reaches_the_locked_turn_cut_to_4096(database_url: str, clock) -> None:  # type: ignore[no-untyped-def]
