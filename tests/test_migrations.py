@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+import booking.calendars.models
 import booking.models
 import bot.models
 import consultbot.files
@@ -14,7 +15,7 @@ import consultbot.outbox
 import consultbot.staff.models
 from consultbot.db import Database
 
-MODELS = (booking.models, bot.models, consultbot.files, consultbot.outbox,
+MODELS = (booking.models, booking.calendars.models, bot.models, consultbot.files, consultbot.outbox,
           consultbot.staff.models)
 
 
