@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 import bot.flow  # noqa: F401  (registers every state)
+from bot.calendar_checks import before_turn
 from bot.flow.core import STATES, Turn, match_choice
 from bot.flow.menu import show_help, suggested_language
 from bot.i18n import Translator
@@ -57,6 +58,7 @@ class Bot:
         Channels that send replies through an API (not in the webhook's answer) use this to
         send them only the first time.
         """
+        before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
         for attempt in range(_RETRIES):
             try:
                 return self._handle_once(inbound)

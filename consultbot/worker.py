@@ -274,7 +274,7 @@ class Worker:
     def tick(self, stop: threading.Event | None = None) -> int:
         """One round: schedule reminders, sync meetings, then send what is due."""
         for name, job in (("reminders", schedule_reminders), ("meeting sync", sync_meetings),
-                          ("expired files", remove_expired_files)):
+                          ("calendars", calendar_jobs), ("expired files", remove_expired_files)):
             try:
                 job(self.runtime)
             except Exception:
@@ -309,6 +309,13 @@ def sync_meetings(runtime: Runtime) -> None:
     job: Callable[[Runtime], Any] | None = getattr(module, "run_meeting_sync", None)
     if job is not None:
         job(runtime)
+
+
+def calendar_jobs(runtime: Runtime) -> int:
+    """Read consultants' calendars that are due (and write bookings back when set up)."""
+    from bot.calendar_checks import run_calendar_jobs
+
+    return run_calendar_jobs(runtime)
 
 
 def retry_failed(session: Any, message_id: int, now: datetime) -> bool:
