@@ -12,6 +12,8 @@ Rules:
   floating times (no zone) are the consultant's local wall time.
 * ``TRANSP:TRANSPARENT`` ("free") and ``STATUS:CANCELLED`` events do not block; nor does
   an event of no length (a date-time ``DTSTART`` without ``DTEND`` or ``DURATION``).
+* Our own copies of bookings (written back, UID ending in :data:`OWN_UID_SUFFIX`) do not
+  block either: the booking itself does, and a cancelled one frees its time at once.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from booking.availability import resolve_wall_time
 __all__ = ["CalendarUnreadable", "busy_intervals"]
 
 Interval = tuple[datetime, datetime]
+#: The UIDs of bookings' calendar entries end so (see :func:`booking.service.book`).
+OWN_UID_SUFFIX = "@consultbot"
 
 
 class CalendarUnreadable(ValueError):
@@ -46,7 +50,8 @@ def _blocks(event: object) -> bool:
     get = event.get  # type: ignore[attr-defined]
     transparency = str(get("TRANSP", "OPAQUE")).upper()
     status = str(get("STATUS", "CONFIRMED")).upper()
-    return transparency != "TRANSPARENT" and status != "CANCELLED"
+    own = str(get("UID", "")).endswith(OWN_UID_SUFFIX)
+    return transparency != "TRANSPARENT" and status != "CANCELLED" and not own
 
 
 def _span(event: object, zone: ZoneInfo) -> Interval | None:

@@ -142,7 +142,7 @@ def put_event(source: CalendarSource, uid: str, ical: str, *, timeout: float) ->
     def call() -> None:
         with _client(source, timeout) as client:
             calendar = client.calendar(url=source.url)
-            calendar.save_event(ical)
+            calendar.save_event(ical, increase_seqno=False)  # our SEQUENCE is the booking's
 
     _dav_call("writing", call)
 
