@@ -71,7 +71,7 @@ def run_calendar_jobs(runtime: Runtime, *, limit: int = 20) -> int:
     """The worker's round: read the calendars that are due, then (with
     ``CALENDAR_WRITE_BACK``) copy, move or remove bookings in CalDAV calendars."""
     done = refresh.refresh_due(runtime.db, runtime.cipher, runtime.settings, runtime.clock,
-                               on_outage=_alerter(runtime), limit=limit)
+                               on_outage=_alerter(runtime))
     if runtime.settings.calendar_write_back:
         done += writeback.sync_copies(runtime.db, runtime.cipher, runtime.settings,
                                       runtime.clock, company=runtime.settings.company_name,

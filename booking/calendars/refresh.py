@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 RETRY = timedelta(minutes=1)
+#: Calendars the worker reads in one round, and at once: a round then lasts at most about
+#: one request's timeout, and ten calendars are read within three rounds (15 s).
+PER_ROUND = 4
+PARALLEL = 4
 
 #: Runs inside the transaction that records the first failure of an outage.
 OnOutage = Callable[[Session, ConsultantCalendar], None]
@@ -112,25 +117,29 @@ def read(job: Job, settings: Settings, now: datetime, fetch: Fetch | None = None
 
 
 def run(db: Database, cipher: Cipher, settings: Settings, clock: Callable[[], datetime],
-        jobs: Sequence[Job], *, on_outage: OnOutage, fetch: Fetch | None = None) -> int:
-    """Read each job's calendar and store the outcome; how many readings succeeded."""
-    done = 0
-    for job in jobs:
+        jobs: Sequence[Job], *, on_outage: OnOutage, fetch: Fetch | None = None,
+        parallel: int = PARALLEL) -> int:
+    """Read the jobs' calendars (up to ``parallel`` at once, so one slow server does not hold
+    up the others) and store each outcome; how many readings succeeded."""
+
+    def one(job: Job) -> bool:
         started = clock()
         try:
             spans = read(job, settings, started, fetch)
         except sources.CalendarUnavailable as exc:
-            _store(db, job, settings, started, clock(), None, exc.reason, on_outage)
             log.warning("calendar of consultant %s cannot be read: %s", job.consultant_id,
                         exc.reason)
-            continue
+            return _store(db, job, settings, started, clock(), None, exc.reason, on_outage)
         except Exception as exc:  # a bug: the calendar counts as unreadable, never ignored
             log.exception("calendar of consultant %s: reading failed", job.consultant_id)
-            _store(db, job, settings, started, clock(), None,
-                   f"reading failed ({type(exc).__name__})", on_outage)
-            continue
-        done += _store(db, job, settings, started, clock(), spans, None, on_outage)
-    return done
+            return _store(db, job, settings, started, clock(), None,
+                          f"reading failed ({type(exc).__name__})", on_outage)
+        return _store(db, job, settings, started, clock(), spans, None, on_outage)
+
+    if len(jobs) <= 1 or parallel <= 1:
+        return sum(one(job) for job in jobs)
+    with ThreadPoolExecutor(max_workers=min(parallel, len(jobs))) as pool:
+        return sum(pool.map(one, jobs))
 
 
 def _store(db: Database, job: Job, settings: Settings, started: datetime, now: datetime,
@@ -159,8 +168,8 @@ def _store(db: Database, job: Job, settings: Settings, started: datetime, now: d
 
 
 def refresh_due(db: Database, cipher: Cipher, settings: Settings,
-                clock: Callable[[], datetime], *, on_outage: OnOutage, limit: int = 20,
-                fetch: Fetch | None = None) -> int:
+                clock: Callable[[], datetime], *, on_outage: OnOutage,
+                limit: int = PER_ROUND, fetch: Fetch | None = None) -> int:
     """The worker's job: read the calendars that are due; how many readings succeeded."""
     jobs = claim_due(db, cipher, clock(), limit)
     return run(db, cipher, settings, clock, jobs, on_outage=on_outage, fetch=fetch)

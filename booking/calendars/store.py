@@ -11,7 +11,7 @@ Trust rules (``settings`` are the ``CALENDAR_*`` ones):
   ``CALENDAR_UNREADABLE=offer``, offers them against the last busy times read.
 * At confirmation a consultant with a calendar is bookable only if it was read within
   ``CALENDAR_CONFIRM_MAX_AGE_SECONDS`` (the chat reads it just before the turn), or it is
-  failing and the setting says offer.
+  unreadable and the setting says offer (their slots were offered regardless).
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def withheld(session: Session, settings: Settings, now: datetime,
 def confirmable(session: Session, settings: Settings, now: datetime,
                 consultant_ids: Sequence[int]) -> list[int]:
     """``consultant_ids`` (order kept) that may be booked now: no calendar, a calendar read
-    within the confirmation age, or a failing one when the setting says offer."""
+    within the confirmation age, or an unreadable one when the setting says offer."""
     rows = calendars(session, consultant_ids)
     fresh_after = now - timedelta(seconds=settings.calendar_confirm_max_age_seconds)
     kept = []
@@ -153,7 +153,7 @@ def confirmable(session: Session, settings: Settings, now: datetime,
         row = rows.get(cid)
         if row is None or (row.failing_since is None and row.fetched_at is not None
                            and row.fetched_at >= fresh_after) or \
-                (row.failing_since is not None and offer_when_unreadable(settings)):
+                (offer_when_unreadable(settings) and not readable(row, settings, now)):
             kept.append(cid)
     return kept
 

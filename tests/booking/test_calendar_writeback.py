@@ -32,8 +32,8 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
 
 
 @pytest.fixture
-def rt(make_runtime: Callable[..., Runtime]) -> Runtime:
-    return make_runtime(calendar_write_back=True)
+def rt(make_runtime: Callable[..., Runtime], any_database_url: str) -> Runtime:
+    return make_runtime(calendar_write_back=True, database_url=any_database_url)
 
 
 def copy_in(calendar: caldav.Calendar, uid: str) -> tuple[datetime, datetime, int] | None:

@@ -23,6 +23,7 @@ from consultbot.clock import ManualClock
 from consultbot.outbox import OutboxMessage
 from consultbot.runtime import Runtime
 from tests.booking.calendar_server import PASSWORD, USER, Radicale, feed_server, free_port
+from tests.booking.test_service import book, person
 from tests.conftest import START
 from tests.test_booking_chat import intake
 
@@ -113,6 +114,13 @@ def rt(make_runtime: Callable[..., Runtime]) -> Runtime:
     return make_runtime(booking_timezone="Europe/Berlin", staff_alert_emails="ops@example.org")
 
 
+@pytest.fixture
+def any_rt(make_runtime: Callable[..., Runtime], any_database_url: str) -> Runtime:
+    """Like ``rt``, on SQLite and on PostgreSQL."""
+    return make_runtime(booking_timezone="Europe/Berlin", staff_alert_emails="ops@example.org",
+                        database_url=any_database_url)
+
+
 def consultant_id(runtime: Runtime) -> int:
     with runtime.db.transaction() as session:
         found = session.exec(select(Consultant.id)).first()
@@ -153,8 +161,9 @@ def clashes(slot: Slot, busy: list[tuple[datetime, datetime]], buffer: timedelta
     return any(slot.start < end + buffer and slot.end > start - buffer for start, end in busy)
 
 
-def test_caldav_events_block_exactly_their_times(rt: Runtime, radicale: Radicale,
+def test_caldav_events_block_exactly_their_times(any_rt: Runtime, radicale: Radicale,
                                                 clock: ManualClock) -> None:
+    rt = any_rt
     calendar = radicale.new_calendar()
     for text in (HEARINGS, LEAVE, FREE, CANCELLED, NEW_YORK_CALLS, FLOATING):
         calendar.save_event(text)
@@ -261,6 +270,10 @@ def test_a_server_going_down_after_a_reading_withholds_or_offers_by_setting(
     offer = make_runtime(calendar_unreadable="offer", data_encryption_key=
                          withhold.settings.data_encryption_key.get_secret_value())  # type: ignore[union-attr]
     assert [s.start for s in free(offer)] == [s.start for s in offered]
+    with offer.db.transaction() as session:  # and booked: staff know the calendar is down
+        who = person(session, "anna")
+        booking = book(session, offer.settings, who, offered[0].start, "k1", now=clock())
+        assert booking.status == CONFIRMED
 
 
 def test_a_wrong_password_is_named_as_the_reason(rt: Runtime, radicale: Radicale) -> None:
