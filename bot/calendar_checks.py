@@ -15,7 +15,9 @@ request at most once a minute and keeps the engine ignorant of which answer conf
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from booking.calendars import refresh, writeback
@@ -38,15 +40,22 @@ def calendar_unreadable(runtime: Runtime, session: Session, row: ConsultantCalen
                    reason=row.last_error or "unknown", now=runtime.clock())
 
 
-def held_consultants(runtime: Runtime, inbound: Inbound) -> list[int]:
-    """The consultants of the person's live holds (a short read, nothing locked)."""
+def stale_held(runtime: Runtime, inbound: Inbound) -> list[int]:
+    """The consultants of the person's live holds whose calendar was not read within
+    ``CALENDAR_CONFIRM_MAX_AGE_SECONDS`` (one short read, nothing locked)."""
+    now = runtime.clock()
+    fresh_after = now - timedelta(seconds=runtime.settings.calendar_confirm_max_age_seconds)
     with runtime.db.transaction() as session:
         return list(session.exec(
             select(SlotHold.consultant_id)
             .join(Conversation, col(Conversation.id) == col(SlotHold.conversation_id))
+            .join(ConsultantCalendar,
+                  col(ConsultantCalendar.consultant_id) == col(SlotHold.consultant_id))
             .where(Conversation.channel == inbound.channel,
                    Conversation.user_id == inbound.user_id,
-                   col(SlotHold.expires_at) > runtime.clock())
+                   col(SlotHold.expires_at) > now,
+                   or_(col(ConsultantCalendar.fetched_at).is_(None),
+                       col(ConsultantCalendar.fetched_at) < fresh_after))
         ).all())
 
 
@@ -55,10 +64,11 @@ def before_turn(runtime: Runtime, inbound: Inbound) -> None:
     confirmation. Never raises: a failed reading is stored (the slot then is not booked
     with that consultant, unless ``CALENDAR_UNREADABLE=offer``) and staff are alerted."""
     try:
-        held = held_consultants(runtime, inbound)
-        if held:
-            refresh.ensure_fresh(runtime.db, runtime.cipher, runtime.settings, runtime.clock,
-                                 held, on_outage=_alerter(runtime))
+        stale = stale_held(runtime, inbound)
+        if stale:
+            refresh.run(runtime.db, runtime.cipher, runtime.settings, runtime.clock,
+                        refresh.jobs_for(runtime.db, runtime.cipher, stale),
+                        on_outage=_alerter(runtime))
     except Exception:
         log.exception("reading calendars before a turn failed; the turn goes on")
 

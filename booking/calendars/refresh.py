@@ -173,17 +173,3 @@ def refresh_due(db: Database, cipher: Cipher, settings: Settings,
     """The worker's job: read the calendars that are due; how many readings succeeded."""
     jobs = claim_due(db, cipher, clock(), limit)
     return run(db, cipher, settings, clock, jobs, on_outage=on_outage, fetch=fetch)
-
-
-def ensure_fresh(db: Database, cipher: Cipher, settings: Settings,
-                 clock: Callable[[], datetime], consultant_ids: Sequence[int], *,
-                 on_outage: OnOutage, fetch: Fetch | None = None) -> int:
-    """Read again, now, the calendars of these consultants whose cache is older than
-    ``CALENDAR_CONFIRM_MAX_AGE_SECONDS``; call it with no transaction open."""
-    max_age = timedelta(seconds=settings.calendar_confirm_max_age_seconds)
-    with db.transaction() as session:
-        wanted = store.stale(session, clock(), max_age, consultant_ids)
-    if not wanted:
-        return 0
-    return run(db, cipher, settings, clock, jobs_for(db, cipher, wanted),
-               on_outage=on_outage, fetch=fetch)

@@ -167,10 +167,3 @@ def busy(session: Session, now: datetime, consultant_ids: Sequence[int] | None =
     if consultant_ids is not None:
         query = query.where(col(CalendarBusy.consultant_id).in_(list(consultant_ids)))
     return [Busy(cid, start, end, counts=False) for cid, start, end in session.exec(query)]
-
-
-def stale(session: Session, now: datetime, max_age: timedelta,
-          consultant_ids: Sequence[int]) -> list[int]:
-    """Of these consultants, those with a calendar not read within ``max_age``."""
-    return [cid for cid, row in calendars(session, consultant_ids).items()
-            if row.fetched_at is None or row.fetched_at < now - max_age]
