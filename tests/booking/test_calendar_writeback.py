@@ -138,3 +138,17 @@ def test_a_server_down_keeps_the_copy_due_and_retries_later(
     with rt.db.transaction() as session:
         assert session.exec(select(CalendarCopy)).one().attempts == 1
     assert uid
+
+
+def test_nothing_is_written_back_unless_switched_on(
+        make_runtime: Callable[..., Runtime], radicale: Radicale) -> None:
+    rt = make_runtime()
+    calendar = radicale.new_calendar()
+    connect(rt, caldav_source(calendar))
+    run_calendar_jobs(rt)
+    with rt.db.transaction() as session:
+        uid = book(session, rt.settings, person(session, "anna"), TUE_0900, "k1").ics_uid
+    run_calendar_jobs(rt)
+    assert copy_in(calendar, uid) is None
+    with rt.db.transaction() as session:
+        assert session.exec(select(CalendarCopy)).all() == []

@@ -346,3 +346,18 @@ def test_a_slow_reading_never_overwrites_a_fresher_one(rt: Runtime, clock: Manua
     assert refresh.run(rt.db, rt.cipher, rt.settings, rt.clock, early,
                        on_outage=lambda *_: None, fetch=empty) == 0
     assert cached(rt) == [EXPECTED[2]]
+
+
+def test_the_outbox_worker_round_reads_due_calendars(rt: Runtime, clock: ManualClock) -> None:
+    from consultbot.worker import Worker
+
+    with feed_server(LEAVE) as feed:
+        connect(rt, CalendarSource(FEED, feed.url))
+        Worker(rt, senders={}).tick()
+        assert feed.requests == 1
+        Worker(rt, senders={}).tick()
+        assert feed.requests == 1  # not due again for CALENDAR_REFRESH_MINUTES
+        clock.advance(timedelta(minutes=rt.settings.calendar_refresh_minutes))
+        Worker(rt, senders={}).tick()
+        assert feed.requests == 2
+    assert cached(rt) == [EXPECTED[2]]
