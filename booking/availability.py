@@ -17,12 +17,13 @@ Rules this module fixes (the bot, the dashboard and the booking re-check all rel
   elapsed time (not wall time) means a repeated hour never yields a slot twice.
 * A slot is free for a consultant when it keeps at least ``buffer`` away from each of
   their busy intervals on both sides (touching the buffer edge is fine), fewer than
-  ``daily_limit`` of their busy intervals start on the slot's local day, it starts no
+  ``daily_limit`` of their counted busy intervals (bookings and holds, not the busy
+  times of their own calendar) start on the slot's local day, it starts no
   earlier than ``now + min_notice`` and no later than ``now + horizon``. Notice and
   horizon are elapsed time added to ``now`` (a UTC instant), never local calendar
   arithmetic.
 * A slot is offered when any consultant is free for it; it lists all of them, least
-  loaded first (busy intervals on that local day, then overall, then id).
+  loaded first (counted busy intervals on that local day, then overall, then id).
 """
 
 from __future__ import annotations
@@ -124,11 +125,15 @@ class ConsultantSchedule:
 
 @dataclass(frozen=True)
 class Busy:
-    """A booking or hold of one consultant, as aware instants; ``end`` after ``start``."""
+    """A booking, hold or calendar event of one consultant, as aware instants; ``end``
+    after ``start``. ``counts`` is False for time that blocks slots but is no consultation
+    (an event of the consultant's own calendar): it is not counted against the daily limit
+    or the load."""
 
     consultant_id: int
     start: datetime
     end: datetime
+    counts: bool = True
 
     def __post_init__(self) -> None:
         _require_aware("Busy.start", self.start)
@@ -221,7 +226,7 @@ class _Calendar:
     def __init__(
         self,
         schedule: ConsultantSchedule,
-        busy: Iterable[tuple[datetime, datetime]],
+        busy: Iterable[tuple[datetime, datetime, bool]],
         buffer: timedelta,
     ) -> None:
         self.consultant_id = schedule.consultant_id
@@ -234,14 +239,16 @@ class _Calendar:
 
         intervals = sorted(busy)
         self.per_day: dict[date, int] = defaultdict(int)
-        for start, _ in intervals:
-            self.per_day[start.astimezone(self.zone).date()] += 1
-        self.total = len(intervals)
+        self.total = 0
+        for start, _, counts in intervals:
+            if counts:
+                self.per_day[start.astimezone(self.zone).date()] += 1
+                self.total += 1
         # Busy intervals widened by the buffer and merged: sorted, disjoint, so ends are
         # sorted too and one bisect finds the only interval that can clash with a slot.
         self.block_starts: list[datetime] = []
         self.block_ends: list[datetime] = []
-        for start, end in intervals:
+        for start, end, _ in intervals:
             low, high = start - buffer, end + buffer
             if self.block_ends and low <= self.block_ends[-1]:
                 self.block_ends[-1] = max(self.block_ends[-1], high)
@@ -289,10 +296,11 @@ class _Calendar:
             day += timedelta(days=1)
 
 
-def _group_busy(busy: Iterable[Busy]) -> dict[int, list[tuple[datetime, datetime]]]:
-    grouped: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+def _group_busy(busy: Iterable[Busy]) -> dict[int, list[tuple[datetime, datetime, bool]]]:
+    grouped: dict[int, list[tuple[datetime, datetime, bool]]] = defaultdict(list)
     for item in busy:
-        grouped[item.consultant_id].append((item.start.astimezone(UTC), item.end.astimezone(UTC)))
+        grouped[item.consultant_id].append(
+            (item.start.astimezone(UTC), item.end.astimezone(UTC), item.counts))
     return grouped
 
 
@@ -367,7 +375,7 @@ def is_slot_free(
     target = slot_start.astimezone(UTC)
     earliest, latest, _ = _bounds(rules, now, target, None)
     mine = (
-        (b.start.astimezone(UTC), b.end.astimezone(UTC))
+        (b.start.astimezone(UTC), b.end.astimezone(UTC), b.counts)
         for b in busy
         if b.consultant_id == schedule.consultant_id
     )

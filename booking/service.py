@@ -9,7 +9,11 @@ IMMEDIATE``). The partial unique index on ``booking(consultant_id, start)`` is t
 guarantee: a lost race raises ``IntegrityError`` and the caller retries the whole unit,
 whose re-check then sees the slot taken and raises :class:`SlotTaken`.
 
-No remote call is made here: meetings are created afterwards by :mod:`booking.meetings`.
+No remote call is made here: meetings are created afterwards by :mod:`booking.meetings`,
+consultants' calendars are read into a cache by :mod:`booking.calendars.refresh` (the chat
+reads the held consultant's again just before a confirmation, outside the transaction).
+Their busy times block slots like bookings; an unreadable calendar withholds its
+consultant (see :mod:`booking.calendars.store`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
@@ -31,6 +36,7 @@ from booking.availability import (
     free_slots,
 )
 from booking.availability import DateOverride as OverrideHours
+from booking.calendars import store as calendar_store
 from booking.models import (
     ACTIVE_STATUSES,
     CANCELLED,
@@ -226,11 +232,15 @@ def find_free_slots(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[Slot]:
-    """Free slots (UTC) across the active consultants, as the person asking would see them."""
+    """Free slots (UTC) across the active consultants, as the person asking would see them:
+    their own calendars' busy times count, a consultant whose calendar is unreadable is
+    withheld (unless ``CALENDAR_UNREADABLE=offer``)."""
+    found = schedules(session)
+    hidden = calendar_store.withheld(session, settings, now, [s.consultant_id for s in found])
     return free_slots(
-        schedules(session),
+        [s for s in found if s.consultant_id not in hidden],
         busy_times(session, now, conversation_id=conversation_id,
-                   exclude_booking_id=exclude_booking_id),
+                   exclude_booking_id=exclude_booking_id) + calendar_store.busy(session, now),
         slot_rules(settings),
         now,
         start=start,
@@ -280,9 +290,15 @@ def _free_or_taken(
     *,
     conversation_id: int,
     exclude_booking_id: int | None = None,
+    confirming: bool = False,
 ) -> Slot:
+    """The free slot at ``start``; when ``confirming``, only with consultants whose calendar
+    (if any) was read just now (see :func:`booking.calendars.store.confirmable`)."""
     slot = slot_at(session, settings, now, start, conversation_id=conversation_id,
                    exclude_booking_id=exclude_booking_id)
+    if slot is not None and confirming:
+        ids = calendar_store.confirmable(session, settings, now, slot.consultant_ids)
+        slot = replace(slot, consultant_ids=tuple(ids)) if ids else None
     if slot is None:
         raise SlotTaken(nearest_slots(session, settings, now, start,
                                       conversation_id=conversation_id,
@@ -367,7 +383,8 @@ def book(
     existing = by_request_key(session, request_key)
     if existing is not None:
         return existing
-    slot = _free_or_taken(session, settings, now, start, conversation_id=conversation_id)
+    slot = _free_or_taken(session, settings, now, start, conversation_id=conversation_id,
+                          confirming=True)
     booking = Booking(
         consultant_id=_choose(slot, preferred_consultant_id),
         conversation_id=conversation_id,
@@ -428,7 +445,7 @@ def reschedule(
         raise SlotTaken(nearest_slots(session, settings, now, start,
                                       conversation_id=conversation_id, exclude_booking_id=old.id))
     slot = _free_or_taken(session, settings, now, start, conversation_id=conversation_id,
-                          exclude_booking_id=old.id)
+                          exclude_booking_id=old.id, confirming=True)
     new = Booking(
         consultant_id=_choose(slot, preferred_consultant_id),
         conversation_id=old.conversation_id,

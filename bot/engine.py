@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 import bot.flow  # noqa: F401  (registers every state)
 from bot.bounds import bounded_inbound
+from bot.calendar_checks import before_turn
 from bot.flow.core import STATES, Turn, match_choice
 from bot.flow.menu import change_language, run_intent, show_help, suggested_language
 from bot.i18n import Translator
@@ -97,6 +98,7 @@ class Bot:
         only the first time.
         """
         inbound, cut = bounded_inbound(inbound)
+        before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
         understood = self._understand(inbound)
         for attempt in range(_RETRIES):
             try:

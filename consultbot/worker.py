@@ -36,6 +36,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
+from bot.calendar_checks import run_calendar_jobs
 from bot.messages import reply_from_dict
 from bot.models import Conversation
 from bot.notices.booking_notices import run_meeting_sync
@@ -285,7 +286,8 @@ class Worker:
         """One round: schedule reminders, sync meetings, then send what is due."""
         jobs: list[tuple[str, Callable[[Runtime], object]]] = [
             ("reminders", schedule_due_reminders), ("meeting sync", run_meeting_sync),
-            ("expired files", remove_expired_files), *periodic_jobs()]
+            ("calendars", run_calendar_jobs), ("expired files", remove_expired_files),
+            *periodic_jobs()]
         for name, job in jobs:
             try:
                 job(self.runtime)

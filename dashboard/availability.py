@@ -14,10 +14,14 @@ from sqlmodel import Session, col, delete, func, select
 
 from booking import service
 from booking.availability import Slot, WeeklyWindow
+from booking.calendars import store as calendar_store
+from booking.calendars.models import CALDAV, KINDS, ConsultantCalendar
+from booking.calendars.sources import CalendarSource
 from booking.models import CONFIRMED, Booking, Consultant, DateOverride, WeeklyHours
 from booking.weekly_hours import format_weekly_hours, parse_weekly_hours
 from dashboard import times
 from dashboard.accounts import AccountError, normalise_email
+from plumbing.crypto import Cipher
 from plumbing.settings import Settings
 
 
@@ -27,12 +31,14 @@ class AvailabilityError(ValueError):
 
 @dataclass(frozen=True)
 class ConsultantHours:
-    """A consultant with their hours as text, their coming exceptions and upcoming load."""
+    """A consultant with their hours as text, their coming exceptions, upcoming load and
+    own calendar (if connected)."""
 
     consultant: Consultant
     weekly: str
     overrides: list[DateOverride]
     upcoming: int
+    calendar: ConsultantCalendar | None = None
 
 
 def weekly_text(session: Session, consultant_id: int) -> str:
@@ -49,7 +55,7 @@ def _hours_text(windows: list[WeeklyWindow]) -> str:
 def overview(session: Session, today: date, now: datetime,
              consultant_id: int | None = None) -> list[ConsultantHours]:
     """Every consultant (or the one asked for) with hours and exceptions from ``today`` on;
-    four queries however many there are."""
+    five queries however many there are."""
     query = select(Consultant).order_by(col(Consultant.name))
     if consultant_id is not None:
         query = query.where(Consultant.id == consultant_id)
@@ -67,8 +73,9 @@ def overview(session: Session, today: date, now: datetime,
         select(Booking.consultant_id, func.count()).where(
             col(Booking.consultant_id).in_(ids), Booking.status == CONFIRMED,
             col(Booking.end) > now).group_by(col(Booking.consultant_id))).all())
+    calendars = calendar_store.calendars(session, [i for i in ids if i is not None])
     return [ConsultantHours(c, _hours_text(weekly[c.id]), overrides[c.id],
-                            upcoming.get(c.id, 0))
+                            upcoming.get(c.id, 0), calendars.get(c.id))
             for c in people if c.id is not None]
 
 
@@ -151,3 +158,44 @@ def offered_slots(session: Session, settings: Settings, now: datetime, days: int
     for slot in slots:
         by_day[slot.start.astimezone(zone).date()].append(slot)
     return dict(by_day)
+
+
+def save_calendar(session: Session, cipher: Cipher, consultant_id: int, *, kind: str, url: str,
+                  username: str, password: str, now: datetime) -> ConsultantCalendar:
+    """Connect (or re-point) a consultant's calendar; the address and password are stored
+    encrypted and read by the worker within seconds."""
+    if session.get(Consultant, consultant_id) is None:
+        raise AvailabilityError("There is no such consultant.")
+    url, username = url.strip(), username.strip()
+    if kind not in KINDS:
+        raise AvailabilityError("Kind: choose CalDAV or an iCalendar feed.")
+    schemes = ("https://", "http://") + (() if kind == CALDAV else ("webcal://",))
+    if not url.lower().startswith(schemes) or " " in url:
+        raise AvailabilityError("Address: enter the full address, starting with https://"
+                                + ("" if kind == CALDAV else " (or webcal://)") + ".")
+    if kind == CALDAV and not (username and password):
+        raise AvailabilityError("CalDAV needs the user and an app password (enter the "
+                                "password again to change the calendar).")
+    source = CalendarSource(kind, url, username if kind == CALDAV else "",
+                            password if kind == CALDAV else "")
+    service.lock_consultants(session)
+    row = calendar_store.save_source(session, cipher, consultant_id, source, now)
+    assert row is not None
+    return row
+
+
+def remove_calendar(session: Session, cipher: Cipher, consultant_id: int, now: datetime) -> None:
+    """Disconnect the consultant's calendar: its busy times no longer count."""
+    service.lock_consultants(session)
+    calendar_store.save_source(session, cipher, consultant_id, None, now)
+
+
+def calendar_state(row: ConsultantCalendar | None, settings: Settings, now: datetime) -> str:
+    """``ok``, ``waiting`` (not read yet), ``failing`` or ``stale``, for the page's wording."""
+    if row is None:
+        return "none"
+    if row.failing_since is not None:
+        return "failing"
+    if row.fetched_at is None:
+        return "waiting"
+    return "ok" if calendar_store.readable(row, settings, now) else "stale"

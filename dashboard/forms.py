@@ -84,6 +84,16 @@ class ConsultantForm(FlaskForm):
     submit = SubmitField("Save consultant")
 
 
+class CalendarForm(FlaskForm):
+    kind = SelectField("Kind", choices=[
+        _Option("caldav", "CalDAV calendar (URL, user, app password)"),
+        _Option("ics", "iCalendar feed (private address)")])
+    url = StringField("Address (URL)", validators=[DataRequired(), Length(max=1000)])
+    username = StringField("User (CalDAV)", validators=[Optional(), Length(max=200)])
+    password = PasswordField("App password (CalDAV)", validators=[Optional(), Length(max=500)])
+    submit = SubmitField("Save calendar")
+
+
 class DayOffForm(FlaskForm):
     day = DateField("Date", validators=[DataRequired()])
     hours = StringField("Hours that day (empty for a day off, or e.g. 10:00-13:00)",

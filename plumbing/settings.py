@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     zoom_api_base_url: str = "https://api.zoom.us/v2"
     zoom_oauth_url: str = "https://zoom.us/oauth/token"
     zoom_fallback_link: str | None = None
+    calendar_refresh_minutes: int = Field(5, ge=1, le=24 * 60)
+    calendar_confirm_max_age_seconds: int = Field(60, ge=0, le=3600)
+    calendar_stale_minutes: int = Field(30, ge=2, le=7 * 24 * 60)
+    calendar_unreadable: str = "withhold"
+    calendar_timeout_seconds: int = Field(10, ge=1, le=120)
+    calendar_write_back: bool = False
 
     # WhatsApp through Twilio
     twilio_account_sid: str | None = None
@@ -178,6 +184,13 @@ class Settings(BaseSettings):
                          name=(info.field_name or "").upper())
         return value
 
+    @field_validator("calendar_unreadable")
+    @classmethod
+    def _unreadable(cls, value: str) -> str:
+        if value not in {"withhold", "offer"}:
+            raise ValueError("must be 'withhold' or 'offer'")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
@@ -203,6 +216,14 @@ class Settings(BaseSettings):
                 "DATA_ENCRYPTION_KEY is required when DATABASE_URL is not the embedded default; "
                 "create one with: consultbot keygen"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _stale_after_refresh(self) -> Settings:
+        if self.calendar_stale_minutes <= self.calendar_refresh_minutes:
+            raise ValueError("CALENDAR_STALE_MINUTES must be longer than "
+                             "CALENDAR_REFRESH_MINUTES (a cache is stale only after a "
+                             "refresh was missed)")
         return self
 
     @property

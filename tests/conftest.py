@@ -36,7 +36,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  #
     """Run every test in its own folder, so no .env or var/ of the developer leaks in."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
-        if name.startswith(("TWILIO_", "TELEGRAM_", "ZOOM_", "SMTP_", "BOOKING_", "STAFF_")) or \
+        if name.startswith(("TWILIO_", "TELEGRAM_", "ZOOM_", "SMTP_", "BOOKING_", "STAFF_",
+                             "CALENDAR_")) or \
                 name in {"DATABASE_URL", "DATA_ENCRYPTION_KEY", "PUBLIC_BASE_URL", "SECRET_KEY"}:
             monkeypatch.delenv(name, raising=False)
 

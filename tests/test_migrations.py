@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+import booking.calendars.models
 import booking.models
 import bot.models
 import channels.files
@@ -15,8 +16,8 @@ import dashboard.models
 import plumbing.outbox
 from plumbing.db import Database
 
-MODELS = (booking.models, bot.models, channels.files, plumbing.outbox,
-          dashboard.models, channels.whatsapp.questions)
+MODELS = (booking.models, booking.calendars.models, bot.models, channels.files,
+          plumbing.outbox, dashboard.models, channels.whatsapp.questions)
 
 
 def test_migrations_match_the_models(any_database_url: str) -> None:

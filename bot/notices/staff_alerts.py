@@ -190,3 +190,31 @@ def alert_staff(
                           kind=KIND, channel=channel, recipient=recipient,
                           replies=[reply_to_dict(Text(text))], now=now)
     return stored
+
+
+CALENDAR_UNREADABLE = "calendar_unreadable"
+CALENDAR_LINES = {
+    "withhold": "Cannot read the calendar of {name} since {when} ({reason}): their times "
+                "are not offered until it can be read",
+    "offer": "Cannot read the calendar of {name} since {when} ({reason}): their times are "
+             "offered against the last reading",
+}
+
+
+def alert_calendar(session: Session, runtime: Runtime, *, consultant_id: int, name: str,
+                   since: datetime, reason: str, now: datetime) -> int:
+    """Tell staff a consultant's calendar cannot be read, once per outage (``since``);
+    ``reason`` names no secret. How many alerts were stored."""
+    line = CALENDAR_LINES[runtime.settings.calendar_unreadable].format(
+        name=name[:NAME_MAX], when=staff_time(runtime, since), reason=reason)
+    text = alert_text(line, dashboard_link(
+        runtime, f"/staff/availability/consultants/{consultant_id}"))
+    stored = 0
+    for channel, recipient in destinations(runtime):
+        target = hashlib.sha256(recipient.encode()).hexdigest()[:12]
+        stored += enqueue(session, runtime.cipher,
+                          key=f"staff:{CALENDAR_UNREADABLE}:{consultant_id}:"
+                              f"{since:%Y%m%dT%H%M%S.%f}:{channel}:{target}",
+                          kind=KIND, channel=channel, recipient=recipient,
+                          replies=[reply_to_dict(Text(text))], now=now)
+    return stored

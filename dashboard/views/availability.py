@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from booking.models import Consultant
 from dashboard import availability as domain
 from dashboard.blueprint import bp, now, runtime, staff_zone
-from dashboard.forms import ActionForm, ConsultantForm, DayOffForm
+from dashboard.forms import ActionForm, CalendarForm, ConsultantForm, DayOffForm
 
 PREVIEW_DAYS = 7
 
@@ -22,8 +22,11 @@ def availability() -> str:
         people = domain.overview(db, today, moment)
         offered = domain.offered_slots(db, rt.settings, moment, PREVIEW_DAYS, zone)
     new_form = ConsultantForm(prefix="new", timezone=rt.settings.booking_timezone)
+    states = {p.consultant.id: domain.calendar_state(p.calendar, rt.settings, moment)
+              for p in people}
     return render_template("staff/availability.html", title="Availability", people=people,
-                           offered=offered, zone=zone, days=PREVIEW_DAYS, new_form=new_form)
+                           offered=offered, zone=zone, days=PREVIEW_DAYS, new_form=new_form,
+                           states=states)
 
 
 @bp.route("/availability/consultants/<int:consultant_id>", methods=["GET", "POST"])
@@ -57,7 +60,13 @@ def consultant(consultant_id: int):  # type: ignore[no-untyped-def]
         else:
             status = 400
     return render_template("staff/consultant.html", title=found.name, c=found, form=form,
-                           hours=hours, date_form=DayOffForm(), action=ActionForm()), status
+                           hours=hours, date_form=DayOffForm(), action=ActionForm(),
+                           calendar_form=CalendarForm(kind=hours.calendar.kind if hours.calendar
+                                                      else "caldav"),
+                           calendar_state=domain.calendar_state(hours.calendar, rt.settings,
+                                                                moment),
+                           unreadable=rt.settings.calendar_unreadable,
+                           refresh_minutes=rt.settings.calendar_refresh_minutes), status
 
 
 @bp.post("/availability/consultants")
@@ -102,3 +111,34 @@ def remove_date(consultant_id: int, override_id: int) -> Response:
         domain.remove_date(db, consultant_id, override_id)
     flash("Date removed: the weekly hours apply again.", "ok")
     return redirect(url_for("staff.consultant", consultant_id=consultant_id) + "#dates")
+
+
+@bp.post("/availability/consultants/<int:consultant_id>/calendar")
+def save_calendar(consultant_id: int) -> Response:
+    form = CalendarForm()
+    rt = runtime()
+    if not form.validate_on_submit():
+        flash("Enter the calendar's address.", "error")
+    else:
+        try:
+            with rt.db.transaction() as db:
+                domain.save_calendar(db, rt.cipher, consultant_id, kind=form.kind.data or "",
+                                     url=form.url.data or "", username=form.username.data or "",
+                                     password=form.password.data or "", now=now())
+        except domain.AvailabilityError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Calendar saved. It is read within a minute; until then this consultant's "
+                  "times are not offered.", "ok")
+    return redirect(url_for("staff.consultant", consultant_id=consultant_id) + "#calendar")
+
+
+@bp.post("/availability/consultants/<int:consultant_id>/calendar/delete")
+def remove_calendar(consultant_id: int) -> Response:
+    form = ActionForm()
+    if form.validate_on_submit():
+        rt = runtime()
+        with rt.db.transaction() as db:
+            domain.remove_calendar(db, rt.cipher, consultant_id, now())
+        flash("Calendar disconnected: its busy times no longer count.", "ok")
+    return redirect(url_for("staff.consultant", consultant_id=consultant_id) + "#calendar")
