@@ -21,6 +21,7 @@ SENDER_FACTORIES: dict[str, str] = {
     "staff_telegram": "channels.staff_telegram:build_sender",
     "email": "channels.email_sender:build_sender",
     "telegram": "channels.telegram.sender:build_sender",
+    "webchat": "channels.webchat.sender:build_sender",
 }
 
 

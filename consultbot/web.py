@@ -22,7 +22,16 @@ AREAS: list[str] = [
     "consultbot.staff.web:attach",
     "channels.telegram.webhook:attach",
     "consultbot.files:attach",
+    "channels.webchat.web:attach",
 ]
+
+
+def build_bot(runtime: Runtime) -> Bot:
+    """The flow the channels share, with linking codes (web chat <-> WhatsApp/Telegram)
+    recognised before it: see ``channels.webchat.linking``."""
+    from channels.webchat.linking import LinkingBot
+
+    return LinkingBot(runtime)
 
 
 def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
@@ -36,7 +45,7 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
         hops = runtime.settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.extensions["consultbot.runtime"] = runtime
-    app.extensions["consultbot.bot"] = bot or Bot(runtime)
+    app.extensions["consultbot.bot"] = bot or build_bot(runtime)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

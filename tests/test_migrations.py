@@ -9,12 +9,13 @@ from sqlmodel import SQLModel
 
 import booking.models
 import bot.models
+import channels.webchat.models
 import consultbot.files
 import consultbot.outbox
 import consultbot.staff.models
 from consultbot.db import Database
 
-MODELS = (booking.models, bot.models, consultbot.files, consultbot.outbox,
+MODELS = (booking.models, bot.models, channels.webchat.models, consultbot.files, consultbot.outbox,
           consultbot.staff.models)
 
 

@@ -37,16 +37,15 @@ def describe(settings: Any, app_areas: dict[str, str]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import waitress
 
-    from bot.engine import Bot
     from consultbot.runtime import build_runtime
     from consultbot.settings import load_settings_or_exit
-    from consultbot.web import create_app
+    from consultbot.web import build_bot, create_app
 
     settings = load_settings_or_exit()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     runtime = build_runtime(settings)
-    bot = Bot(runtime)
+    bot = build_bot(runtime)
     app = create_app(runtime, bot=bot)
     stoppers = []
     for dotted in BACKGROUND:
