@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     # Web chat (channels/webchat)
     webchat_allowed_origins: str = ""
     webchat_max_message_chars: int = Field(2000, ge=100, le=10_000)
-    webchat_rate_limit_session: str = "20/minute"
+    webchat_rate_limit_session: str = "30/minute"
     webchat_rate_limit_address: str = "60/minute"
     webchat_rate_limit_storage: str = "memory://"
     webchat_session_days: int = Field(90, ge=1, le=730)

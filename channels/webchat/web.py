@@ -69,6 +69,7 @@ class WebChat:
         bp.add_url_rule("/chat", "demo", self.demo)
         bp.add_url_rule("/webchat/widget.js", "script", self.asset("widget.js"))
         bp.add_url_rule("/webchat/widget.css", "style", self.asset("widget.css"))
+        bp.add_url_rule("/webchat/demo.css", "demo_style", self.asset("demo.css"))
         bp.add_url_rule(f"{API}/session", "session", self.session)
         bp.add_url_rule(f"{API}/messages", "send", self.send, methods=["POST", "OPTIONS"])
         bp.add_url_rule(f"{API}/events", "events", self.events)

@@ -115,13 +115,22 @@
     if (open && menu.firstChild) { menu.firstChild.focus(); }
   }
 
+  function para(text) {  // text, with web addresses as links (never parsed as HTML)
+    var p = el("p", { dir: "auto" });
+    text.split(/(https?:\/\/[^\s<>"]*[^\s<>".,;:!?)])/).forEach(function (part, i) {
+      if (i % 2) { p.appendChild(el("a", { href: part, rel: "noopener noreferrer", target: "_blank" }, part)); }
+      else if (part) { p.appendChild(document.createTextNode(part)); }
+    });
+    return p;
+  }
+
   function show(message) {
     if (!message || seen[message.id]) { return; }
     seen[message.id] = true;
     lastId = Math.max(lastId, message.id);
     var item = el("div", { "class": "cbw-msg cbw-" + message.from });
     item.appendChild(el("span", { "class": "cbw-hidden" }, (message.from === "in" ? strings.you : strings.us) + ": "));
-    if (message.text) { item.appendChild(el("p", {}, message.text)); }
+    if (message.text) { item.appendChild(para(message.text)); }
     if (message.kind === "choices") {
       Array.prototype.forEach.call(log.querySelectorAll(".cbw-choices button"), function (b) { b.disabled = true; });
       var group = el("div", { "class": "cbw-choices", role: "group" });
@@ -141,7 +150,7 @@
         var anchor = el("a", { href: href, rel: "noopener noreferrer", target: "_blank" },
           message.kind === "link" ? message.label : (message.caption ? strings.download + ": " + message.filename : message.filename));
         if (message.kind === "document") {
-          if (message.caption) { item.appendChild(el("p", {}, message.caption)); }
+          if (message.caption) { item.appendChild(para(message.caption)); }
           anchor.setAttribute("download", message.filename);
         }
         item.appendChild(anchor);
@@ -183,7 +192,8 @@
     });
   }
 
-  function listen() {
+  function listen() {  // only while the panel is open: each stream holds a server thread
+    if (panel.hidden || !sessionOpen || source || polling === "on") { return; }
     if (window.EventSource && !polling) {
       var errors = 0, opened = false;
       source = new EventSource(api + "/events?after=" + lastId, { withCredentials: true });
@@ -191,11 +201,16 @@
       source.addEventListener("message", function (e) { show(JSON.parse(e.data)); });
       source.onerror = function () {
         errors += 1;
-        if (!opened && errors >= 3) { source.close(); polling = true; poll(); }
+        if (!opened && errors >= 3) { stopListening(); polling = true; listen(); }
       };
-    } else { polling = true; poll(); }
+    } else { polling = "on"; poll(); }
+  }
+  function stopListening() {
+    if (source) { source.close(); source = null; }
+    if (polling === "on") { polling = true; }
   }
   function poll() {
+    if (polling !== "on") { return; }
     call("GET", "/poll?after=" + lastId).then(function (data) {
       (data.messages || []).forEach(show);
       poll();
@@ -210,12 +225,14 @@
     badge.hidden = true;
     input.focus();
     markRead();
+    listen();
     if (!started && !lastId) { started = true; send({ text: "/start" }); }
   }
   function close() {
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
     try { sessionStorage.removeItem("cbw-open"); } catch (e) { /* private mode */ }
+    stopListening();
     launcher.focus();
   }
 
