@@ -22,7 +22,7 @@ from sqlmodel import select
 from bot.engine import Bot
 from bot.messages import Inbound
 from bot.models import Conversation
-from channels.webchat import CHANNEL, linking, store
+from channels.webchat import CHANNEL, erase, linking, store
 from channels.webchat.guard import Origins, RateLimits
 from channels.webchat.locale import direction, language_of, say, words
 from channels.webchat.models import IN, OUT
@@ -387,6 +387,7 @@ def _escape(text: str) -> str:
 
 def attach(app: Flask, runtime: Runtime, bot: Bot) -> None:
     """Serve the widget, the demo page ``/chat`` and the API; always on."""
+    assert erase.erase_web_history  # "Delete my data" also erases the web chat's copy
     chat = WebChat(runtime, bot)
     app.extensions["consultbot.webchat"] = chat
     app.register_blueprint(chat.blueprint())

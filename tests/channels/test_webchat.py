@@ -211,6 +211,20 @@ def test_the_same_id_in_another_session_is_another_message(app: Flask) -> None:
     assert "Hello, and welcome" in texts(post(ivan, "same-0001", "/start"))[0]
 
 
+def test_delete_my_data_erases_the_web_chats_copy(page: FlaskClient, runtime: Runtime) -> None:
+    tap(page, "forget-002", last_choices(post(page, "forget-001", "/start")),
+        "Continue in English")
+    menu = last_choices(post(page, "forget-003", "menu, please. My name is Anna Petrova"))
+    confirm = last_choices(tap(page, "forget-004", menu, "Delete my data"))
+    yes = next(c["label"] for c in confirm["choices"] if c["id"] == "erase")
+    tap(page, "forget-005", confirm, yes)
+    history = page.get(f"{API}/session").json["messages"]
+    assert history[0]["text"] == yes  # what came before is gone, from the database too
+    assert not any("Anna" in (m.get("text") or "") for m in history)
+    stored = [runtime.cipher.decrypt_json(m.payload_enc) for m in rows(runtime, WebchatMessage)]
+    assert not any("Anna" in str(m) for m in stored)
+
+
 # -- rendering ------------------------------------------------------------------------------
 
 
@@ -479,3 +493,33 @@ def test_a_number_that_is_no_code_goes_to_the_flow(runtime: Runtime) -> None:
     handled = bot.receive(Inbound("telegram", "7", "n-2", text="1234 5678"))
     assert not handled.repeated and handled.replies
     assert "not valid" not in str(handled.replies)
+
+
+@pytest.mark.postgres
+def test_two_tabs_on_postgresql_send_different_and_equal_messages_at_once(
+        postgres_url: str, make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime(database_url=postgres_url)
+    app = create_app(runtime)
+    first_tab = app.test_client()
+    post(first_tab, "pg-00001", "/start")
+    tabs = [first_tab] + [app.test_client() for _ in range(3)]
+    for tab in tabs[1:]:
+        tab.set_cookie(COOKIE, cookie_of(first_tab), path=COOKIE_PATH)
+    barrier = threading.Barrier(len(tabs))
+    answers: list[Any] = []
+
+    def send(tab: FlaskClient, message_id: str) -> None:
+        barrier.wait()
+        answers.append(post(tab, message_id, "Continue in English"))
+
+    ids = ["pg-00002", "pg-00002", "pg-00003", "pg-00003"]
+    threads = [threading.Thread(target=send, args=(t, i)) for t, i in zip(tabs, ids, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len(rows(runtime, InboundMessage)) == 3
+    history = first_tab.get(f"{API}/session").json["messages"]
+    assert [m.get("text") for m in history].count("Continue in English") == 2
+    assert len({m["id"] for m in history}) == len(history)
