@@ -140,7 +140,7 @@ class WebChat:
         """A page showing the widget as the firm's site would embed it."""
         language = self._language()
         html = (STATIC / "demo.html").read_text(encoding="utf-8")
-        html = html.replace("{{lang}}", language).replace("{{dir}}", direction(language))
+        html = html.replace("{{lang}}", language)  # the widget's; the page is in English
         html = html.replace("{{company}}", _escape(self.settings.company_name))
         response = Response(html, mimetype="text/html")
         response.headers.update(DEMO_HEADERS)

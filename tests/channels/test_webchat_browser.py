@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from booking.models import CONFIRMED, Booking
 from bot.models import Conversation
+from channels.webchat.models import WebchatMessage
 from consultbot.crypto import new_key
 from consultbot.outbox import enqueue
 from consultbot.runtime import Runtime
@@ -123,7 +124,7 @@ def test_a_booking_on_a_phone_with_a_reload_a_staff_reply_and_arabic(
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto("/chat?lang=en")
-    launcher = page.get_by_role("button", name="Open the chat")
+    launcher = page.get_by_role("button", name="Chat with us")
     expect(launcher).to_be_visible()
     shot(page, "01-demo-page")
     launcher.click()
@@ -221,9 +222,34 @@ def test_a_booking_on_a_phone_with_a_reload_a_staff_reply_and_arabic(
 
     page.keyboard.press("Escape")
     expect(chat.panel).to_be_hidden()
-    expect(page.get_by_role("button", name="افتح المحادثة")).to_be_focused()
+    expect(page.get_by_role("button", name="تحدث معنا", exact=True)).to_be_focused()
+
+    # Closed, the page does not listen; a reminder waits, unread, for the next visit.
+    with runtime.db.transaction() as session:
+        enqueue(session, runtime.cipher, key="reminder:test", kind="reminder",
+                channel="webchat", recipient=booking.recipient,
+                replies=[{"kind": "text", "text": "تذكير: استشارتك غدًا."}],
+                now=runtime.clock(), conversation_id=booking.conversation_id)
+    worker.tick()
+    page.goto("/chat?lang=ar")
+    launcher = page.get_by_role("button", name="تحدث معنا – رسالة جديدة: 1")
+    expect(launcher).to_contain_text("1")
+    shot(page, "09-unread-badge")
+    launcher.click()
+    expect(chat.message("تذكير: استشارتك غدًا.")).to_have_count(1)
+    for _ in range(50):  # the page tells the server it has shown it
+        if not _unread(runtime):
+            break
+        page.wait_for_timeout(100)
+    assert _unread(runtime) == []
     assert requested and all(url.startswith(base_url) for url in requested)
     context.close()
+
+
+def _unread(runtime: Runtime) -> list[WebchatMessage]:
+    with runtime.db.transaction() as session:
+        return list(session.exec(select(WebchatMessage).where(
+            WebchatMessage.read_at.is_(None))).all())  # type: ignore[union-attr]
 
 
 def test_without_event_source_the_page_long_polls(
@@ -234,7 +260,7 @@ def test_without_event_source_the_page_long_polls(
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto("/chat?lang=ru")
-    page.get_by_role("button", name="Открыть чат").click()
+    page.get_by_role("button", name="Напишите нам").click()
     chat = Chat(page)
     chat.tap("Продолжить по-русски")
     chat.last_says("Чем мы можем помочь?")

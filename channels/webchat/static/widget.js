@@ -43,10 +43,12 @@
   var box = el("div", { "class": "cbw", lang: lang });
   var launcher = el("button", { type: "button", "class": "cbw-launcher", "aria-expanded": "false",
     "aria-controls": "cbw-panel" });
-  var badge = el("span", { "class": "cbw-badge", hidden: "" });
+  var badge = el("span", { "class": "cbw-badge", "aria-hidden": "true", hidden: "" });
   var launcherText = el("span", {});
+  var badgeText = el("span", { "class": "cbw-hidden" });
   launcher.appendChild(launcherText);
   launcher.appendChild(badge);
+  launcher.appendChild(badgeText);
   var panel = el("section", { id: "cbw-panel", "class": "cbw-panel", role: "dialog",
     "aria-labelledby": "cbw-title", hidden: "" });
   var header = el("header", { "class": "cbw-header" });
@@ -79,7 +81,7 @@
     box.setAttribute("lang", lang);
     box.setAttribute("dir", data.dir || (lang === "ar" || lang === "fa" ? "rtl" : "ltr"));
     launcherText.textContent = strings.title || "Chat";
-    launcher.setAttribute("aria-label", strings.open || "Open the chat");
+    launcher.setAttribute("title", strings.open || "");
     title.textContent = strings.title || "Chat";
     moreButton.setAttribute("aria-label", strings.more || "More options");
     closeButton.setAttribute("aria-label", strings.close || "Close");
@@ -165,7 +167,7 @@
     var count = (parseInt(badge.textContent, 10) || 0) + add;
     badge.textContent = count ? String(count) : "";
     badge.hidden = !count;
-    launcher.setAttribute("aria-label", (strings.open || "") + (count ? " (" + count + " " + (strings["new"] || "") + ")" : ""));
+    badgeText.textContent = count ? " – " + (strings["new"] || "") + ": " + count : "";
   }
   var readTimer = null;
   function markRead() {
@@ -223,6 +225,7 @@
     try { sessionStorage.setItem("cbw-open", "1"); } catch (e) { /* private mode */ }
     badge.textContent = "";
     badge.hidden = true;
+    badgeText.textContent = "";
     input.focus();
     markRead();
     listen();
