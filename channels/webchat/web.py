@@ -342,8 +342,9 @@ class WebChat:
         if target == "whatsapp":
             number = (self.settings.twilio_whatsapp_from or "").removeprefix("whatsapp:")
             return f"https://wa.me/{number.lstrip('+')}?text={quote(linking.shown(digits))}"
+        # No ?start= payload: the Telegram channel hands the flow a bare /start.
         name = self.settings.webchat_telegram_username or ""
-        return f"https://t.me/{quote(name.lstrip('@'))}?start={digits}"
+        return f"https://t.me/{quote(name.lstrip('@'))}"
 
 
 def _parse_message(data: Any, max_chars: int) -> tuple[str, str | None, str | None,

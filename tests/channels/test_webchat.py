@@ -522,3 +522,48 @@ def test_two_tabs_on_postgresql_send_different_and_equal_messages_at_once(
     history = first_tab.get(f"{API}/session").json["messages"]
     assert [m.get("text") for m in history].count("Continue in English") == 2
     assert len({m["id"] for m in history}) == len(history)
+
+
+# -- the same, with real Telegram updates ---------------------------------------------------
+
+
+@pytest.fixture
+def tg_runtime(make_runtime: Callable[..., Runtime]) -> Runtime:
+    from tests.channels.fake_telegram import TOKEN
+
+    return make_runtime(telegram_bot_token=TOKEN, webchat_telegram_username="thr_bot")
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+def test_with_real_telegram_updates_codes_work_both_ways(tg_runtime: Runtime) -> None:
+    from tests.channels.telegram_harness import Harness
+    from tests.channels.telegram_harness import texts as telegram_texts
+
+    app = create_app(tg_runtime)
+    harness = Harness(tg_runtime, bot=app.extensions["consultbot.bot"])
+    try:
+        amina = harness.user(5001)
+        harness.feed(amina.message("/start"))
+        given = telegram_texts(harness.feed(amina.message("/webchat")))
+        code = given.split(": ", 1)[1].split(".", 1)[0]
+        page = app.test_client()
+        assert texts(post(page, "tg-web-01", code))[-1].endswith("on Telegram are now one.")
+        assert [(v.channel, v.user_id) for v in rows(tg_runtime, WebchatSession)] == [
+            ("telegram", "5001")]
+
+        # And the other way: a web visitor continues on Telegram.
+        visitor = app.test_client()
+        tap(visitor, "web-tg-02", last_choices(post(visitor, "web-tg-01", "/start")),
+            "Continue in English")
+        [shown] = visitor.post(f"{API}/link", json={"id": "web-tg-03", "to": "telegram"}
+                               ).json["messages"]
+        assert shown["url"] == "https://t.me/thr_bot"
+        code = shown["text"].rsplit(" ", 1)[1]
+        ivan = harness.user(6002, first_name="Ivan")
+        answer = telegram_texts(harness.feed(ivan.message(code)))
+        assert answer == "Done: this chat and your conversation on web chat are now one."
+        moved = [c for c in rows(tg_runtime, Conversation) if c.user_id == "6002"]
+        assert [(c.channel, c.state) for c in moved] == [("telegram", "menu")]
+        assert "Who is writing to us?" in telegram_texts(harness.feed(ivan.message("book")))
+    finally:
+        harness.close()
