@@ -40,6 +40,9 @@ from consultbot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 _CODE = re.compile(r"^\s*(?:/start\s+)?(\d{4})[\s-]?(\d{4})\s*$")
+#: Starts the message id of everything the web chat hands the flow (whichever conversation
+#: the visitor speaks as), so those messages are never taken for another channel's.
+WEB_PREFIX = f"{CHANNEL}:"
 CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", CHANNEL: "web chat"}
 
 
@@ -148,7 +151,7 @@ class LinkingBot(Bot):
     """The shared flow, with the web chat's codes recognised first on other channels."""
 
     def receive(self, inbound: Inbound) -> Handled:
-        if inbound.channel != CHANNEL and inbound.text:
+        if inbound.text and not inbound.message_id.startswith(WEB_PREFIX):
             digits = code_digits(inbound.text)
             if digits is not None:
                 handled = self._use_code(inbound, digits)

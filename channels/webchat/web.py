@@ -169,6 +169,8 @@ class WebChat:
         body: dict[str, Any] = {"language": language, "dir": direction(language),
                                 "messages": [], "unread": 0, "links": self._links(),
                                 "max_chars": self.settings.webchat_max_message_chars}
+        if visitor is not None and visitor.channel != CHANNEL:
+            body["links"] = []  # already one conversation with WhatsApp or Telegram
         if visitor is not None:
             with self.runtime.db.transaction() as db:
                 body["messages"] = store.after(db, self.runtime.cipher, visitor.id)
@@ -218,13 +220,13 @@ class WebChat:
                 choice_id: str | None, token: str | None, label: str | None,
                 language: str) -> list[str]:
         """Hand the message to a code or the flow; store what the page shows; its keys."""
-        digits = linking.code_digits(text) if visitor.channel == CHANNEL else None
+        digits = linking.code_digits(text)
         if digits is not None:
             replies = self._use_code(visitor, digits, message_id, language)
             if replies is not None:
                 return self._store(visitor, message_id, text, replies)
         inbound = Inbound(channel=visitor.channel, user_id=visitor.user_id,
-                          message_id=f"{CHANNEL}:{message_id}", text=text,
+                          message_id=f"{linking.WEB_PREFIX}{message_id}", text=text,
                           choice_id=choice_id, choice_token=token, language_hint=language)
         handled = self.bot.receive(inbound)
         log.info("webchat message %s: %d repl%s%s", message_id.split(":", 1)[1],

@@ -462,8 +462,9 @@ def test_a_web_conversation_continues_on_whatsapp_with_a_code(wa_runtime: Runtim
     response = post(page, "wa-000003", "Lawyer / law firm")
     assert len(rows(wa_runtime, Conversation)) == 1
     assert response.json["messages"][0]["text"] == "Lawyer / law firm"
-    history = page.get(f"{API}/session").json["messages"]
-    assert any("are now one" in (m.get("text") or "") for m in history)
+    session = page.get(f"{API}/session").json
+    assert any("are now one" in (m.get("text") or "") for m in session["messages"])
+    assert session["links"] == []  # nothing more to link
 
 
 def test_a_code_from_telegram_joins_the_web_chat_to_that_conversation(
@@ -478,8 +479,11 @@ def test_a_code_from_telegram_joins_the_web_chat_to_that_conversation(
     response = post(page, "tgcode-01", code)
     assert texts(response) == [code, "Done: this chat and your conversation on Telegram are "
                                      "now one."]
+    assert post(page, "tgcode-01", code).json == response.json  # a retry: the same answer
     [visitor] = rows(runtime, WebchatSession)
     assert (visitor.channel, visitor.user_id) == ("telegram", "4242")
+    asked = texts(post(page, "tgcode-09", "webchat"))  # the flow's, not a Telegram code
+    assert not any("Your code for the chat" in text for text in asked)
     post(page, "tgcode-02", "Continue in English")
     [conversation] = rows(runtime, Conversation)
     assert conversation.channel == "telegram" and conversation.state == "menu"
