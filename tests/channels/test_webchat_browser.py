@@ -213,6 +213,7 @@ def test_a_booking_on_a_phone_with_a_reload_a_staff_reply_and_arabic(
     widget = page.locator(".cbw")
     expect(widget).to_have_attribute("dir", "rtl")
     expect(widget).to_have_attribute("lang", "ar")
+    assert chat.panel.evaluate("panel => getComputedStyle(panel).direction") == "rtl"
     expect(page.get_by_role("button", name="إرسال")).to_be_in_viewport()
     expect(page.get_by_role("heading", name="تحدث معنا")).to_be_in_viewport()
     panel_box, send_box = chat.panel.bounding_box(), page.get_by_role(
