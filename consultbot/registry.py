@@ -20,12 +20,15 @@ import channels.staff_telegram
 import channels.telegram.polling
 import channels.telegram.sender
 import channels.telegram.webhook
+import channels.webchat.sender
+import channels.webchat.web
 import channels.whatsapp.questions
 import channels.whatsapp.sender
 import channels.whatsapp.webhook
 import dashboard.web
 from bot.engine import Bot
 from channels.delivery import Sender
+from channels.webchat.linking import LinkingBot
 from plumbing.runtime import Runtime
 
 AttachArea = Callable[[Flask, Runtime, Bot], None]
@@ -54,10 +57,18 @@ CHANNELS: tuple[Channel, ...] = (
             background=channels.telegram.polling.start),
     Channel("staff_telegram", sender=channels.staff_telegram.build_sender),
     Channel("email", sender=channels.email_sender.build_sender),
+    Channel("webchat", webhook=channels.webchat.web.attach,
+            sender=channels.webchat.sender.build_sender),
 )
 
 #: Web areas that are not channels: the staff dashboard and the published files.
 WEB_AREAS: tuple[AttachArea, ...] = (dashboard.web.attach, channels.files.attach)
+
+
+def build_bot(runtime: Runtime) -> Bot:
+    """The flow the channels share, with the web chat's linking codes (web chat <->
+    WhatsApp/Telegram) recognised before it: see ``channels.webchat.linking``."""
+    return LinkingBot(runtime)
 
 
 def web_areas() -> list[AttachArea]:

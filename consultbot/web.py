@@ -9,10 +9,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
 from bot.understanding import warm_up
-from consultbot.registry import web_areas
+from consultbot.registry import build_bot, web_areas
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
 
 
 def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
@@ -27,7 +28,7 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
         hops = runtime.settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.extensions["consultbot.runtime"] = runtime
-    app.extensions["consultbot.bot"] = bot or Bot(runtime)
+    app.extensions["consultbot.bot"] = bot or build_bot(runtime)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

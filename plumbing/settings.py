@@ -115,6 +115,18 @@ class Settings(BaseSettings):
     staff_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     cookie_secure: bool = True
 
+    # Web chat (channels/webchat)
+    webchat_allowed_origins: str = ""
+    webchat_max_message_chars: int = Field(2000, ge=100, le=10_000)
+    webchat_rate_limit_session: str = "30/minute"
+    webchat_rate_limit_address: str = "60/minute"
+    webchat_rate_limit_storage: str = "memory://"
+    webchat_session_days: int = Field(90, ge=1, le=730)
+    webchat_cookie_samesite: str = "Lax"
+    webchat_code_minutes: int = Field(15, ge=1, le=24 * 60)
+    webchat_stream_seconds: int = Field(25, ge=1, le=120)
+    webchat_telegram_username: str | None = None
+
     @field_validator("booking_timezone", "staff_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -209,6 +221,30 @@ class Settings(BaseSettings):
             raise ValueError("hours must be positive")
         return value
 
+    @field_validator("webchat_allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        parse_origins(value)  # raises ValueError naming the bad origin
+        return value
+
+    @field_validator("webchat_rate_limit_session", "webchat_rate_limit_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError("must be a rate such as 20/minute or 100 per hour") from exc
+        return value
+
+    @field_validator("webchat_cookie_samesite")
+    @classmethod
+    def _samesite(cls, value: str) -> str:
+        if value not in {"Lax", "Strict", "None"}:
+            raise ValueError("must be Lax, Strict or None")
+        return value
+
     @model_validator(mode="after")
     def _key_required_off_default(self) -> Settings:
         if not self.is_default_setup and self.data_encryption_key is None:
@@ -253,9 +289,29 @@ class Settings(BaseSettings):
         return self.telegram_bot_token is not None
 
     @property
+    def webchat_origins(self) -> frozenset[str]:
+        """Other sites allowed to embed the web chat (CORS), as origins."""
+        return parse_origins(self.webchat_allowed_origins)
+
+    @property
     def zoom_enabled(self) -> bool:
         """Whether Zoom Server-to-Server OAuth credentials are configured."""
         return bool(self.zoom_account_id and self.zoom_client_id and self.zoom_client_secret)
+
+
+def parse_origins(value: str) -> frozenset[str]:
+    """``https://a.example, http://localhost:8080`` as a set of origins; ValueError naming a
+    bad one (with a path, without a scheme, ``*``)."""
+    origins = set()
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        split = urlsplit(part)
+        if split.scheme not in {"http", "https"} or not split.hostname or \
+                split.path not in {"", "/"} or split.query or split.fragment:
+            raise ValueError(f"{part!r} is not an origin such as https://www.example.org")
+        origins.add(f"{split.scheme}://{split.netloc.lower()}")
+    return frozenset(origins)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

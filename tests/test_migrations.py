@@ -11,13 +11,15 @@ import booking.calendars.models
 import booking.models
 import bot.models
 import channels.files
+import channels.webchat.models
 import channels.whatsapp.questions
 import dashboard.models
 import plumbing.outbox
 from plumbing.db import Database
 
 MODELS = (booking.models, booking.calendars.models, bot.models, channels.files,
-          plumbing.outbox, dashboard.models, channels.whatsapp.questions)
+          plumbing.outbox, dashboard.models, channels.whatsapp.questions,
+          channels.webchat.models)
 
 
 def test_migrations_match_the_models(any_database_url: str) -> None:

@@ -48,8 +48,7 @@ def bind(host: str, port: int) -> socket.socket | None:
 def run(args: argparse.Namespace) -> int:
     import waitress
 
-    from bot.engine import Bot
-    from consultbot.registry import backgrounds
+    from consultbot.registry import backgrounds, build_bot
     from consultbot.runtime import build_runtime
     from consultbot.web import create_app
     from consultbot.worker import start_background
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     runtime = build_runtime(settings, check_key=True)
-    bot = Bot(runtime)
+    bot = build_bot(runtime)
     app = create_app(runtime, bot=bot)
     stoppers = []
     for start in (start_background, *backgrounds()):  # the outbox worker, then channels'

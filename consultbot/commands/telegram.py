@@ -17,8 +17,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.engine import Bot
     from channels.telegram.polling import poll_until_stopped
+    from consultbot.registry import build_bot
     from consultbot.runtime import build_runtime
     from plumbing.settings import load_settings_or_exit
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Telegram bot @{username} is polling for messages; Ctrl-C stops it.", flush=True)
 
     try:
-        poll_until_stopped(runtime, Bot(runtime), stop, on_started=started)
+        poll_until_stopped(runtime, build_bot(runtime), stop, on_started=started)
     except KeyboardInterrupt:
         print("stopped")
     except Exception as exc:

@@ -1,0 +1,28 @@
+""""Delete my data" erases the web chat's copy of the conversation too.
+
+Registered with the flow's erasers (``bot.flow.forget.ERASERS``), so it runs in the same
+transaction as the rest of the erasure, whichever channel the person asked on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from bot.flow.core import Turn
+from bot.flow.forget import ERASERS
+from channels.webchat.models import WebchatMessage, WebchatSession
+
+
+def erase_web_history(turn: Turn) -> None:
+    """Delete every message shown in the sessions that speak as this conversation."""
+    conversation = turn.conversation
+    sessions = select(WebchatSession.id).where(
+        WebchatSession.channel == conversation.channel,
+        WebchatSession.user_id == conversation.user_id)
+    turn.session.execute(delete(WebchatMessage).where(
+        col(WebchatMessage.session_id).in_(sessions)))
+
+
+if erase_web_history not in ERASERS:
+    ERASERS.append(erase_web_history)
