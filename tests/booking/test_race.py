@@ -25,19 +25,13 @@ from bot.models import Conversation
 from channels.console import ConsoleChannel
 from consultbot.clock import ManualClock
 from consultbot.crypto import new_key
-from consultbot.runtime import Runtime, build_runtime
-from consultbot.settings import load_settings
-from tests.conftest import START
+from consultbot.runtime import Runtime
+from tests.conftest import START, runtime_for
 from tests.test_booking_chat import intake
 
 SLOT = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # the first free slot after START
 THREADS = 8
 PROCESSES = 4
-
-
-def make_runtime(url: str, key: str, now: datetime = START) -> Runtime:
-    return build_runtime(load_settings(database_url=url, data_encryption_key=key),
-                         clock=ManualClock(now))
 
 
 def people(runtime: Runtime, count: int, prefix: str) -> list[int]:
@@ -68,7 +62,7 @@ def confirm(runtime: Runtime, who: int, request_key: str) -> tuple[str, Any]:
 
 def _process_worker(url: str, key: str, jobs: list[tuple[int, str]], barrier: Any,
                     out: Any) -> None:
-    runtime = make_runtime(url, key)
+    runtime = runtime_for(url, data_encryption_key=key)
     barrier.wait(timeout=120)
     for who, request_key in jobs:
         out.put(confirm(runtime, who, request_key))
@@ -85,7 +79,7 @@ def race(url: str, key: str, jobs: list[tuple[int, str]]) -> list[tuple[str, Any
                  for job in remote]
     for process in processes:
         process.start()
-    runtime = make_runtime(url, key)
+    runtime = runtime_for(url, data_encryption_key=key)
     results: list[tuple[str, Any]] = []
     lock = threading.Lock()
 
@@ -109,7 +103,7 @@ def race(url: str, key: str, jobs: list[tuple[int, str]]) -> list[tuple[str, Any
 
 
 def active_bookings(url: str, key: str) -> list[Booking]:
-    runtime = make_runtime(url, key)
+    runtime = runtime_for(url, data_encryption_key=key)
     with runtime.db.transaction() as session:
         found = list(session.exec(select(Booking).where(Booking.status == "confirmed")).all())
     runtime.db.dispose()
@@ -118,7 +112,7 @@ def active_bookings(url: str, key: str) -> list[Booking]:
 
 def test_many_people_confirm_one_slot_and_one_booking_exists(any_database_url: str) -> None:
     key = new_key()
-    setup = make_runtime(any_database_url, key)
+    setup = runtime_for(any_database_url, data_encryption_key=key)
     who = people(setup, THREADS + PROCESSES, "p")
     setup.db.dispose()
     results = race(any_database_url, key, [(w, f"{w}:same-slot") for w in who])
@@ -133,7 +127,7 @@ def test_many_people_confirm_one_slot_and_one_booking_exists(any_database_url: s
 
 def test_one_confirmation_delivered_many_times_at_once_books_once(any_database_url: str) -> None:
     key = new_key()
-    setup = make_runtime(any_database_url, key)
+    setup = runtime_for(any_database_url, data_encryption_key=key)
     [who] = people(setup, 1, "p")
     setup.db.dispose()
     results = race(any_database_url, key, [(who, f"{who}:one-request")] * (THREADS + PROCESSES))
@@ -147,7 +141,7 @@ def test_the_unique_index_alone_stops_a_double_booking(any_database_url: str,
     """Even with the consultant lock gone, the database refuses a second booking."""
     monkeypatch.setattr(service, "lock_consultants", lambda session: [])
     key = new_key()
-    setup = make_runtime(any_database_url, key)
+    setup = runtime_for(any_database_url, data_encryption_key=key)
     who = people(setup, THREADS, "p")
     barrier = threading.Barrier(len(who), timeout=60)
     results: list[tuple[str, Any]] = []
@@ -170,7 +164,7 @@ def test_the_unique_index_alone_stops_a_double_booking(any_database_url: str,
 
 
 def _chat_worker(url: str, key: str, now: datetime, user: str, barrier: Any, out: Any) -> None:
-    runtime = make_runtime(url, key, now)
+    runtime = runtime_for(url, data_encryption_key=key, clock=ManualClock(now))
     barrier.wait(timeout=120)
     replies = Bot(runtime).handle(Inbound("console", user, f"{user}-confirm", text="Confirm"))
     out.put("\n".join(reply_plain_text(r) for r in replies))
@@ -180,8 +174,7 @@ def _chat_worker(url: str, key: str, now: datetime, user: str, barrier: Any, out
 def test_many_chats_confirm_the_same_slot(any_database_url: str) -> None:
     key = new_key()
     clock = ManualClock(START)
-    runtime = build_runtime(load_settings(database_url=any_database_url,
-                                          data_encryption_key=key), clock=clock)
+    runtime = runtime_for(any_database_url, data_encryption_key=key, clock=clock)
     bot = Bot(runtime)
     users = [f"u{n}" for n in range(6)]
     for user in users:  # each holds the 9:00 slot in turn; each hold lapses before the next
