@@ -106,7 +106,9 @@ def runtime_for(database_url: str, *, clock: Clock | None = None,
 
 
 def close_runtime(runtime: Runtime) -> None:
-    """Release what a runtime holds (its database connections)."""
+    """Release what a runtime holds: its services (e.g. Telegram's loop thread), then its
+    database connections."""
+    runtime.services.close()
     runtime.db.dispose()
 
 

@@ -190,13 +190,16 @@ class _Session:
     def do_HELO(self, argument: str) -> None:
         self.reply("250 fake-smtp")
 
-    def do_STARTTLS(self, argument: str) -> None:
+    def do_STARTTLS(self, argument: str) -> bool | None:
         if not self.server.tls or self.over_tls:
             self.reply("503 TLS not available")
-            return
+            return None
         self.reply("220 go ahead")
-        connection = self.server._tls_context.wrap_socket(self.handler.connection,
-                                                          server_side=True)
+        try:
+            connection = self.server._tls_context.wrap_socket(self.handler.connection,
+                                                              server_side=True)
+        except (ssl.SSLError, OSError):  # the client refused our certificate: it hangs up
+            return False
         self.handler.connection = connection
         self.handler.rfile = connection.makefile("rb")
         self.handler.wfile = connection.makefile("wb")

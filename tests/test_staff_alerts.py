@@ -363,6 +363,7 @@ def test_alerts_reach_the_staff_telegram_chat(make_runtime: Callable[..., Runtim
     runtime.db.dispose()
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter
 def test_staff_telegram_failures_are_classified(telegram: FakeTelegramServer) -> None:
     sender = StaffTelegramSender(telegram.base_url, TOKEN)
     item = delivery(to=STAFF_CHAT)

@@ -264,6 +264,31 @@ def test_retry_after_on_a_reply_waits_and_sends_again(harness: Harness) -> None:
     assert len(sent) == 1 and sent[0]["reply_markup"]
 
 
+def test_a_long_retry_after_drops_the_reply_without_waiting(harness: Harness) -> None:
+    user = harness.user(5014)
+    harness.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 90",
+                          retry_after=90)
+    assert harness.feed(user.message("/start")) == []
+    assert harness.waits == []  # longer than the reply's longest wait: not waited for
+
+
+def test_a_second_retry_after_drops_the_reply(harness: Harness) -> None:
+    user = harness.user(5015)
+    for _ in range(2):
+        harness.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 2",
+                              retry_after=2)
+    assert harness.feed(user.message("/start")) == []
+    assert harness.waits == [2.0]
+
+
+def test_a_refused_reply_does_not_mark_the_person(harness: Harness, runtime: Runtime) -> None:
+    user = harness.user(5016)
+    start_in_english(harness, user)
+    harness.api.fail_next("sendMessage", 400, "Bad Request: message text is empty")
+    assert harness.feed(user.message("/help")) == []
+    assert not stored(runtime, Conversation, user_id="5016")[0].unreachable
+
+
 def test_commands_are_registered_in_english_and_russian(harness: Harness) -> None:
     harness.loop.run_until_complete(register_commands(harness.app.bot))
     names = [c["command"] for c in harness.api.commands[""]]
