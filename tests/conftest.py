@@ -7,6 +7,8 @@ each test copies; ``tests/test_migrations.py`` migrates empty databases itself.
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
 import shutil
 import uuid
@@ -56,6 +58,22 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  #
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at its smallest cost while testing: the production cost (64 MiB and about
+    half a second a hash, on purpose) made every signed-in dashboard test wait a second or
+    more. Same algorithm and code paths; a hash made at another cost still verifies."""
+    from argon2 import PasswordHasher
+
+    import consultbot.staff.accounts as accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    saved = accounts._hasher, accounts._DUMMY_HASH
+    accounts._hasher, accounts._DUMMY_HASH = cheap, cheap.hash("not anyone's password")
+    yield
+    accounts._hasher, accounts._DUMMY_HASH = saved
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
@@ -103,6 +121,20 @@ def runtime_for(database_url: str, *, clock: Clock | None = None,
     overrides.setdefault("data_encryption_key", new_key())
     return build_runtime(load_settings(database_url=database_url, **overrides),
                          clock=clock or ManualClock(START))
+
+
+#: What every worker process of the concurrency tests imports, loaded once (see below).
+_WORKER_PRELOAD = ["tests.conftest", "bot.engine", "booking.service", "channels.console",
+                   "consultbot.worker"]
+
+
+def worker_processes() -> multiprocessing.context.ForkServerContext:
+    """How the concurrency tests start separate processes: forked from one server process
+    that imported the application once, instead of each spawned process importing it anew
+    (about a second of CPU each). Still real processes with their own connections."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_WORKER_PRELOAD)  # only before the server's first start
+    return context
 
 
 def close_runtime(runtime: Runtime) -> None:

@@ -19,7 +19,7 @@ from bot.messages import Inbound, reply_plain_text
 from bot.models import Conversation, InboundMessage
 from consultbot.crypto import new_key
 from consultbot.runtime import Runtime
-from tests.conftest import runtime_for
+from tests.conftest import runtime_for, worker_processes
 
 QUESTIONS = ["how much does it cost?", "which countries do you cover?",
              "is the consultation free?", "how fast do you reply?", "what is a report?"]
@@ -128,7 +128,7 @@ def test_processes_handle_each_message_once(any_database_url: str) -> None:
     key = new_key()
     setup = runtime_for(any_database_url, data_encryption_key=key)
     send(Bot(setup), "p2", "setup-1", "/start")
-    context = multiprocessing.get_context("spawn")
+    context = worker_processes()
     out = context.Queue()
     processes = [context.Process(target=_process_worker, args=(any_database_url, key, w, out))
                  for w in range(3)]

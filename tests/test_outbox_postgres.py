@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections import Counter
 from typing import Any
@@ -16,7 +15,7 @@ from consultbot.delivery import Delivery
 from consultbot.outbox import SENT, OutboxMessage, enqueue
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
-from tests.conftest import START, runtime_for
+from tests.conftest import START, runtime_for, worker_processes
 
 pytestmark = pytest.mark.postgres
 MESSAGES = 200
@@ -98,7 +97,7 @@ def test_processes_never_send_the_same_message_twice(postgres_url: str) -> None:
     key = new_key()
     setup = runtime_for(postgres_url, data_encryption_key=key)
     keys = fill(setup)
-    context = multiprocessing.get_context("spawn")
+    context = worker_processes()
     start, out = context.Barrier(2), context.Queue()
     processes = [context.Process(target=_process_worker,
                                  args=(postgres_url, key, f"p{n}", start, out))

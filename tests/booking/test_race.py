@@ -7,7 +7,6 @@ does (``IntegrityError``/``OperationalError`` roll back the whole unit).
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ from channels.console import ConsoleChannel
 from consultbot.clock import ManualClock
 from consultbot.crypto import new_key
 from consultbot.runtime import Runtime
-from tests.conftest import START, runtime_for
+from tests.conftest import START, runtime_for, worker_processes
 from tests.test_booking_chat import intake
 
 SLOT = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # the first free slot after START
@@ -72,7 +71,7 @@ def _process_worker(url: str, key: str, jobs: list[tuple[int, str]], barrier: An
 def race(url: str, key: str, jobs: list[tuple[int, str]]) -> list[tuple[str, Any]]:
     """Run ``jobs`` at once: half on threads here, half in spawned processes."""
     local, remote = jobs[:THREADS], jobs[THREADS:]
-    context = multiprocessing.get_context("spawn")
+    context = worker_processes()
     barrier = context.Barrier(len(local) + len(remote))
     out = context.Queue()
     processes = [context.Process(target=_process_worker, args=(url, key, [job], barrier, out))
@@ -185,7 +184,7 @@ def test_many_chats_confirm_the_same_slot(any_database_url: str) -> None:
         assert "Please confirm" in chat.send("1")  # 9:00
         clock.advance(timedelta(minutes=runtime.settings.booking_hold_minutes + 1))
     now = clock()
-    context = multiprocessing.get_context("spawn")
+    context = worker_processes()
     barrier = context.Barrier(len(users))
     out = context.Queue()
     in_process, on_threads = users[:3], users[3:]
