@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
@@ -103,8 +106,11 @@ class Database:
                 raise
 
     def upgrade(self) -> None:
-        """Apply every pending migration."""
+        """Apply every pending migration; a database already at the newest revision is only
+        read (the migration scripts are loaded once per process)."""
         with self.engine.begin() as connection:
+            if set(MigrationContext.configure(connection).get_current_heads()) == newest():
+                return
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "heads")
@@ -112,6 +118,12 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+@cache
+def newest() -> frozenset[str]:
+    """The head revisions of the packaged migrations."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def alembic_config() -> Config:

@@ -1,11 +1,21 @@
-"""Shared fixtures: a migrated database (SQLite, or the local PostgreSQL), a manual clock."""
+"""Shared fixtures: a migrated database (SQLite, or the local PostgreSQL), a manual clock,
+the one runtime factory.
+
+Migrations run once per session into a template (a SQLite file; a PostgreSQL database) that
+each test copies; ``tests/test_migrations.py`` migrates empty databases itself.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,12 +25,19 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from consultbot.runtime import Runtime, build_runtime
-from plumbing.clock import ManualClock
+from plumbing.clock import Clock, ManualClock
 from plumbing.crypto import new_key
+from plumbing.db import Database
 from plumbing.settings import Settings, load_settings
 
 #: A Monday morning in winter (London = UTC).
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+#: Hours that leave every slot bookable: every day 08:00-20:00, no buffer, no notice.
+OPEN_HOURS: dict[str, Any] = {
+    "booking_weekly_hours": "mon-sun 08:00-20:00", "booking_buffer_minutes": 0,
+    "booking_min_notice_hours": 0, "booking_horizon_days": 60,
+}
 
 #: Zoom's far side, faked with respx at these addresses.
 ZOOM_API = "https://zoom.test/v2"
@@ -42,14 +59,52 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  #
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at its smallest cost while testing: the production cost (64 MiB and about
+    half a second a hash, on purpose) made every signed-in dashboard test wait a second or
+    more. Same algorithm and code paths; a hash made at another cost still verifies."""
+    from argon2 import PasswordHasher
+
+    import dashboard.accounts as accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    saved = accounts._hasher, accounts._DUMMY_HASH
+    accounts._hasher, accounts._DUMMY_HASH = cheap, cheap.hash("not anyone's password")
+    yield
+    accounts._hasher, accounts._DUMMY_HASH = saved
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated once per session."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()  # the last connection closing folds the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    return f"sqlite:///{tmp_path / 'test.db'}"
+def database_url(tmp_path: Path, _sqlite_template: Path) -> str:
+    """A migrated SQLite database of the test's own: a copy of the session's template."""
+    path = tmp_path / "test.db"
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> str:
+    """A SQLite database not yet created (for the tests of the migrations themselves)."""
+    return f"sqlite:///{tmp_path / 'empty.db'}"
 
 
 @pytest.fixture
@@ -57,11 +112,44 @@ def settings(database_url: str) -> Settings:
     return load_settings(database_url=database_url, data_encryption_key=new_key())
 
 
+def runtime_for(database_url: str, *, clock: Clock | None = None,
+                **overrides: Any) -> Runtime:
+    """The one way tests build a runtime: ``database_url``, a new key unless one is given,
+    ``clock`` (default: a manual clock at :data:`START`) and some settings changed.
+
+    Plain, so that worker processes of the concurrency tests can call it too.
+    """
+    overrides.setdefault("data_encryption_key", new_key())
+    return build_runtime(load_settings(database_url=database_url, **overrides),
+                         clock=clock or ManualClock(START))
+
+
+#: What every worker process of the concurrency tests imports, loaded once (see below).
+_WORKER_PRELOAD = ["tests.conftest", "bot.engine", "booking.service", "channels.console",
+                   "consultbot.worker"]
+
+
+def worker_processes() -> multiprocessing.context.ForkServerContext:
+    """How the concurrency tests start separate processes: forked from one server process
+    that imported the application once, instead of each spawned process importing it anew
+    (about a second of CPU each). Still real processes with their own connections."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_WORKER_PRELOAD)  # only before the server's first start
+    return context
+
+
+def close_runtime(runtime: Runtime) -> None:
+    """Release what a runtime holds: its services (e.g. Telegram's loop thread), then its
+    database connections."""
+    runtime.services.close()
+    runtime.db.dispose()
+
+
 @pytest.fixture
 def runtime(settings: Settings, clock: ManualClock) -> Iterator[Runtime]:
     rt = build_runtime(settings, clock=clock)
     yield rt
-    rt.db.dispose()
+    close_runtime(rt)
 
 
 @pytest.fixture
@@ -70,15 +158,14 @@ def make_runtime(database_url: str, clock: ManualClock) -> Iterator[Callable[...
     test's clock unless given); every one is closed after the test."""
     made: list[Runtime] = []
 
-    def make(*, clock_: Any = None, **overrides: Any) -> Runtime:
-        overrides.setdefault("database_url", database_url)
-        overrides.setdefault("data_encryption_key", new_key())
-        made.append(build_runtime(load_settings(**overrides), clock=clock_ or clock))
+    def make(*, clock_: Clock | None = None, **overrides: Any) -> Runtime:
+        url = overrides.pop("database_url", database_url)
+        made.append(runtime_for(url, clock=clock_ or clock, **overrides))
         return made[-1]
 
     yield make
     for runtime in made:
-        runtime.db.dispose()
+        close_runtime(runtime)
 
 
 @pytest.fixture
@@ -98,17 +185,18 @@ def postgres_base_url() -> str | None:
     return os.environ.get("TEST_POSTGRES_URL")
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def _postgres_database(template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (a copy of ``template``, else empty), dropped afterwards."""
     base = postgres_base_url()
     if not base:
         pytest.skip("TEST_POSTGRES_URL is not set")
     url = make_url(base).set(drivername="postgresql+psycopg")
     name = f"consultbot_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -120,9 +208,44 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str]:
+    """The name of a PostgreSQL database migrated once per session (no one stays connected:
+    ``CREATE DATABASE … TEMPLATE`` needs that)."""
+    with _postgres_database() as url:
+        db = Database(url)
+        try:
+            db.upgrade()
+        finally:
+            db.dispose()
+        yield str(make_url(url).database)
+
+
+@pytest.fixture
+def postgres_url(_postgres_template: str) -> Iterator[str]:
+    """A migrated PostgreSQL database for one test (a copy of the template), dropped after."""
+    with _postgres_database(_postgres_template) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with _postgres_database() as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_database_url(request: pytest.FixtureRequest, database_url: str) -> str:
-    """Runs a test on SQLite and again on the local PostgreSQL."""
+    """Runs a test on SQLite and again on the local PostgreSQL (both migrated)."""
     if request.param == "sqlite":
         return database_url
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_empty_database_url(request: pytest.FixtureRequest, empty_database_url: str) -> str:
+    """An empty database on SQLite and again on the local PostgreSQL."""
+    if request.param == "sqlite":
+        return empty_database_url
+    return request.getfixturevalue("empty_postgres_url")

@@ -104,7 +104,8 @@ class FakeSmtpServer:
 
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(  # a short poll: shutdown() returns at once
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
 
     @property
     def port(self) -> int:
@@ -189,13 +190,16 @@ class _Session:
     def do_HELO(self, argument: str) -> None:
         self.reply("250 fake-smtp")
 
-    def do_STARTTLS(self, argument: str) -> None:
+    def do_STARTTLS(self, argument: str) -> bool | None:
         if not self.server.tls or self.over_tls:
             self.reply("503 TLS not available")
-            return
+            return None
         self.reply("220 go ahead")
-        connection = self.server._tls_context.wrap_socket(self.handler.connection,
-                                                          server_side=True)
+        try:
+            connection = self.server._tls_context.wrap_socket(self.handler.connection,
+                                                              server_side=True)
+        except (ssl.SSLError, OSError):  # the client refused our certificate: it hangs up
+            return False
         self.handler.connection = connection
         self.handler.rfile = connection.makefile("rb")
         self.handler.wfile = connection.makefile("wb")

@@ -17,19 +17,12 @@ import bot.engine as engine
 from bot.engine import Bot
 from bot.messages import Inbound, reply_plain_text
 from bot.models import Conversation, InboundMessage
-from consultbot.runtime import Runtime, build_runtime
-from plumbing.clock import ManualClock
+from consultbot.runtime import Runtime
 from plumbing.crypto import new_key
-from plumbing.settings import load_settings
-from tests.conftest import START
+from tests.conftest import runtime_for, worker_processes
 
 QUESTIONS = ["how much does it cost?", "which countries do you cover?",
              "is the consultation free?", "how fast do you reply?", "what is a report?"]
-
-
-def make_runtime(url: str, key: str) -> Runtime:
-    return build_runtime(load_settings(database_url=url, data_encryption_key=key),
-                         clock=ManualClock(START))
 
 
 def send(bot: Bot, user: str, message_id: str, text: str) -> str:
@@ -72,7 +65,7 @@ class OverlapProbe:
 
 def test_one_persons_messages_never_interleave(any_database_url: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    runtime = make_runtime(any_database_url, new_key())
+    runtime = runtime_for(any_database_url, data_encryption_key=new_key())
     bot = Bot(runtime)
     send(bot, "p1", "setup-1", "/start")
     send(bot, "p1", "setup-2", "1")
@@ -98,7 +91,7 @@ def test_one_persons_messages_never_interleave(any_database_url: str,
 @pytest.mark.postgres
 def test_different_people_proceed_in_parallel(postgres_url: str,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    runtime = make_runtime(postgres_url, new_key())
+    runtime = runtime_for(postgres_url, data_encryption_key=new_key())
     bot = Bot(runtime)
     both_inside = threading.Barrier(2, timeout=10)
     real_step = engine.step
@@ -120,7 +113,7 @@ def test_different_people_proceed_in_parallel(postgres_url: str,
 
 
 def _process_worker(url: str, key: str, worker: int, out: multiprocessing.Queue) -> None:
-    runtime = make_runtime(url, key)
+    runtime = runtime_for(url, data_encryption_key=key)
     bot = Bot(runtime)
     got = {}
     for n in range(6):
@@ -133,9 +126,9 @@ def _process_worker(url: str, key: str, worker: int, out: multiprocessing.Queue)
 
 def test_processes_handle_each_message_once(any_database_url: str) -> None:
     key = new_key()
-    setup = make_runtime(any_database_url, key)
+    setup = runtime_for(any_database_url, data_encryption_key=key)
     send(Bot(setup), "p2", "setup-1", "/start")
-    context = multiprocessing.get_context("spawn")
+    context = worker_processes()
     out = context.Queue()
     processes = [context.Process(target=_process_worker, args=(any_database_url, key, w, out))
                  for w in range(3)]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import booking.calendars.models
@@ -15,15 +16,15 @@ import channels.webchat.models
 import channels.whatsapp.questions
 import dashboard.models
 import plumbing.outbox
-from plumbing.db import Database
+from plumbing.db import Database, alembic_config, newest
 
 MODELS = (booking.models, booking.calendars.models, bot.models, channels.files,
           plumbing.outbox, dashboard.models, channels.whatsapp.questions,
           channels.webchat.models)
 
 
-def test_migrations_match_the_models(any_database_url: str) -> None:
-    db = Database(any_database_url)
+def test_migrations_match_the_models(any_empty_database_url: str) -> None:
+    db = Database(any_empty_database_url)
     try:
         db.upgrade()
         with db.engine.connect() as connection:
@@ -33,9 +34,9 @@ def test_migrations_match_the_models(any_database_url: str) -> None:
         db.dispose()
 
 
-def test_the_one_active_booking_per_slot_index_is_partial(any_database_url: str) -> None:
+def test_the_one_active_booking_per_slot_index_is_partial(any_empty_database_url: str) -> None:
     """compare_metadata does not look at an index's WHERE: check it by hand."""
-    db = Database(any_database_url)
+    db = Database(any_empty_database_url)
     try:
         db.upgrade()
         with db.engine.connect() as connection:
@@ -52,5 +53,23 @@ def test_the_one_active_booking_per_slot_index_is_partial(any_database_url: str)
             assert f"'{status}'" in sql
         for status in (booking.models.CANCELLED, booking.models.RESCHEDULED):
             assert f"'{status}'" not in sql
+    finally:
+        db.dispose()
+
+
+def test_a_database_behind_is_brought_up_and_one_at_the_newest_is_left_alone(
+        any_empty_database_url: str) -> None:
+    """``upgrade`` skips the migration scripts only when nothing is pending."""
+    db = Database(any_empty_database_url)
+    try:
+        with db.engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0003_staff")
+        db.upgrade()
+        with db.engine.connect() as connection:
+            assert set(MigrationContext.configure(connection).get_current_heads()) == newest()
+            assert "shared_file" in inspect(connection).get_table_names()
+        db.upgrade()  # at the newest revision: nothing to do, nothing fails
     finally:
         db.dispose()

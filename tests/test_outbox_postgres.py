@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections import Counter
 from typing import Any
@@ -12,13 +11,11 @@ from sqlmodel import func, select
 
 from bot.messages import Text, reply_to_dict
 from channels.delivery import Delivery
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from consultbot.worker import Worker
-from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
 from plumbing.outbox import SENT, OutboxMessage, enqueue
-from plumbing.settings import load_settings
-from tests.conftest import START
+from tests.conftest import START, runtime_for, worker_processes
 
 pytestmark = pytest.mark.postgres
 MESSAGES = 200
@@ -34,11 +31,6 @@ class RecordingSender:
         with self.lock:
             self.log.append((self.worker, delivery.key))
         return f"{self.worker}:{delivery.key}"
-
-
-def make_runtime(url: str, key: str) -> Runtime:
-    return build_runtime(load_settings(database_url=url, data_encryption_key=key),
-                         clock=ManualClock(START))
 
 
 def fill(runtime: Runtime) -> list[str]:
@@ -66,11 +58,11 @@ def check_everything_sent_once(runtime: Runtime, log: list[tuple[str, str]],
 
 def test_threads_never_send_the_same_message_twice(postgres_url: str) -> None:
     key = new_key()
-    setup = make_runtime(postgres_url, key)
+    setup = runtime_for(postgres_url, data_encryption_key=key)
     keys = fill(setup)
     log: list[tuple[str, str]] = []
     lock = threading.Lock()
-    workers = [Worker(make_runtime(postgres_url, key),
+    workers = [Worker(runtime_for(postgres_url, data_encryption_key=key),
                       {"fake": RecordingSender(f"w{n}", log, lock)}, batch_size=5)
                for n in range(4)]
     start = threading.Barrier(len(workers))
@@ -92,7 +84,7 @@ def test_threads_never_send_the_same_message_twice(postgres_url: str) -> None:
 
 def _process_worker(url: str, key: str, name: str, start: Any, out: Any) -> None:
     log: list[tuple[str, str]] = []
-    runtime = make_runtime(url, key)
+    runtime = runtime_for(url, data_encryption_key=key)
     worker = Worker(runtime, {"fake": RecordingSender(name, log, threading.Lock())},
                     batch_size=5)
     start.wait()
@@ -103,9 +95,9 @@ def _process_worker(url: str, key: str, name: str, start: Any, out: Any) -> None
 
 def test_processes_never_send_the_same_message_twice(postgres_url: str) -> None:
     key = new_key()
-    setup = make_runtime(postgres_url, key)
+    setup = runtime_for(postgres_url, data_encryption_key=key)
     keys = fill(setup)
-    context = multiprocessing.get_context("spawn")
+    context = worker_processes()
     start, out = context.Barrier(2), context.Queue()
     processes = [context.Process(target=_process_worker,
                                  args=(postgres_url, key, f"p{n}", start, out))

@@ -4,7 +4,7 @@ approved template outside it, and the reason stored when no template is configur
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,12 +14,10 @@ from booking import service
 from bot.models import Conversation
 from bot.notices.reminders import schedule_due_reminders
 from consultbot.registry import build_senders
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
-from plumbing.crypto import new_key
 from plumbing.outbox import FAILED, SENT, OutboxMessage
-from plumbing.settings import load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -27,6 +25,7 @@ from tests.channels.fake_twilio import (
     SENDER,
     FakeTwilioApi,
 )
+from tests.conftest import OPEN_HOURS
 
 START = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
 BOOKED_AT = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)
@@ -40,15 +39,16 @@ def twilio() -> Iterator[FakeTwilioApi]:
         yield api
 
 
-def make_runtime(url: str, twilio: FakeTwilioApi, **overrides: object) -> Runtime:
-    settings = load_settings(
-        database_url=url, data_encryption_key=new_key(), booking_weekly_hours="mon-sun 08:00-20:00",
-        booking_buffer_minutes=0, booking_min_notice_hours=0, booking_horizon_days=60,
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        twilio_whatsapp_from=SENDER, public_base_url=PUBLIC_BASE_URL,
-        twilio_api_base_url=twilio.base_url, zoom_fallback_link="https://zoom.example/j/42",
-        **overrides)
-    return build_runtime(settings, clock=ManualClock(BOOKED_AT))
+@pytest.fixture
+def make_runtime(make_runtime: Callable[..., Runtime],
+                 twilio: FakeTwilioApi) -> Callable[..., Runtime]:
+    """The shared factory with WhatsApp on against the fake Twilio, at :data:`BOOKED_AT`."""
+    settings: dict[str, object] = {
+        **OPEN_HOURS, "twilio_account_sid": ACCOUNT_SID, "twilio_auth_token": AUTH_TOKEN,
+        "twilio_whatsapp_from": SENDER, "public_base_url": PUBLIC_BASE_URL,
+        "twilio_api_base_url": twilio.base_url, "zoom_fallback_link": "https://zoom.example/j/42"}
+    return lambda **overrides: make_runtime(clock_=ManualClock(BOOKED_AT),
+                                            **{**settings, **overrides})
 
 
 def book_by_whatsapp(runtime: Runtime, last_wrote: datetime) -> None:
@@ -75,9 +75,9 @@ def remind(runtime: Runtime, hours_before: int) -> OutboxMessage:
         return session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()  # type: ignore[union-attr, return-value]
 
 
-def test_inside_the_window_the_reminder_is_free_text(database_url: str,
+def test_inside_the_window_the_reminder_is_free_text(make_runtime: Callable[..., Runtime],
                                                      twilio: FakeTwilioApi) -> None:
-    runtime = make_runtime(database_url, twilio)
+    runtime = make_runtime()
     book_by_whatsapp(runtime, last_wrote=START - timedelta(hours=30))
     message = remind(runtime, 24)  # the person wrote 6 hours ago
     (sent,) = twilio.messages
@@ -89,8 +89,8 @@ def test_inside_the_window_the_reminder_is_free_text(database_url: str,
 
 
 def test_outside_the_window_the_approved_template_carries_the_reminder(
-        database_url: str, twilio: FakeTwilioApi) -> None:
-    runtime = make_runtime(database_url, twilio, twilio_template_sid_reminder=REMINDER_SID)
+        make_runtime: Callable[..., Runtime], twilio: FakeTwilioApi) -> None:
+    runtime = make_runtime(twilio_template_sid_reminder=REMINDER_SID)
     book_by_whatsapp(runtime, last_wrote=BOOKED_AT)
     message = remind(runtime, 1)  # the person last wrote six days ago
     (sent,) = twilio.messages
@@ -103,8 +103,8 @@ def test_outside_the_window_the_approved_template_carries_the_reminder(
 
 
 def test_outside_the_window_without_a_template_the_reason_is_stored(
-        database_url: str, twilio: FakeTwilioApi) -> None:
-    runtime = make_runtime(database_url, twilio)
+        make_runtime: Callable[..., Runtime], twilio: FakeTwilioApi) -> None:
+    runtime = make_runtime()
     book_by_whatsapp(runtime, last_wrote=BOOKED_AT)
     message = remind(runtime, 1)
     assert twilio.messages == []

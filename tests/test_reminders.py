@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,12 +14,11 @@ from bot.messages import Text
 from bot.models import Conversation
 from bot.notices.reminders import schedule_due_reminders
 from channels.delivery import Delivery
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
-from plumbing.crypto import new_key
 from plumbing.outbox import CANCELLED, SENT, OutboxMessage
-from plumbing.settings import load_settings
+from tests.conftest import OPEN_HOURS
 
 # Britain moves to summer time on Sunday 29 March 2026 at 01:00 UTC: a 10:00 consultation
 # that day is 09:00 UTC, and the reminder 24 hours before is 09:00 UTC (09:00 GMT) on the
@@ -37,19 +36,9 @@ class RecordingSender:
         return str(len(self.sent))
 
 
-def make_runtime(url: str, clock: ManualClock, **overrides: object) -> Runtime:
-    settings = load_settings(
-        database_url=url, data_encryption_key=new_key(), booking_weekly_hours="mon-sun 08:00-20:00",
-        booking_buffer_minutes=0, booking_min_notice_hours=0, booking_horizon_days=60,
-        **overrides)
-    return build_runtime(settings, clock=clock)
-
-
 @pytest.fixture
-def rt(database_url: str) -> Iterator[Runtime]:
-    runtime = make_runtime(database_url, ManualClock(BOOKED_AT))
-    yield runtime
-    runtime.db.dispose()
+def rt(make_runtime: Callable[..., Runtime]) -> Runtime:
+    return make_runtime(clock_=ManualClock(BOOKED_AT), **OPEN_HOURS)
 
 
 def at(runtime: Runtime, instant: datetime) -> None:
@@ -163,8 +152,9 @@ def test_after_a_stopped_worker_only_the_latest_reminder_goes(rt: Runtime) -> No
     assert [m.key for m in stored(rt)] == [f"reminder:{booking}:20260329T0900Z:1h"]
 
 
-def test_offsets_come_from_the_settings(database_url: str) -> None:
-    runtime = make_runtime(database_url, ManualClock(BOOKED_AT), reminder_hours_before="48, 2")
+def test_offsets_come_from_the_settings(make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime(clock_=ManualClock(BOOKED_AT), **OPEN_HOURS,
+                           reminder_hours_before="48, 2")
     booking = book(runtime, SUNDAY_1000_BST)
     keys = []
     for hours in range(96, -1, -1):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,10 +29,9 @@ from channels.email_sender import build_sender as build_email_sender
 from channels.staff_telegram import StaffTelegramSender
 from channels.staff_telegram import build_sender as build_staff_telegram_sender
 from consultbot.registry import build_senders
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
-from plumbing.crypto import new_key
 from plumbing.outbox import FAILED, SENT, OutboxMessage
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer
 from tests.fake_smtp import FakeSmtpServer
@@ -47,23 +46,23 @@ CASE = {"role": "applicant", "name": "Anna Petrova", "origin": "RU", "asylum_cou
 SECRETS = ("Petrova", "anti-war", "anna@example.com", "Detained", "RU", "waiting")
 
 
-def make_runtime(url: str, **overrides: object) -> Runtime:
-    from plumbing.settings import load_settings
-
-    values: dict[str, object] = {
-        "database_url": url, "data_encryption_key": new_key(),
-        "booking_weekly_hours": "mon-sun 08:00-20:00", "booking_buffer_minutes": 0,
-        "booking_min_notice_hours": 0, "booking_horizon_days": 60,
-        "telegram_staff_chat_id": STAFF_CHAT, "staff_alert_emails": "a@firm.org, b@firm.org",
-        "public_base_url": "https://bot.example.org", **overrides}
-    return build_runtime(load_settings(**values), clock=ManualClock(NOW))
+#: This module's settings: long hours, both staff destinations, a public address.
+SETTINGS: dict[str, object] = {
+    "booking_weekly_hours": "mon-sun 08:00-20:00", "booking_buffer_minutes": 0,
+    "booking_min_notice_hours": 0, "booking_horizon_days": 60,
+    "telegram_staff_chat_id": STAFF_CHAT, "staff_alert_emails": "a@firm.org, b@firm.org",
+    "public_base_url": "https://bot.example.org"}
 
 
 @pytest.fixture
-def rt(database_url: str) -> Iterator[Runtime]:
-    runtime = make_runtime(database_url)
-    yield runtime
-    runtime.db.dispose()
+def make_runtime(make_runtime: Callable[..., Runtime]) -> Callable[..., Runtime]:
+    """The shared factory with this module's settings, at :data:`NOW`."""
+    return lambda **overrides: make_runtime(clock_=ManualClock(NOW), **{**SETTINGS, **overrides})
+
+
+@pytest.fixture
+def rt(make_runtime: Callable[..., Runtime]) -> Runtime:
+    return make_runtime()
 
 
 def booked(runtime: Runtime, *, case: dict[str, str] | None = CASE) -> int:
@@ -177,8 +176,8 @@ def test_the_same_change_alerts_once(rt: Runtime) -> None:
 
 
 def test_time_in_the_staff_zone_and_a_relative_link_without_a_public_address(
-        database_url: str) -> None:
-    runtime = make_runtime(database_url, staff_timezone="America/New_York",
+        make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime(staff_timezone="America/New_York",
                            public_base_url=None, staff_alert_emails=None)
     booking = booked(runtime, case=None)
     ((_, text),) = messages(runtime)
@@ -187,8 +186,8 @@ def test_time_in_the_staff_zone_and_a_relative_link_without_a_public_address(
     runtime.db.dispose()
 
 
-def test_no_destination_no_alert(database_url: str) -> None:
-    runtime = make_runtime(database_url, telegram_staff_chat_id=None, staff_alert_emails=None)
+def test_no_destination_no_alert(make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime(telegram_staff_chat_id=None, staff_alert_emails=None)
     with runtime.db.transaction() as session:
         person = Conversation(channel="telegram", user_id="1", state="menu", created_at=NOW,
                               updated_at=NOW)
@@ -219,12 +218,13 @@ def smtp() -> Iterator[FakeSmtpServer]:
         yield server
 
 
-def mail_runtime(database_url: str, smtp: FakeSmtpServer, **overrides: object) -> Runtime:
+def mail_runtime(make_runtime: Callable[..., Runtime], smtp: FakeSmtpServer,
+                 **overrides: object) -> Runtime:
     values: dict[str, object] = {
         "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_username": "alerts",
         "smtp_password": "s3cret", "smtp_from": "Consultbot <alerts@firm.org>",
         "telegram_staff_chat_id": None, **overrides}
-    return make_runtime(database_url, **values)
+    return make_runtime(**values)
 
 
 def mail_sender(runtime: Runtime, smtp: FakeSmtpServer) -> EmailSender:
@@ -232,9 +232,9 @@ def mail_sender(runtime: Runtime, smtp: FakeSmtpServer) -> EmailSender:
                        ssl_context=smtp.certificate.client_context())
 
 
-def test_alerts_go_by_mail_over_starttls_with_login(database_url: str,
+def test_alerts_go_by_mail_over_starttls_with_login(make_runtime: Callable[..., Runtime],
                                                     smtp: FakeSmtpServer) -> None:
-    runtime = mail_runtime(database_url, smtp)
+    runtime = mail_runtime(make_runtime, smtp)
     booking_id = _book_without_alert(runtime)
     with runtime.db.transaction() as session:
         alert_staff(session, runtime, kind=BOOKED, booking=session.get(Booking, booking_id),
@@ -276,8 +276,9 @@ def delivery(key: str = "staff:x:email:1", to: str = "a@firm.org") -> Delivery:
                     replies=(Text("Subject line\nBody line"),))
 
 
-def test_a_resent_mail_has_the_same_message_id(database_url: str, smtp: FakeSmtpServer) -> None:
-    runtime = mail_runtime(database_url, smtp)
+def test_a_resent_mail_has_the_same_message_id(make_runtime: Callable[..., Runtime],
+                                               smtp: FakeSmtpServer) -> None:
+    runtime = mail_runtime(make_runtime, smtp)
     sender = mail_sender(runtime, smtp)
     first, again, other = (sender.send(delivery()), sender.send(delivery()),
                            sender.send(delivery("staff:y:email:1")))
@@ -286,8 +287,9 @@ def test_a_resent_mail_has_the_same_message_id(database_url: str, smtp: FakeSmtp
     runtime.db.dispose()
 
 
-def test_mail_failures_are_classified(database_url: str, smtp: FakeSmtpServer) -> None:
-    runtime = mail_runtime(database_url, smtp)
+def test_mail_failures_are_classified(make_runtime: Callable[..., Runtime],
+                                      smtp: FakeSmtpServer) -> None:
+    runtime = mail_runtime(make_runtime, smtp)
     sender = mail_sender(runtime, smtp)
     smtp.refused.add("gone@firm.org")
     with pytest.raises(DeliveryFailed) as refused:
@@ -299,7 +301,7 @@ def test_mail_failures_are_classified(database_url: str, smtp: FakeSmtpServer) -
         sender.send(delivery())
     assert (later.value.permanent, later.value.reason) == \
         (False, "the mail server answered 451")
-    wrong = EmailSender(mail_runtime(database_url, smtp, smtp_password="nope").settings,
+    wrong = EmailSender(mail_runtime(make_runtime, smtp, smtp_password="nope").settings,
                         ssl_context=smtp.certificate.client_context())
     with pytest.raises(DeliveryFailed) as login:
         wrong.send(delivery())
@@ -313,11 +315,11 @@ def test_mail_failures_are_classified(database_url: str, smtp: FakeSmtpServer) -
 
 
 def test_an_unreachable_mail_server_is_retried_then_failed_with_the_reason(
-        database_url: str, smtp: FakeSmtpServer) -> None:
+        make_runtime: Callable[..., Runtime], smtp: FakeSmtpServer) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    runtime = mail_runtime(database_url, smtp, smtp_port=closed_port, outbox_max_attempts=3,
+    runtime = mail_runtime(make_runtime, smtp, smtp_port=closed_port, outbox_max_attempts=3,
                            staff_alert_emails="a@firm.org")
     _book_and_alert(runtime)
     worker = Worker(runtime, {"email": mail_sender(runtime, smtp)})
@@ -347,9 +349,9 @@ def telegram() -> Iterator[FakeTelegramServer]:
         yield server
 
 
-def test_alerts_reach_the_staff_telegram_chat(database_url: str,
+def test_alerts_reach_the_staff_telegram_chat(make_runtime: Callable[..., Runtime],
                                               telegram: FakeTelegramServer) -> None:
-    runtime = make_runtime(database_url, telegram_bot_token=TOKEN, staff_alert_emails=None,
+    runtime = make_runtime(telegram_bot_token=TOKEN, staff_alert_emails=None,
                            telegram_api_base_url=telegram.base_url)
     senders = build_senders(runtime)
     assert isinstance(senders["staff_telegram"], StaffTelegramSender)
@@ -362,6 +364,7 @@ def test_alerts_reach_the_staff_telegram_chat(database_url: str,
     runtime.db.dispose()
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter
 def test_staff_telegram_failures_are_classified(telegram: FakeTelegramServer) -> None:
     sender = StaffTelegramSender(telegram.base_url, TOKEN)
     item = delivery(to=STAFF_CHAT)
@@ -396,8 +399,8 @@ def test_an_unreachable_telegram_never_shows_the_token() -> None:
     assert failed.value.__cause__ is None and failed.value.__suppress_context__
 
 
-def test_senders_are_built_only_when_configured(database_url: str) -> None:
-    runtime = make_runtime(database_url)
+def test_senders_are_built_only_when_configured(make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime()
     assert build_email_sender(runtime) is None  # no SMTP_HOST / SMTP_FROM
     assert build_staff_telegram_sender(runtime) is None  # a chat id but no bot token
     runtime.db.dispose()

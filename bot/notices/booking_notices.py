@@ -9,8 +9,6 @@ named, with the date in their language.
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -30,7 +28,7 @@ from bot.notices.staff_alerts import alert_staff
 from bot.validation.timezones import zone_label
 from plumbing import outbox_keys
 from plumbing.outbox import enqueue
-from plumbing.runtime import Runtime
+from plumbing.runtime import Runtime, Slot
 from plumbing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -187,33 +185,27 @@ def meeting_failed(runtime: Runtime, session: Session, booking: Booking) -> None
 
 # --- the worker's entry point ---------------------------------------------------------
 
-_services: dict[int, tuple[weakref.ref[Runtime], MeetingService]] = {}
-_services_lock = threading.Lock()
+MEETINGS: Slot[MeetingService] = Slot("meetings")
 
 
 def meeting_service(runtime: Runtime) -> MeetingService | None:
     """Zoom when configured, else the fallback link, else None; one per runtime."""
     settings = runtime.settings
-    with _services_lock:
-        found = _services.get(id(runtime))
-        if found is not None and found[0]() is runtime:
-            return found[1]
-        service: MeetingService | None = None
-        if settings.zoom_enabled:
-            assert settings.zoom_client_secret is not None
-            service = ZoomClient(
-                account_id=settings.zoom_account_id or "",
-                client_id=settings.zoom_client_id or "",
-                client_secret=settings.zoom_client_secret.get_secret_value(),
-                api_base_url=settings.zoom_api_base_url,
-                oauth_url=settings.zoom_oauth_url,
-                clock=runtime.clock,
-            )
-        elif settings.zoom_fallback_link:
-            service = FallbackMeetings(settings.zoom_fallback_link)
-        if service is not None:
-            _services[id(runtime)] = (weakref.ref(runtime), service)
-        return service
+    if settings.zoom_enabled:
+        assert settings.zoom_client_secret is not None
+        secret = settings.zoom_client_secret.get_secret_value()
+        return runtime.services.get(MEETINGS, lambda: ZoomClient(
+            account_id=settings.zoom_account_id or "",
+            client_id=settings.zoom_client_id or "",
+            client_secret=secret,
+            api_base_url=settings.zoom_api_base_url,
+            oauth_url=settings.zoom_oauth_url,
+            clock=runtime.clock,
+        ))
+    if settings.zoom_fallback_link:
+        link = settings.zoom_fallback_link
+        return runtime.services.get(MEETINGS, lambda: FallbackMeetings(link))
+    return None
 
 
 def run_meeting_sync(runtime: Runtime, *, limit: int = 20) -> int:

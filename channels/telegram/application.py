@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram import Bot as TelegramBot
 from telegram import CallbackQuery, Update
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -28,8 +28,8 @@ from telegram.request import BaseRequest
 from bot.engine import Bot
 from bot.messages import Inbound, Reply
 from channels.telegram import CHANNEL
+from channels.telegram.client import api_urls, delivery_failure
 from channels.telegram.commands import command_text
-from channels.telegram.limits import retry_seconds
 from channels.telegram.ordering import PerChatUpdateProcessor
 from channels.telegram.render import CallbackCodec, plan_messages, send_outgoing
 from channels.telegram.store import mark_unreachable, message_id
@@ -130,21 +130,22 @@ class TelegramConversations:
             for attempt in (1, 2):
                 try:
                     message = await send_outgoing(tg_bot, chat_id, item, self.codec)
-                    if item.choices is not None:
-                        self._remember_keyboard(chat_id, message.message_id)
-                    break
-                except RetryAfter as exc:
-                    wait = retry_seconds(exc)
-                    if attempt == 2 or wait > self.longest_wait:
-                        log.warning("reply dropped: Telegram asked to wait %.0f s", wait)
-                        return
-                    await self.sleep(wait)
-                except Forbidden:
-                    await asyncio.to_thread(mark_unreachable, self.runtime, chat_id)
-                    return
                 except TelegramError as exc:
-                    log.warning("reply not delivered: %s", type(exc).__name__)
+                    failed = delivery_failure(exc)
+                    wait = failed.retry_after
+                    if wait is not None and attempt == 1 and wait <= self.longest_wait:
+                        await self.sleep(wait)
+                        continue
+                    if wait is not None:
+                        log.warning("reply dropped: Telegram asked to wait %.0f s", wait)
+                    elif failed.unreachable:
+                        await asyncio.to_thread(mark_unreachable, self.runtime, chat_id)
+                    else:
+                        log.warning("reply not delivered: %s", type(exc).__name__)
                     return
+                if item.choices is not None:
+                    self._remember_keyboard(chat_id, message.message_id)
+                break
 
     def _remember_keyboard(self, chat_id: int, message_id: int) -> None:
         self.open_keyboards.pop(chat_id, None)
@@ -182,14 +183,6 @@ async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     log.error("Telegram update %s failed: %s", update_id, type(error).__name__,
               exc_info=(type(error), error, error.__traceback__) if error else None)
-
-
-def api_urls(base_url: str) -> tuple[str, str]:
-    """Bot API and file URLs (the token is appended to both) for ``TELEGRAM_API_BASE_URL``."""
-    trimmed = base_url.rstrip("/")
-    if trimmed.endswith("/bot"):
-        return trimmed, trimmed.removesuffix("/bot") + "/file/bot"
-    return base_url, "https://api.telegram.org/file/bot"
 
 
 def build_application(

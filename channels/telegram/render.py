@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
 from bot.messages import Choice, Choices, Document, Reply, Text
 from channels.text import split_text as text_parts
@@ -36,6 +36,8 @@ class Outgoing:
     text: str = ""
     choices: Choices | None = None
     document: Document | None = None
+    #: False: no preview of the first link (staff alerts, whose link is the dashboard's).
+    link_preview: bool = True
 
 
 def plan_messages(replies: Sequence[Reply]) -> list[Outgoing]:
@@ -126,13 +128,17 @@ def _label(choice: Choice) -> str:
     return choice.label.strip() or choice.id
 
 
-async def send_outgoing(bot: Bot, chat_id: int, item: Outgoing, codec: CallbackCodec) -> Message:
-    """Send one planned message."""
+async def send_outgoing(bot: Bot, chat_id: int | str, item: Outgoing,
+                        codec: CallbackCodec) -> Message:
+    """Send one planned message (replies, outbox messages and staff alerts alike)."""
     if item.document is not None:
         doc = item.document
         if doc.url:
             return await bot.send_document(chat_id, doc.url, caption=doc.caption or None)
         return await bot.send_document(chat_id, doc.content or b"", filename=doc.filename,
                                        caption=doc.caption or None)
-    markup = keyboard(chat_id, item.choices, codec) if item.choices else None
+    markup = keyboard(int(chat_id), item.choices, codec) if item.choices else None
+    if not item.link_preview:
+        return await bot.send_message(chat_id, item.text, reply_markup=markup,
+                                      link_preview_options=LinkPreviewOptions(is_disabled=True))
     return await bot.send_message(chat_id, item.text, reply_markup=markup)

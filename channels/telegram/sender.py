@@ -3,37 +3,28 @@
 Paced within Telegram's limits; ``RetryAfter`` becomes ``DeliveryFailed(retry_after=…)`` and
 pauses the sender; a person who blocked the bot is marked unreachable and not retried. When a
 delivery of several messages fails part-way, its retry continues after the last one sent.
+Sent through the runtime's :class:`~channels.telegram.client.TelegramClient`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram import Bot as TelegramBot
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    InvalidToken,
-    RetryAfter,
-    TelegramError,
-)
+from telegram.error import TelegramError
 from telegram.request import BaseRequest
 
 from channels.delivery import Delivery, DeliveryFailed
 from channels.progress import DeliveryProgress
-from channels.telegram.application import api_urls
-from channels.telegram.limits import RateLimiter, retry_seconds
-from channels.telegram.loop import LoopThread
-from channels.telegram.render import CallbackCodec, Outgoing, plan_messages, send_outgoing
+from channels.telegram.client import TelegramClient, client_for, delivery_failure
+from channels.telegram.limits import RateLimiter
+from channels.telegram.render import CallbackCodec, Outgoing, plan_messages
 from channels.telegram.store import mark_unreachable
 from plumbing.runtime import Runtime
 
-_SEND_TIMEOUT = 60.0
-
 
 class TelegramSender:
-    """The outbox's :class:`~channels.delivery.Sender` for Telegram; thread-safe."""
+    """The outbox's :class:`~channels.delivery.Sender` for Telegram; thread-safe.
+
+    ``request`` (tests: a fake Bot API) gives the sender a client of its own.
+    """
 
     def __init__(
         self,
@@ -43,16 +34,19 @@ class TelegramSender:
         limiter: RateLimiter | None = None,
         codec: CallbackCodec | None = None,
     ) -> None:
-        token = runtime.settings.telegram_bot_token
-        if token is None:
-            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-        base_url, base_file_url = api_urls(runtime.settings.telegram_api_base_url)
         self.runtime = runtime
         self.limiter = limiter or RateLimiter()
         self.codec = codec or CallbackCodec()
-        self._bot = TelegramBot(token.get_secret_value(), base_url=base_url,
-                                base_file_url=base_file_url, request=request)
-        self._loop = LoopThread("telegram-sender")
+        self._own_client: TelegramClient | None = None
+        if request is None:
+            self.client = client_for(runtime)
+        else:
+            token = runtime.settings.telegram_bot_token
+            if token is None:
+                raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+            self.client = self._own_client = TelegramClient(
+                token.get_secret_value(), runtime.settings.telegram_api_base_url,
+                request=request)
         self.progress = DeliveryProgress()
 
     def send(self, delivery: Delivery) -> str | None:
@@ -70,31 +64,20 @@ class TelegramSender:
     def _send_one(self, chat_id: int, item: Outgoing) -> str:
         self.limiter.wait(chat_id)
         try:
-            message = self._loop.run(self._call(chat_id, item), timeout=_SEND_TIMEOUT)
-        except RetryAfter as exc:
-            seconds = retry_seconds(exc)
-            self.limiter.pause(seconds)
-            raise DeliveryFailed(f"Telegram asked to wait {seconds:.0f} s",
-                                 retry_after=seconds) from exc
-        except Forbidden as exc:
-            mark_unreachable(self.runtime, chat_id)
-            raise DeliveryFailed("the person blocked the bot", unreachable=True) from exc
-        except (BadRequest, ChatMigrated) as exc:
-            raise DeliveryFailed(f"Telegram refused the message: {exc}", permanent=True) from exc
-        except InvalidToken as exc:
-            raise DeliveryFailed("Telegram rejected TELEGRAM_BOT_TOKEN") from exc
+            message = self.client.send(chat_id, item, self.codec)
         except (TelegramError, TimeoutError) as exc:
-            raise DeliveryFailed(f"Telegram unreachable: {type(exc).__name__}") from exc
+            failed = delivery_failure(exc)
+            if failed.retry_after is not None:
+                self.limiter.pause(failed.retry_after)
+            if failed.unreachable:
+                mark_unreachable(self.runtime, chat_id)
+            raise failed from None
         return str(message.message_id)
 
-    async def _call(self, chat_id: int, item: Outgoing) -> Any:
-        await self._bot.initialize()  # getMe on first use; afterwards it returns at once
-        return await send_outgoing(self._bot, chat_id, item, self.codec)
-
     def close(self) -> None:
-        """Release the connection pool and the loop thread."""
-        self._loop.run(self._bot.shutdown(), timeout=_SEND_TIMEOUT)
-        self._loop.close()
+        """Release a client of the sender's own (the runtime's closes with the runtime)."""
+        if self._own_client is not None:
+            self._own_client.close()
 
 
 def build_sender(runtime: Runtime) -> TelegramSender | None:

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -35,10 +34,10 @@ from telegram.request import BaseRequest
 from bot.engine import Bot
 from channels.telegram import ALLOWED_UPDATES
 from channels.telegram.application import TelegramConversations, build_application
+from channels.telegram.client import loop_for
 from channels.telegram.commands import register_commands
-from channels.telegram.loop import LoopThread
 from channels.telegram.waiters import UpdateWaiters
-from plumbing.runtime import Runtime
+from plumbing.runtime import Runtime, Slot
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ class TelegramService:
         #: Seconds :meth:`submit` waits for an update to be handled.
         self.answer_within = answer_within
         self.waiters = UpdateWaiters()
-        self._loop = LoopThread("telegram")
+        self._loop = loop_for(runtime)  # shared with the runtime's other Telegram sends
         self._stop_event = asyncio.Event()
         self._ready: Future[str] = Future()
         self._main: Future[None] | None = None
@@ -113,13 +112,13 @@ class TelegramService:
         return self._ready.result(timeout)
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop taking updates, finish the ones taken, and release everything."""
+        """Stop taking updates, finish the ones taken, and release the application (the
+        loop thread stays: it is the runtime's)."""
         if self._main is not None:
             self._loop.loop.call_soon_threadsafe(self._stop_event.set)
             with contextlib.suppress(Exception):  # already logged by _run
                 self._main.result(timeout)
-        self._loop.close()
-        forget(self)
+        self.runtime.services.discard(SERVICE, self)
 
     @property
     def running(self) -> bool:
@@ -318,23 +317,9 @@ def _describe(exc: BaseException, token: str = "") -> str:
 
 # -- one service per runtime, shared by the webhook endpoint and ``consultbot serve`` -------
 
-_SERVICES: dict[int, tuple[Runtime, TelegramService]] = {}
-_SERVICES_LOCK = threading.Lock()
+SERVICE: Slot[TelegramService] = Slot("telegram service")
 
 
 def service_for(runtime: Runtime, bot: Bot) -> TelegramService:
     """The runtime's Telegram service, created (not started) on first use."""
-    with _SERVICES_LOCK:
-        entry = _SERVICES.get(id(runtime))
-        if entry is None or entry[0] is not runtime:
-            entry = (runtime, TelegramService(runtime, bot))
-            _SERVICES[id(runtime)] = entry
-        return entry[1]
-
-
-def forget(service: TelegramService) -> None:
-    """Drop a stopped service from the registry."""
-    with _SERVICES_LOCK:
-        entry = _SERVICES.get(id(service.runtime))
-        if entry is not None and entry[1] is service:
-            del _SERVICES[id(service.runtime)]
+    return runtime.services.get(SERVICE, lambda: TelegramService(runtime, bot))

@@ -76,4 +76,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for stop in stoppers:
             stop()
+        runtime.services.close()
     return 0

@@ -49,5 +49,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"consultbot telegram: could not start: {exc}", file=sys.stderr)
         return 1
     finally:
+        runtime.services.close()
         runtime.db.dispose()
     return 0

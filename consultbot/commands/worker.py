@@ -38,5 +38,6 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     worker.run_forever(stop, args.poll)
+    runtime.services.close()
     runtime.db.dispose()
     return 0

@@ -7,7 +7,6 @@ does (``IntegrityError``/``OperationalError`` roll back the whole unit).
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,21 +22,15 @@ from bot.engine import Bot
 from bot.messages import Inbound, reply_plain_text
 from bot.models import Conversation
 from channels.console import ConsoleChannel
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
-from plumbing.settings import load_settings
-from tests.conftest import START
+from tests.conftest import START, runtime_for, worker_processes
 from tests.test_booking_chat import intake
 
 SLOT = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # the first free slot after START
 THREADS = 8
 PROCESSES = 4
-
-
-def make_runtime(url: str, key: str, now: datetime = START) -> Runtime:
-    return build_runtime(load_settings(database_url=url, data_encryption_key=key),
-                         clock=ManualClock(now))
 
 
 def people(runtime: Runtime, count: int, prefix: str) -> list[int]:
@@ -68,7 +61,7 @@ def confirm(runtime: Runtime, who: int, request_key: str) -> tuple[str, Any]:
 
 def _process_worker(url: str, key: str, jobs: list[tuple[int, str]], barrier: Any,
                     out: Any) -> None:
-    runtime = make_runtime(url, key)
+    runtime = runtime_for(url, data_encryption_key=key)
     barrier.wait(timeout=120)
     for who, request_key in jobs:
         out.put(confirm(runtime, who, request_key))
@@ -78,14 +71,14 @@ def _process_worker(url: str, key: str, jobs: list[tuple[int, str]], barrier: An
 def race(url: str, key: str, jobs: list[tuple[int, str]]) -> list[tuple[str, Any]]:
     """Run ``jobs`` at once: half on threads here, half in spawned processes."""
     local, remote = jobs[:THREADS], jobs[THREADS:]
-    context = multiprocessing.get_context("spawn")
+    context = worker_processes()
     barrier = context.Barrier(len(local) + len(remote))
     out = context.Queue()
     processes = [context.Process(target=_process_worker, args=(url, key, [job], barrier, out))
                  for job in remote]
     for process in processes:
         process.start()
-    runtime = make_runtime(url, key)
+    runtime = runtime_for(url, data_encryption_key=key)
     results: list[tuple[str, Any]] = []
     lock = threading.Lock()
 
@@ -109,7 +102,7 @@ def race(url: str, key: str, jobs: list[tuple[int, str]]) -> list[tuple[str, Any
 
 
 def active_bookings(url: str, key: str) -> list[Booking]:
-    runtime = make_runtime(url, key)
+    runtime = runtime_for(url, data_encryption_key=key)
     with runtime.db.transaction() as session:
         found = list(session.exec(select(Booking).where(Booking.status == "confirmed")).all())
     runtime.db.dispose()
@@ -118,7 +111,7 @@ def active_bookings(url: str, key: str) -> list[Booking]:
 
 def test_many_people_confirm_one_slot_and_one_booking_exists(any_database_url: str) -> None:
     key = new_key()
-    setup = make_runtime(any_database_url, key)
+    setup = runtime_for(any_database_url, data_encryption_key=key)
     who = people(setup, THREADS + PROCESSES, "p")
     setup.db.dispose()
     results = race(any_database_url, key, [(w, f"{w}:same-slot") for w in who])
@@ -133,7 +126,7 @@ def test_many_people_confirm_one_slot_and_one_booking_exists(any_database_url: s
 
 def test_one_confirmation_delivered_many_times_at_once_books_once(any_database_url: str) -> None:
     key = new_key()
-    setup = make_runtime(any_database_url, key)
+    setup = runtime_for(any_database_url, data_encryption_key=key)
     [who] = people(setup, 1, "p")
     setup.db.dispose()
     results = race(any_database_url, key, [(who, f"{who}:one-request")] * (THREADS + PROCESSES))
@@ -147,7 +140,7 @@ def test_the_unique_index_alone_stops_a_double_booking(any_database_url: str,
     """Even with the consultant lock gone, the database refuses a second booking."""
     monkeypatch.setattr(service, "lock_consultants", lambda session: [])
     key = new_key()
-    setup = make_runtime(any_database_url, key)
+    setup = runtime_for(any_database_url, data_encryption_key=key)
     who = people(setup, THREADS, "p")
     barrier = threading.Barrier(len(who), timeout=60)
     results: list[tuple[str, Any]] = []
@@ -170,7 +163,7 @@ def test_the_unique_index_alone_stops_a_double_booking(any_database_url: str,
 
 
 def _chat_worker(url: str, key: str, now: datetime, user: str, barrier: Any, out: Any) -> None:
-    runtime = make_runtime(url, key, now)
+    runtime = runtime_for(url, data_encryption_key=key, clock=ManualClock(now))
     barrier.wait(timeout=120)
     replies = Bot(runtime).handle(Inbound("console", user, f"{user}-confirm", text="Confirm"))
     out.put("\n".join(reply_plain_text(r) for r in replies))
@@ -180,8 +173,7 @@ def _chat_worker(url: str, key: str, now: datetime, user: str, barrier: Any, out
 def test_many_chats_confirm_the_same_slot(any_database_url: str) -> None:
     key = new_key()
     clock = ManualClock(START)
-    runtime = build_runtime(load_settings(database_url=any_database_url,
-                                          data_encryption_key=key), clock=clock)
+    runtime = runtime_for(any_database_url, data_encryption_key=key, clock=clock)
     bot = Bot(runtime)
     users = [f"u{n}" for n in range(6)]
     for user in users:  # each holds the 9:00 slot in turn; each hold lapses before the next
@@ -192,7 +184,7 @@ def test_many_chats_confirm_the_same_slot(any_database_url: str) -> None:
         assert "Please confirm" in chat.send("1")  # 9:00
         clock.advance(timedelta(minutes=runtime.settings.booking_hold_minutes + 1))
     now = clock()
-    context = multiprocessing.get_context("spawn")
+    context = worker_processes()
     barrier = context.Barrier(len(users))
     out = context.Queue()
     in_process, on_threads = users[:3], users[3:]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -32,8 +32,7 @@ from booking.models import (
 from bot.models import Conversation
 from consultbot.runtime import Runtime, build_runtime
 from plumbing.clock import ManualClock
-from plumbing.crypto import new_key
-from plumbing.settings import Settings, SettingsError, load_settings
+from plumbing.settings import Settings, SettingsError
 from tests.conftest import START
 
 # With the defaults (Mon-Fri 09:00-17:00 London, 30 min + 10 min buffer, 12 h notice) the
@@ -42,14 +41,9 @@ TUE_0900 = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 TUE_0940 = TUE_0900 + timedelta(minutes=40)
 
 
-def make_runtime(url: str, clock: ManualClock, **overrides: object) -> Runtime:
-    settings = load_settings(database_url=url, data_encryption_key=new_key(), **overrides)
-    return build_runtime(settings, clock=clock)
-
-
 @pytest.fixture
-def rt(any_database_url: str, clock: ManualClock) -> Iterator[Runtime]:
-    runtime = make_runtime(any_database_url, clock)
+def rt(any_database_url: str, make_runtime: Callable[..., Runtime]) -> Iterator[Runtime]:
+    runtime = make_runtime(database_url=any_database_url)
     yield runtime
     runtime.db.dispose()
 
@@ -109,9 +103,9 @@ def test_first_start_creates_one_consultant_with_the_settings_hours(rt: Runtime)
     again.db.dispose()
 
 
-def test_default_hours_are_local_time_of_the_configured_zone(database_url: str,
+def test_default_hours_are_local_time_of_the_configured_zone(make_runtime: Callable[..., Runtime],
                                                              clock: ManualClock) -> None:
-    runtime = make_runtime(database_url, clock, booking_timezone="America/New_York",
+    runtime = make_runtime(booking_timezone="America/New_York",
                            booking_weekly_hours="sat 10:00-11:00", booking_buffer_minutes=0)
     with runtime.db.transaction() as session:
         found = starts(session, runtime.settings)
@@ -122,9 +116,9 @@ def test_default_hours_are_local_time_of_the_configured_zone(database_url: str,
                          datetime(2026, 3, 14, 14, 30, tzinfo=UTC)]
 
 
-def test_unreadable_weekly_hours_name_the_setting(database_url: str, clock: ManualClock) -> None:
+def test_unreadable_weekly_hours_name_the_setting(make_runtime: Callable[..., Runtime]) -> None:
     with pytest.raises(SettingsError, match="BOOKING_WEEKLY_HOURS"):
-        make_runtime(database_url, clock, booking_weekly_hours="weekdays nine to five")
+        make_runtime(booking_weekly_hours="weekdays nine to five")
 
 
 # --- holds and bookings ---------------------------------------------------------------
@@ -230,8 +224,8 @@ def test_date_overrides_give_days_off_and_extra_hours(rt: Runtime) -> None:
     assert found[0] == datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
 
 
-def test_the_daily_limit_closes_a_day(database_url: str, clock: ManualClock) -> None:
-    runtime = make_runtime(database_url, clock, booking_daily_limit=2)
+def test_the_daily_limit_closes_a_day(make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime(booking_daily_limit=2)
     with runtime.db.transaction() as session:
         a, b = person(session, "a"), person(session, "b")
         book(session, runtime.settings, a, TUE_0900, "a:1")
@@ -298,9 +292,9 @@ def test_reschedule_takes_the_new_slot_and_releases_the_old_together(rt: Runtime
         assert book(session, rt.settings, boris, TUE_0900, "boris:1").start == TUE_0900
 
 
-def test_reschedule_within_a_full_day_is_allowed(database_url: str, clock: ManualClock) -> None:
+def test_reschedule_within_a_full_day_is_allowed(make_runtime: Callable[..., Runtime]) -> None:
     """The booking being moved does not count against its own replacement."""
-    runtime = make_runtime(database_url, clock, booking_daily_limit=1)
+    runtime = make_runtime(booking_daily_limit=1)
     with runtime.db.transaction() as session:
         anna, boris = person(session, "anna"), person(session, "boris")
         old = book(session, runtime.settings, anna, TUE_0940, "anna:1")

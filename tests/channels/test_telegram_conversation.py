@@ -3,7 +3,7 @@ in-process: a whole intake, buttons, stale presses, redeliveries and long messag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlmodel import select
@@ -12,10 +12,7 @@ from bot.flow.core import STATES
 from bot.i18n import Translator, language_name, languages
 from bot.models import CaseFile, Conversation, InboundMessage
 from channels.telegram.commands import register_commands
-from consultbot.runtime import Runtime, build_runtime
-from plumbing.clock import ManualClock
-from plumbing.crypto import new_key
-from plumbing.settings import load_settings
+from consultbot.runtime import Runtime
 from tests.channels.fake_telegram import TOKEN, TelegramUser
 from tests.channels.telegram_harness import Harness, texts
 
@@ -24,15 +21,19 @@ en = Translator("en")
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
-def make_runtime(database_url: str, clock: ManualClock, **settings: object) -> Runtime:
-    return build_runtime(load_settings(
-        database_url=database_url, data_encryption_key=new_key(), telegram_bot_token=TOKEN,
-        **settings), clock=clock)
+#: What this module turns on, for every runtime it makes.
+SETTINGS: dict[str, object] = {"telegram_bot_token": TOKEN}
 
 
 @pytest.fixture
-def runtime(database_url: str, clock: ManualClock) -> Iterator[Runtime]:
-    rt = make_runtime(database_url, clock)
+def make_runtime(make_runtime: Callable[..., Runtime]) -> Callable[..., Runtime]:
+    """The shared factory with :data:`SETTINGS`."""
+    return lambda **overrides: make_runtime(**{**SETTINGS, **overrides})
+
+
+@pytest.fixture
+def runtime(make_runtime: Callable[..., Runtime]) -> Iterator[Runtime]:
+    rt = make_runtime()
     yield rt
     rt.db.dispose()
 
@@ -228,11 +229,11 @@ def test_commands_with_a_payload_or_the_bot_name(harness: Harness) -> None:
     assert en("menu.prompt") in texts(harness.feed(user.message("/start from-website")))
 
 
-def test_documents_go_out_with_send_document(database_url: str, clock: ManualClock,
+def test_documents_go_out_with_send_document(make_runtime: Callable[..., Runtime],
                                              tmp_path) -> None:  # type: ignore[no-untyped-def]
     report = tmp_path / "sample.pdf"
     report.write_bytes(b"%PDF-1.4 sample report")
-    runtime = make_runtime(database_url, clock, sample_report=str(report),
+    runtime = make_runtime(sample_report=str(report),
                            expert_cv="https://example.org/files/expert-cv.pdf")
     harness = Harness(runtime)
     try:
@@ -263,6 +264,31 @@ def test_retry_after_on_a_reply_waits_and_sends_again(harness: Harness) -> None:
     sent = harness.feed(user.message("/start"))
     assert harness.waits == [3.0]
     assert len(sent) == 1 and sent[0]["reply_markup"]
+
+
+def test_a_long_retry_after_drops_the_reply_without_waiting(harness: Harness) -> None:
+    user = harness.user(5014)
+    harness.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 90",
+                          retry_after=90)
+    assert harness.feed(user.message("/start")) == []
+    assert harness.waits == []  # longer than the reply's longest wait: not waited for
+
+
+def test_a_second_retry_after_drops_the_reply(harness: Harness) -> None:
+    user = harness.user(5015)
+    for _ in range(2):
+        harness.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 2",
+                              retry_after=2)
+    assert harness.feed(user.message("/start")) == []
+    assert harness.waits == [2.0]
+
+
+def test_a_refused_reply_does_not_mark_the_person(harness: Harness, runtime: Runtime) -> None:
+    user = harness.user(5016)
+    start_in_english(harness, user)
+    harness.api.fail_next("sendMessage", 400, "Bad Request: message text is empty")
+    assert harness.feed(user.message("/help")) == []
+    assert not stored(runtime, Conversation, user_id="5016")[0].unreachable
 
 
 def test_commands_are_registered_in_english_and_russian(harness: Harness) -> None:

@@ -11,12 +11,12 @@ import pytest
 
 from bot.engine import Bot, Handled
 from bot.messages import Inbound
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
-from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN
 from tests.channels.telegram_harness import Harness
+from tests.conftest import close_runtime, runtime_for
 
 
 class GatedBot(Bot):
@@ -40,10 +40,10 @@ class GatedBot(Bot):
 @pytest.fixture
 def runtime(any_database_url: str, clock: ManualClock) -> Iterator[Runtime]:
     """SQLite, and the local PostgreSQL when TEST_POSTGRES_URL is set."""
-    rt = build_runtime(load_settings(database_url=any_database_url, data_encryption_key=new_key(),
-                                     telegram_bot_token=TOKEN), clock=clock)
+    rt = runtime_for(database_url=any_database_url, data_encryption_key=new_key(),
+                                     telegram_bot_token=TOKEN, clock=clock)
     yield rt
-    rt.db.dispose()
+    close_runtime(rt)
 
 
 def test_one_chat_in_order_while_another_chat_goes_ahead(runtime: Runtime) -> None:

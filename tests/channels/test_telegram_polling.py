@@ -10,11 +10,11 @@ from bot.engine import Bot
 from bot.i18n import Translator
 from channels.telegram.polling import start
 from channels.telegram.service import TelegramService, service_for
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
-from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer, TelegramUser
+from tests.conftest import close_runtime, runtime_for
 
 en = Translator("en")
 
@@ -28,11 +28,11 @@ def server() -> Iterator[FakeTelegramServer]:
 @pytest.fixture
 def runtime(database_url: str, clock: ManualClock,
             server: FakeTelegramServer) -> Iterator[Runtime]:
-    rt = build_runtime(load_settings(
+    rt = runtime_for(
         database_url=database_url, data_encryption_key=new_key(), telegram_bot_token=TOKEN,
-        telegram_api_base_url=server.base_url), clock=clock)
+        telegram_api_base_url=server.base_url, clock=clock)
     yield rt
-    rt.db.dispose()
+    close_runtime(rt)
 
 
 def test_the_bot_polls_and_answers(server: FakeTelegramServer, runtime: Runtime) -> None:
@@ -94,9 +94,9 @@ def test_an_update_fetched_again_after_a_restart_is_not_answered_again(
 def test_a_rejected_token_stops_start_up_without_showing_the_token(
         server: FakeTelegramServer, database_url: str, clock: ManualClock,
         caplog: pytest.LogCaptureFixture) -> None:
-    runtime = build_runtime(load_settings(
+    runtime = runtime_for(
         database_url=database_url, data_encryption_key=new_key(),
-        telegram_bot_token="999:wrong-token", telegram_api_base_url=server.base_url), clock=clock)
+        telegram_bot_token="999:wrong-token", telegram_api_base_url=server.base_url, clock=clock)
     service = TelegramService(runtime, Bot(runtime), mode="polling")
     service.start()
     try:
@@ -104,7 +104,7 @@ def test_a_rejected_token_stops_start_up_without_showing_the_token(
             service.wait_started(10)
     finally:
         service.stop()
-        runtime.db.dispose()
+        close_runtime(runtime)
     assert "wrong-token" not in caplog.text
 
 

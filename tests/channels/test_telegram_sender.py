@@ -14,11 +14,11 @@ from bot.models import Conversation
 from channels.delivery import Delivery, DeliveryFailed
 from channels.telegram.limits import RateLimiter
 from channels.telegram.sender import TelegramSender, build_sender
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
-from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeBotApi, FakeRequest
+from tests.conftest import close_runtime, runtime_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -40,10 +40,10 @@ class VirtualTime:
 
 @pytest.fixture
 def runtime(database_url: str, clock: ManualClock) -> Iterator[Runtime]:
-    rt = build_runtime(load_settings(database_url=database_url, data_encryption_key=new_key(),
-                                     telegram_bot_token=TOKEN), clock=clock)
+    rt = runtime_for(database_url=database_url, data_encryption_key=new_key(),
+                                     telegram_bot_token=TOKEN, clock=clock)
     yield rt
-    rt.db.dispose()
+    close_runtime(rt)
 
 
 @pytest.fixture
@@ -136,12 +136,12 @@ def test_a_refused_message_is_permanent_and_an_outage_is_not(
 
 
 def test_no_token_no_sender(database_url: str, clock: ManualClock) -> None:
-    runtime = build_runtime(load_settings(database_url=database_url,
-                                          data_encryption_key=new_key()), clock=clock)
+    runtime = runtime_for(database_url=database_url,
+                                          data_encryption_key=new_key(), clock=clock)
     try:
         assert build_sender(runtime) is None
     finally:
-        runtime.db.dispose()
+        close_runtime(runtime)
 
 
 def test_the_pace_is_thirty_a_second_overall_and_one_a_second_per_chat(

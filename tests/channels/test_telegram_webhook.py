@@ -21,11 +21,11 @@ from bot.models import InboundMessage
 from channels.telegram.polling import start
 from channels.telegram.service import TelegramService, service_for
 from channels.telegram.webhook import SECRET_HEADER, attach
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
-from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeBotApi, FakeTelegramServer, TelegramUser
+from tests.conftest import close_runtime, runtime_for
 
 SECRET = "s3cret-Token_for-tests"
 en = Translator("en")
@@ -98,8 +98,8 @@ def server() -> Iterator[FakeTelegramServer]:
 @contextmanager
 def running_site(server: FakeTelegramServer, database_url: str, clock: ManualClock,
                  core: type[Bot] = Bot) -> Iterator[Site]:
-    runtime = build_runtime(load_settings(**webhook_settings(
-        database_url, telegram_api_base_url=server.base_url)), clock=clock)
+    runtime = runtime_for(**webhook_settings(
+        database_url, telegram_api_base_url=server.base_url), clock=clock)
     site = Site(runtime, server.api, core(runtime))
     stop = start(runtime, site.bot, site.app.config["AREAS"])
     assert stop is not None
@@ -110,7 +110,7 @@ def running_site(server: FakeTelegramServer, database_url: str, clock: ManualClo
         if isinstance(site.bot, GatedBot):
             site.bot.gate.set()  # let a failed test's held update finish, so stop() returns
         stop()
-        runtime.db.dispose()
+        close_runtime(runtime)
 
 
 @pytest.fixture
@@ -260,14 +260,14 @@ def test_a_body_that_is_not_an_update_is_refused(
 
 def test_before_the_channel_has_started_telegram_is_asked_to_retry(
         database_url: str, clock: ManualClock) -> None:
-    runtime = build_runtime(load_settings(**webhook_settings(database_url)), clock=clock)
+    runtime = runtime_for(**webhook_settings(database_url), clock=clock)
     site = Site(runtime, FakeBotApi())
     try:
         assert site.post(TelegramUser(site.api, 9005).message("/start")) == 503
         assert site.handled() == []
     finally:
         site.service.stop()
-        runtime.db.dispose()
+        close_runtime(runtime)
 
 
 @pytest.mark.parametrize(("overrides", "state"), [
@@ -282,8 +282,7 @@ def test_before_the_channel_has_started_telegram_is_asked_to_retry(
 ])
 def test_the_area_says_why_the_webhook_is_off(database_url: str, clock: ManualClock,
                                               overrides: dict[str, Any], state: str) -> None:
-    runtime = build_runtime(load_settings(**webhook_settings(database_url, **overrides)),
-                            clock=clock)
+    runtime = runtime_for(**webhook_settings(database_url, **overrides), clock=clock)
     try:
         site = Site(runtime, FakeBotApi())
         assert site.app.config["AREAS"]["telegram"] == state
@@ -294,13 +293,13 @@ def test_the_area_says_why_the_webhook_is_off(database_url: str, clock: ManualCl
             assert not site.service.running
     finally:
         site.service.stop()
-        runtime.db.dispose()
+        close_runtime(runtime)
 
 
 def test_the_web_app_carries_the_endpoint(database_url: str, clock: ManualClock) -> None:
     from consultbot.web import create_app
 
-    runtime = build_runtime(load_settings(**webhook_settings(database_url)), clock=clock)
+    runtime = runtime_for(**webhook_settings(database_url), clock=clock)
     bot = Bot(runtime)
     try:
         app = create_app(runtime, bot=bot)
@@ -314,4 +313,4 @@ def test_the_web_app_carries_the_endpoint(database_url: str, clock: ManualClock)
         assert response.status_code == 503
     finally:
         service_for(runtime, bot).stop()
-        runtime.db.dispose()
+        close_runtime(runtime)

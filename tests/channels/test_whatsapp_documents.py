@@ -5,7 +5,7 @@ through the outbox's sender against a fake Twilio; every URL is then fetched fro
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,12 +18,10 @@ from bot.messages import Document, Text
 from channels.delivery import Delivery
 from channels.whatsapp.documents import as_media, publish_documents
 from channels.whatsapp.sender import WhatsAppSender, build_sender
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
-from plumbing.crypto import new_key
-from plumbing.settings import load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -40,12 +38,16 @@ _FILE_URL = re.compile(re.escape(PUBLIC_BASE_URL) + r"/files/[A-Za-z0-9_-]{43}/[
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
-def make_runtime(database_url: str, clock: ManualClock, **overrides: object) -> Runtime:
-    settings = load_settings(
-        database_url=database_url, data_encryption_key=new_key(),
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        twilio_whatsapp_from=SENDER, public_base_url=PUBLIC_BASE_URL, **overrides)
-    return build_runtime(settings, clock=clock)
+#: What this module turns on, for every runtime it makes.
+SETTINGS: dict[str, object] = {
+    "twilio_account_sid": ACCOUNT_SID, "twilio_auth_token": AUTH_TOKEN,
+    "twilio_whatsapp_from": SENDER, "public_base_url": PUBLIC_BASE_URL}
+
+
+@pytest.fixture
+def make_runtime(make_runtime: Callable[..., Runtime]) -> Callable[..., Runtime]:
+    """The shared factory with :data:`SETTINGS`."""
+    return lambda **overrides: make_runtime(**{**SETTINGS, **overrides})
 
 
 @pytest.fixture
@@ -110,9 +112,9 @@ def assert_is_the_bookings_calendar(ics: bytes, booking: Booking) -> None:
     assert fields["DTSTART"] == booking.start.strftime("%Y%m%dT%H%M%SZ")
 
 
-def test_a_booking_ends_with_its_calendar_file_one_tap_away(database_url: str,
+def test_a_booking_ends_with_its_calendar_file_one_tap_away(make_runtime: Callable[..., Runtime],
                                                             clock: ManualClock) -> None:
-    runtime = make_runtime(database_url, clock)  # no Zoom: the calendar comes in the chat
+    runtime = make_runtime()  # no Zoom: the calendar comes in the chat
     try:
         app = create_app(runtime)
         phone = Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA,
@@ -137,8 +139,8 @@ def test_a_booking_ends_with_its_calendar_file_one_tap_away(database_url: str,
 
 
 def test_the_link_message_sent_later_carries_the_calendar_link(
-        database_url: str, clock: ManualClock, fake: FakeTwilioApi) -> None:
-    runtime = make_runtime(database_url, clock, twilio_api_base_url=fake.base_url,
+        make_runtime: Callable[..., Runtime], clock: ManualClock, fake: FakeTwilioApi) -> None:
+    runtime = make_runtime(twilio_api_base_url=fake.base_url,
                            zoom_fallback_link="https://zoom.us/j/5551234567")
     try:
         app = create_app(runtime)
@@ -162,8 +164,8 @@ def test_the_link_message_sent_later_carries_the_calendar_link(
 
 
 def test_the_sender_sends_a_pdf_as_media_with_its_caption(
-        database_url: str, clock: ManualClock, fake: FakeTwilioApi) -> None:
-    runtime = make_runtime(database_url, clock, twilio_api_base_url=fake.base_url)
+        make_runtime: Callable[..., Runtime], clock: ManualClock, fake: FakeTwilioApi) -> None:
+    runtime = make_runtime(twilio_api_base_url=fake.base_url)
     try:
         sender = build_sender(runtime)
         assert isinstance(sender, WhatsAppSender)
@@ -183,10 +185,10 @@ def test_the_sender_sends_a_pdf_as_media_with_its_caption(
 
 
 def test_the_webhook_sends_a_local_sample_report_as_media(
-        database_url: str, clock: ManualClock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        make_runtime: Callable[..., Runtime], tmp_path) -> None:  # type: ignore[no-untyped-def]
     report = tmp_path / "report.pdf"
     report.write_bytes(PDF)
-    runtime = make_runtime(database_url, clock, sample_report=str(report))
+    runtime = make_runtime(sample_report=str(report))
     try:
         app = create_app(runtime)
         phone = Phone(TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL), ANNA,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -13,12 +13,10 @@ from sqlmodel import select
 from bot.messages import reply_from_dict
 from bot.models import Conversation, InboundMessage
 from channels.whatsapp.parsing import choice_payload
-from consultbot.runtime import Runtime, build_runtime
+from consultbot.runtime import Runtime
 from consultbot.web import create_app
-from plumbing.clock import ManualClock
-from plumbing.crypto import new_key
 from plumbing.outbox import OutboxMessage
-from plumbing.settings import SettingsError, load_settings
+from plumbing.settings import SettingsError
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -36,17 +34,21 @@ BUTTONS_3 = "HX" + "3" * 32
 LIST_7 = "HX" + "7" * 32
 
 
-def make_runtime(database_url: str, clock: ManualClock, **overrides: object) -> Runtime:
-    settings = load_settings(
-        database_url=database_url, data_encryption_key=new_key(),
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        twilio_whatsapp_from=SENDER, public_base_url=PUBLIC_BASE_URL, **overrides)
-    return build_runtime(settings, clock=clock)
+#: What this module turns on, for every runtime it makes.
+SETTINGS: dict[str, object] = {
+    "twilio_account_sid": ACCOUNT_SID, "twilio_auth_token": AUTH_TOKEN,
+    "twilio_whatsapp_from": SENDER, "public_base_url": PUBLIC_BASE_URL}
 
 
 @pytest.fixture
-def wa_runtime(database_url: str, clock: ManualClock) -> Iterator[Runtime]:
-    runtime = make_runtime(database_url, clock)
+def make_runtime(make_runtime: Callable[..., Runtime]) -> Callable[..., Runtime]:
+    """The shared factory with :data:`SETTINGS`."""
+    return lambda **overrides: make_runtime(**{**SETTINGS, **overrides})
+
+
+@pytest.fixture
+def wa_runtime(make_runtime: Callable[..., Runtime]) -> Iterator[Runtime]:
+    runtime = make_runtime()
     yield runtime
     runtime.db.dispose()
 
@@ -97,9 +99,9 @@ def test_on_names_the_urls_to_paste_into_twilio(app: Flask) -> None:
 
 
 def test_wrong_content_template_setting_stops_the_start_naming_it(
-        database_url: str, clock: ManualClock) -> None:
+        make_runtime: Callable[..., Runtime]) -> None:
     with pytest.raises(SettingsError, match="TWILIO_CONTENT_SID_BUTTONS"):
-        make_runtime(database_url, clock, twilio_content_sid_buttons="2:HXnothex")
+        make_runtime(twilio_content_sid_buttons="2:HXnothex")
 
 
 # --- signatures -------------------------------------------------------------------------
@@ -202,8 +204,8 @@ def test_a_repeated_message_sid_is_handled_once_and_answered_the_same(
 
 @pytest.mark.parametrize("copies", [4])
 def test_simultaneous_retries_of_one_message_are_handled_once(
-        copies: int, any_database_url: str, clock: ManualClock) -> None:
-    runtime = make_runtime(any_database_url, clock)
+        copies: int, any_database_url: str, make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime(database_url=any_database_url)
     app = create_app(runtime)
     first = TwilioWebhooks(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL)
     say(first, "Hello")
@@ -255,9 +257,8 @@ def test_numbered_choice_can_be_answered_by_number_label_or_keyword(
 # --- quick replies ----------------------------------------------------------------------
 
 @pytest.fixture
-def buttons_app(database_url: str, clock: ManualClock) -> Iterator[tuple[Flask, Runtime]]:
-    runtime = make_runtime(database_url, clock,
-                           twilio_content_sid_buttons=f"2:{BUTTONS_2},3:{BUTTONS_3}",
+def buttons_app(make_runtime: Callable[..., Runtime]) -> Iterator[tuple[Flask, Runtime]]:
+    runtime = make_runtime(twilio_content_sid_buttons=f"2:{BUTTONS_2},3:{BUTTONS_3}",
                            twilio_content_sid_list=f"7:{LIST_7}")
     yield create_app(runtime), runtime
     runtime.db.dispose()
