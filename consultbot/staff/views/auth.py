@@ -20,13 +20,15 @@ from consultbot.staff.blueprint import (
     session_expired,
 )
 from consultbot.staff.forms import ActionForm, SignInForm
+from consultbot.staff.models import StaffAccount
 
 log = logging.getLogger(__name__)
 
 def safe_next(target: str | None) -> str:
-    """Only paths inside the dashboard; anything else goes to the bookings list."""
+    """Only paths inside the dashboard, without control characters (a CR/LF would break
+    the ``Location`` header); anything else goes to the bookings list."""
     if target and target.startswith("/staff/") and not target.startswith("//") \
-            and "\\" not in target:
+            and "\\" not in target and target.isprintable() and " " not in target:
         return target
     return url_for("staff.bookings")
 
@@ -81,6 +83,11 @@ def login() -> Response | tuple[str, int] | str:
 @bp.post("/logout")
 def logout() -> Response:
     ActionForm()  # the token was checked before the view ran
+    with runtime().db.transaction() as db:  # a copy of this session's cookie stops working
+        account = db.get(StaffAccount, current_user.id)
+        if account is not None:
+            account.session_version += 1
+            db.add(account)
     logout_user()
     session.clear()
     flash("You are signed out.", "ok")
