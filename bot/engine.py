@@ -15,14 +15,16 @@ from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import bot.flow  # noqa: F401  (registers every state)
 from bot.flow.core import STATES, Turn, match_choice
 from bot.flow.menu import show_help, suggested_language
 from bot.i18n import Translator
+from bot.identifiers import user_keys
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
 from bot.models import Conversation, InboundMessage
+from consultbot.crypto import Cipher
 from consultbot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ class Bot:
         cipher = self.runtime.cipher
         now = self.runtime.clock()
         with self.runtime.db.transaction() as session:
-            conversation = lock_conversation(session, inbound, now)
+            conversation = lock_conversation(session, inbound, now, cipher)
             seen = session.exec(
                 select(InboundMessage).where(
                     InboundMessage.channel == inbound.channel,
@@ -115,22 +117,34 @@ class Bot:
         return [Text(Translator(inbound.language_hint or "en")("common.busy"))]
 
 
-def lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Conversation:
-    """Create the person's conversation if new, then lock its row for this transaction."""
-    table = Conversation.__table__
-    is_postgres = session.get_bind().dialect.name == "postgresql"
-    insert = postgresql.insert if is_postgres else sqlite.insert
-    session.execute(
-        insert(table)
-        .values(channel=inbound.channel, user_id=inbound.user_id, state="new",
-                created_at=now, updated_at=now, unreachable=False)
-        .on_conflict_do_nothing(index_elements=["channel", "user_id"])
-    )
-    return session.exec(
-        select(Conversation)
-        .where(Conversation.channel == inbound.channel, Conversation.user_id == inbound.user_id)
-        .with_for_update()
-    ).one()
+def lock_conversation(session: Session, inbound: Inbound, now: datetime,
+                      cipher: Cipher) -> Conversation:
+    """Create the person's conversation if new, then lock its row for this transaction.
+
+    The row is found by the keyed hash of the platform id (under any configured key; an
+    older key's hash is replaced by the current one); the id itself is stored encrypted.
+    """
+    keys = user_keys(cipher, inbound.channel, inbound.user_id)
+    locked = select(Conversation).where(
+        Conversation.channel == inbound.channel, col(Conversation.user_key).in_(keys)
+    ).with_for_update()
+    conversation = session.exec(locked).first()
+    if conversation is None:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+            else sqlite.insert
+        session.execute(
+            insert(Conversation.__table__)
+            .values(channel=inbound.channel, user_key=keys[0], state="new",
+                    user_id_enc=cipher.encrypt(inbound.user_id),
+                    created_at=now, updated_at=now, unreachable=False)
+            .on_conflict_do_nothing(index_elements=["channel", "user_key"])
+        )
+        conversation = session.exec(locked).one()
+    if conversation.user_key != keys[0]:
+        conversation.user_key = keys[0]
+    if conversation.user_id_enc is None:  # back after an erasure
+        conversation.user_id_enc = cipher.encrypt(inbound.user_id)
+    return conversation
 
 
 def command_of(turn: Turn) -> str | None:

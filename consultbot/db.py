@@ -100,11 +100,12 @@ class Database:
                 session.rollback()
                 raise
 
-    def upgrade(self) -> None:
-        """Apply every pending migration."""
+    def upgrade(self, cipher: Any = None) -> None:
+        """Apply every pending migration; ``cipher`` for those that encrypt stored data."""
         with self.engine.begin() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
+            config.attributes["cipher"] = cipher
             command.upgrade(config, "heads")
 
     def dispose(self) -> None:

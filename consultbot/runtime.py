@@ -32,6 +32,6 @@ def build_runtime(
     runtime = Runtime(settings=settings, db=Database(settings.database_url), clock=clock,
                       cipher=Cipher(keys))
     if migrate:
-        runtime.db.upgrade()
+        runtime.db.upgrade(runtime.cipher)
         ensure_default_consultant_at_start(runtime.db, settings, clock())
     return runtime

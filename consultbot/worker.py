@@ -141,7 +141,7 @@ class Worker:
                 person = people.get(row.conversation_id) if row.conversation_id else None
                 claims.append(Claim(
                     id=row.id, key=row.key, kind=row.kind,  # type: ignore[arg-type]
-                    channel=row.channel, recipient=row.recipient,
+                    channel=row.channel, recipient=row.recipient_enc or "",
                     conversation_id=row.conversation_id, payload_enc=row.payload_enc,
                     attempts=row.attempts, lease_until=lease_until,
                     last_inbound_at=person.last_inbound_at if person else None,
@@ -158,7 +158,7 @@ class Worker:
         return Delivery(
             key=claim.key,
             kind=claim.kind,
-            recipient=claim.recipient,
+            recipient=self.runtime.cipher.decrypt(claim.recipient),
             replies=tuple(reply_from_dict(r) for r in payload.get("replies", [])),
             template=Template(template["name"], tuple(template["variables"]))
             if template else None,

@@ -11,10 +11,11 @@ import booking.models
 import bot.models
 import consultbot.files
 import consultbot.outbox
+import consultbot.retention
 import consultbot.staff.models
 from consultbot.db import Database
 
-MODELS = (booking.models, bot.models, consultbot.files, consultbot.outbox,
+MODELS = (booking.models, bot.models, consultbot.files, consultbot.outbox, consultbot.retention,
           consultbot.staff.models)
 
 

@@ -17,12 +17,11 @@ import time
 from collections.abc import Sequence
 
 from flask import Blueprint, Flask, Response, request
-from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
 from bot.engine import Bot
+from bot.identifiers import find_conversation
 from bot.messages import Inbound, Reply, reply_to_dict
-from bot.models import Conversation
 from channels.whatsapp import CHANNEL
 from channels.whatsapp.content import ContentTemplates
 from channels.whatsapp.documents import publish_documents
@@ -133,10 +132,8 @@ class WhatsAppWebhooks:
     def _send_later(self, inbound: Inbound, replies: Sequence[Reply]) -> None:
         """Queue replies that need the REST API; the MessageSid keys them (exactly once)."""
         with self.runtime.db.transaction() as session:
-            conversation_id = session.exec(
-                select(Conversation.id).where(Conversation.channel == CHANNEL,
-                                              Conversation.user_id == inbound.user_id)
-            ).first()
+            person = find_conversation(session, self.runtime.cipher, CHANNEL, inbound.user_id)
+            conversation_id = person.id if person is not None else None
             enqueue(session, self.runtime.cipher,
                     key=f"whatsapp:reply:{inbound.message_id}", kind="reply", channel=CHANNEL,
                     recipient=inbound.user_id, replies=[reply_to_dict(r) for r in replies],
