@@ -101,13 +101,16 @@ class Bot:
             conversation.last_inbound_at = now
             conversation.unreachable = False
             session.add(conversation)
+            erased = conversation.erased_at == now  # "delete my data" confirmed: no trace
             session.add(InboundMessage(
                 conversation_id=conversation.id,
                 channel=inbound.channel,
                 platform_message_id=inbound.message_id,
                 received_at=now,
-                text_enc=cipher.encrypt(inbound.text or inbound.choice_id or ""),
-                replies_enc=cipher.encrypt_json([reply_to_dict(r) for r in turn.replies]),
+                text_enc=None if erased else cipher.encrypt(
+                    inbound.text or inbound.choice_id or ""),
+                replies_enc=None if erased else cipher.encrypt_json(
+                    [reply_to_dict(r) for r in turn.replies]),
             ))
             return Handled(turn.replies)
 

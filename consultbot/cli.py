@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sub-command named on the command line and return its exit code."""
+    import consultbot.staff.bookings  # noqa: F401  (erasing a person erases staff notes too)
+
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 
