@@ -23,6 +23,9 @@ from bot.models import CaseFile, Conversation, HandoffRequest, InboundMessage
 from consultbot.outbox import CANCELLED, PENDING, OutboxMessage
 from consultbot.runtime import Runtime
 
+#: Why a person's data was erased (``Conversation.erased_reason``).
+REQUEST = "request"
+RETENTION = "retention"
 #: What a staff alert's key starts with, per booking and per conversation.
 _BOOKING_ALERTS = ("booking_confirmed", "booking_cancelled", "booking_moved", "meeting_failed")
 
@@ -37,8 +40,9 @@ class Erasing:
     now: datetime
 
 
-def erase(target: Erasing) -> None:
-    """Erase everything personal about ``target.conversation`` in the open transaction."""
+def erase(target: Erasing, *, reason: str = REQUEST) -> None:
+    """Erase everything personal about ``target.conversation`` in the open transaction;
+    ``reason`` says why (the person asked, or retention ran out)."""
     session, conversation = target.session, target.conversation
     conversation_id = conversation.id
     assert conversation_id is not None
@@ -59,6 +63,7 @@ def erase(target: Erasing) -> None:
     conversation.user_id_enc = None
     conversation.timezone = None
     conversation.erased_at = target.now
+    conversation.erased_reason = reason
     session.add(conversation)
     session.flush()
     for eraser in ERASERS:  # after the names are gone: a cancellation alert names nobody

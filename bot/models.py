@@ -35,6 +35,8 @@ class Conversation(SQLModel, table=True):
     unreachable: bool = Field(default=False)
     #: When the person's data was erased at their request (None: never).
     erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    #: "request" or "retention" (see ``bot.erasure``).
+    erased_reason: str | None = Field(default=None, max_length=16)
 
 
 class InboundMessage(SQLModel, table=True):

@@ -13,6 +13,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "consultbot.commands.db",
     "consultbot.commands.faq",
     "consultbot.commands.staff",
+    "consultbot.commands.purge",
     "consultbot.commands.worker",
     "consultbot.commands.telegram",
 )

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     staff_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     cookie_secure: bool = True
 
+    # Retention (days): after the last consultation or message; for people who never booked
+    retention_days: int = Field(180, ge=1, le=3650)
+    retention_days_not_booked: int = Field(30, ge=1, le=3650)
+
     @field_validator("booking_timezone", "staff_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -274,7 +274,8 @@ class Worker:
     def tick(self, stop: threading.Event | None = None) -> int:
         """One round: schedule reminders, sync meetings, then send what is due."""
         for name, job in (("reminders", schedule_reminders), ("meeting sync", sync_meetings),
-                          ("expired files", remove_expired_files)):
+                          ("expired files", remove_expired_files),
+                          ("purge", purge_after_retention)):
             try:
                 job(self.runtime)
             except Exception:
@@ -289,6 +290,13 @@ class Worker:
             except Exception:  # the database may be restarting: try again next round
                 log.exception("outbox round failed")
             stop_event.wait(poll_seconds)
+
+
+def purge_after_retention(runtime: Runtime) -> int:
+    """Once a day, erase the data of people past retention (see :mod:`consultbot.retention`)."""
+    from consultbot.retention import run_daily
+
+    return run_daily(runtime)
 
 
 def schedule_reminders(runtime: Runtime) -> int:

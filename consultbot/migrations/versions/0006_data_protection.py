@@ -51,6 +51,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("user_key", sa.String(64)))
         batch.add_column(sa.Column("user_id_enc", sa.Text))
         batch.add_column(sa.Column("erased_at", UTCDateTime))
+        batch.add_column(sa.Column("erased_reason", sa.String(16)))
     with op.batch_alter_table("outbox_message") as batch:
         batch.add_column(sa.Column("recipient_enc", sa.Text))
     if cipher is not None:
