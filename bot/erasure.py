@@ -62,6 +62,8 @@ def erase(target: Erasing, *, reason: str = REQUEST) -> None:
     conversation.data_enc = target.runtime.cipher.encrypt_json({"asked": asked} if asked else {})
     conversation.user_id_enc = None
     conversation.timezone = None
+    conversation.language = None
+    conversation.state = "new"  # the next message is welcomed as from someone new
     conversation.erased_at = target.now
     conversation.erased_reason = reason
     session.add(conversation)

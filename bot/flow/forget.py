@@ -40,16 +40,14 @@ class Forget(State):
         if turn.choice == "erase":
             from bot.erasure import erase
 
-            asked = turn.data.get("asked")
-            erase(turn)  # type: ignore[arg-type]
-            turn.say("forget.done")
-            # A fresh start: the next message is welcomed as from someone new; the engine
-            # stores neither this confirmation nor its answer (erased_at is this turn's).
+            asked, done = turn.data.get("asked"), turn.t("forget.done")
+            erase(turn)  # type: ignore[arg-type]  (the state is "new" again, no language)
+            turn.say_text(done)
+            # The engine stores neither this confirmation nor its answer (erased_at is this
+            # turn's), and keeps only the question counter of the working data.
             turn.data.clear()
             if asked:
                 turn.data["asked"] = asked
-            turn.conversation.state = "new"
-            turn.conversation.language = None
         elif turn.choice == "keep":
             turn.say("forget.kept")
             turn.go("menu")

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from consultbot.staff import throttle, times
+from consultbot.staff import audit, throttle, times
 from consultbot.staff.accounts import find_account, verify_password
 from consultbot.staff.blueprint import (
     SESSION_STARTED,
@@ -50,17 +50,19 @@ def login() -> Response | tuple[str, int] | str:
     moment = now()
     email = (form.email.data or "").strip().lower()
     keys = throttle.keys_for(email, request.remote_addr)
-    user = None
+    user, disabled = None, False
     with runtime().db.transaction() as db:
         until = throttle.locked_until(db, keys, moment)
         if until is None:
             account = find_account(db, email)
             if verify_password(account, form.password.data or ""):
                 assert account is not None
-                throttle.record_success(db, keys[0])
-                account.last_login_at = moment
-                db.add(account)
-                user = StaffUser(account)
+                disabled = account.disabled_at is not None
+                if not disabled:
+                    throttle.record_success(db, keys[0])
+                    account.last_login_at = moment
+                    db.add(account)
+                    user = StaffUser(account)
             else:
                 until = throttle.record_failure(
                     db, keys, moment, max_failures=settings.staff_max_failed_logins,
@@ -68,11 +70,15 @@ def login() -> Response | tuple[str, int] | str:
                 if until is not None:
                     log.warning("staff sign-in locked for %d minutes after repeated failures",
                                 settings.staff_lockout_minutes)
+        audit.record(db, actor=email or "?", action=audit.SIGN_IN if user else
+                     audit.SIGN_IN_REFUSED, target="dashboard", now=moment,
+                     address=request.remote_addr)
     if user is None:
-        message = _locked_message(until) if until else "Wrong e-mail or password."
+        message = "This account is disabled." if disabled else \
+            _locked_message(until) if until else "Wrong e-mail or password."
         flash(message, "error")
         return render_template("staff/login.html", form=SignInForm(email=email)), \
-            429 if until else 401
+            403 if disabled else 429 if until else 401
     session.clear()  # a fresh session for the signed-in person
     login_user(user)
     session.permanent = True

@@ -8,8 +8,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from consultbot.staff import audit
 from consultbot.staff import bookings as domain
-from consultbot.staff.blueprint import bp, now, runtime, staff_zone
+from consultbot.staff.blueprint import audit_here, bp, now, runtime, staff_zone
 from consultbot.staff.forms import ActionForm, CancelForm, NoteForm, OutcomeForm
 from consultbot.staff.transcript import transcript
 
@@ -62,6 +63,8 @@ def _page(booking_id: int, *, cancel_form: CancelForm | None = None, status: int
         if view is None:
             abort(404)
         lines = transcript(db, rt.cipher, view.booking.conversation_id)
+        if request.method == "GET":
+            audit_here(db, audit.VIEW_CASE, f"booking:{booking_id}")
     b = view.booking
     whole = request.args.get("transcript") == "all"
     return render_template(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, abort, request, url_for
 
+from consultbot.staff import audit, exports
 from consultbot.staff import bookings as booking_lists
-from consultbot.staff import exports
 from consultbot.staff.accounts import account_for_calendar_token
-from consultbot.staff.blueprint import bp, now, runtime, staff_zone
+from consultbot.staff.blueprint import audit_here, bp, now, runtime, staff_zone
 from consultbot.staff.views.bookings import filters_from
 
 
@@ -19,6 +19,7 @@ def export_csv() -> Response:
     moment = now()
     with rt.db.transaction() as db:
         listing = booking_lists.list_bookings(db, rt.cipher, moment, filters, zone, limit=None)
+        audit_here(db, audit.EXPORT, f"bookings.csv ({filters.tab}, {len(listing.rows)} rows)")
     body = "\ufeff" + exports.bookings_csv(listing.rows, zone)  # BOM: Excel reads UTF-8
     name = f"bookings-{filters.tab}-{moment:%Y%m%d-%H%M}.csv"
     return Response(body, mimetype="text/csv",
