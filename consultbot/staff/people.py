@@ -52,7 +52,11 @@ def display_name(cipher: Cipher, conversation: Conversation, case: CaseFile | No
     name = case_details(cipher, case).get("name")
     if not name:
         name = conversation_data(cipher, conversation).get("intake", {}).get("name")
-    return str(name) if name else f"(no name yet: {conversation.channel} #{conversation.id})"
+    if name:
+        return str(name)
+    if conversation.erased_at is not None:
+        return f"(erased: {conversation.channel} #{conversation.id})"
+    return f"(no name yet: {conversation.channel} #{conversation.id})"
 
 
 #: How a state reads in the people list.

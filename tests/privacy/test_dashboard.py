@@ -128,6 +128,8 @@ def test_dashboard_erasure_names_the_consultation_and_erases(
     assert NAME not in admin.get("/staff/people").text
     with rt.db.transaction() as session:
         assert session.get(Booking, booked.id).status == CANCELLED  # type: ignore[union-attr]
+    booking_page = admin.get(f"/staff/bookings/{booked.id}").text
+    assert "Erased on" in booking_page and NAME not in booking_page
     assert [e.target for e in events(rt, audit.ERASE)] == [f"person:{conversation_id(rt)}"]
     assert "Which language do you prefer?" in person.say("Hello")  # a fresh start
 
