@@ -137,7 +137,6 @@ class Booking(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="case_file.id")
     channel: str = Field(max_length=16)
-    recipient: str = Field(max_length=128)
     language: str = Field(max_length=8)
     applicant_timezone: str = Field(max_length=64)
     start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from booking.calendars import refresh, writeback
 from booking.calendars.models import ConsultantCalendar
 from booking.models import Consultant, SlotHold
+from bot.identifiers import user_keys
 from bot.messages import Inbound
 from bot.models import Conversation
 from bot.notices.staff_alerts import alert_calendar
@@ -52,7 +53,8 @@ def stale_held(runtime: Runtime, inbound: Inbound) -> list[int]:
             .join(ConsultantCalendar,
                   col(ConsultantCalendar.consultant_id) == col(SlotHold.consultant_id))
             .where(Conversation.channel == inbound.channel,
-                   Conversation.user_id == inbound.user_id,
+                   col(Conversation.user_key).in_(
+                       user_keys(runtime.cipher, inbound.channel, inbound.user_id)),
                    col(SlotHold.expires_at) > now,
                    or_(col(ConsultantCalendar.fetched_at).is_(None),
                        col(ConsultantCalendar.fetched_at) < fresh_after))

@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import bot.flow  # noqa: F401  (registers every state)
 from bot.bounds import bounded_inbound
@@ -30,11 +30,12 @@ from bot.calendar_checks import before_turn
 from bot.flow.core import STATES, Turn, match_choice
 from bot.flow.menu import change_language, run_intent, show_help, suggested_language
 from bot.i18n import Translator
+from bot.identifiers import user_keys
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
 from bot.models import Conversation, InboundMessage
 from bot.repeats import held_back
 from bot.understanding import Intent, Understanding, understand, warm_up
-from plumbing.crypto import Undecryptable
+from plumbing.crypto import Cipher, Undecryptable
 from plumbing.db import Database
 from plumbing.runtime import Runtime
 
@@ -126,7 +127,7 @@ class Bot:
         if not inbound.text:
             return Understanding()
         try:
-            committed = peek_language(self.runtime.db, inbound)
+            committed = peek_language(self.runtime.db, self.runtime.cipher, inbound)
         except DBAPIError:  # the database is away: the transaction's retries will say so
             committed = None
         return understand(inbound.text, self._language(committed, inbound))
@@ -136,7 +137,7 @@ class Bot:
         cipher = self.runtime.cipher
         now = self.runtime.clock()
         with self.runtime.db.transaction() as session:
-            conversation = lock_conversation(session, inbound, now)
+            conversation = lock_conversation(session, inbound, now, cipher)
             seen = session.exec(
                 select(InboundMessage).where(
                     InboundMessage.channel == inbound.channel,
@@ -171,13 +172,16 @@ class Bot:
             conversation.last_inbound_at = now
             conversation.unreachable = False
             session.add(conversation)
+            erased = conversation.erased_at == now  # "delete my data" confirmed: no trace
             session.add(InboundMessage(
                 conversation_id=conversation.id,
                 channel=inbound.channel,
                 platform_message_id=inbound.message_id,
                 received_at=now,
-                text_enc=cipher.encrypt(inbound.text or inbound.choice_id or ""),
-                replies_enc=cipher.encrypt_json([reply_to_dict(r) for r in turn.replies]),
+                text_enc=None if erased else cipher.encrypt(
+                    inbound.text or inbound.choice_id or ""),
+                replies_enc=None if erased else cipher.encrypt_json(
+                    [reply_to_dict(r) for r in turn.replies]),
             ))
             return Handled(turn.replies)
 
@@ -187,31 +191,44 @@ class Bot:
         return [Text(Translator(inbound.language_hint or "en")("common.busy"))]
 
 
-def peek_language(db: Database, inbound: Inbound) -> str | None:
+def peek_language(db: Database, cipher: Cipher, inbound: Inbound) -> str | None:
     """The conversation's language as last committed, read without taking any lock."""
+    keys = user_keys(cipher, inbound.channel, inbound.user_id)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         return connection.execute(
             select(Conversation.language).where(
-                Conversation.channel == inbound.channel, Conversation.user_id == inbound.user_id)
-        ).scalar_one_or_none()
+                Conversation.channel == inbound.channel, col(Conversation.user_key).in_(keys))
+        ).scalars().first()
 
 
-def lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Conversation:
-    """Create the person's conversation if new, then lock its row for this transaction."""
-    table = Conversation.__table__
-    is_postgres = session.get_bind().dialect.name == "postgresql"
-    insert = postgresql.insert if is_postgres else sqlite.insert
-    session.execute(
-        insert(table)
-        .values(channel=inbound.channel, user_id=inbound.user_id, state="new",
-                created_at=now, updated_at=now, unreachable=False)
-        .on_conflict_do_nothing(index_elements=["channel", "user_id"])
-    )
-    return session.exec(
-        select(Conversation)
-        .where(Conversation.channel == inbound.channel, Conversation.user_id == inbound.user_id)
-        .with_for_update()
-    ).one()
+def lock_conversation(session: Session, inbound: Inbound, now: datetime,
+                      cipher: Cipher) -> Conversation:
+    """Create the person's conversation if new, then lock its row for this transaction.
+
+    The row is found by the keyed hash of the platform id (under any configured key; an
+    older key's hash is replaced by the current one); the id itself is stored encrypted.
+    """
+    keys = user_keys(cipher, inbound.channel, inbound.user_id)
+    locked = select(Conversation).where(
+        Conversation.channel == inbound.channel, col(Conversation.user_key).in_(keys)
+    ).with_for_update()
+    conversation = session.exec(locked).first()
+    if conversation is None:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+            else sqlite.insert
+        session.execute(
+            insert(Conversation.__table__)
+            .values(channel=inbound.channel, user_key=keys[0], state="new",
+                    user_id_enc=cipher.encrypt(inbound.user_id),
+                    created_at=now, updated_at=now, unreachable=False)
+            .on_conflict_do_nothing(index_elements=["channel", "user_key"])
+        )
+        conversation = session.exec(locked).one()
+    if conversation.user_key != keys[0]:
+        conversation.user_key = keys[0]
+    if conversation.user_id_enc is None:  # back after an erasure
+        conversation.user_id_enc = cipher.encrypt(inbound.user_id)
+    return conversation
 
 
 def command_of(turn: Turn) -> str | None:

@@ -11,14 +11,20 @@ from plumbing.db import UTCDateTime
 
 
 class Conversation(SQLModel, table=True):
-    """One person on one channel: where they are in the flow and what they told us so far."""
+    """One person on one channel: where they are in the flow and what they told us so far.
+
+    The platform id is never stored in clear: ``user_key`` is its keyed hash (looked up on
+    every message), ``user_id_enc`` its encrypted copy for sending (see
+    :mod:`consultbot.identifiers`). After an erasure only the hash and times remain.
+    """
 
     __tablename__ = "conversation"
-    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+    __table_args__ = (UniqueConstraint("channel", "user_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
-    user_id: str = Field(max_length=128)
+    user_key: str = Field(max_length=64)
+    user_id_enc: str | None = Field(default=None, sa_column=Column(Text))
     language: str | None = Field(default=None, max_length=8)
     timezone: str | None = Field(default=None, max_length=64)
     state: str = Field(default="new", max_length=64)
@@ -27,6 +33,10 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     last_inbound_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     unreachable: bool = Field(default=False)
+    #: When the person's data was erased at their request (None: never).
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    #: "request" or "retention" (see ``bot.erasure``).
+    erased_reason: str | None = Field(default=None, max_length=16)
 
 
 class InboundMessage(SQLModel, table=True):

@@ -56,11 +56,8 @@ class ConsoleChannel:
                 write(self.send(line))
 
     def _is_new(self) -> bool:
-        from sqlmodel import select
-
-        from bot.models import Conversation
+        from bot.identifiers import find_conversation
 
         with self.bot.runtime.db.transaction() as session:
-            found = session.exec(select(Conversation.id).where(
-                Conversation.channel == CHANNEL, Conversation.user_id == self.user_id)).first()
+            found = find_conversation(session, self.bot.runtime.cipher, CHANNEL, self.user_id)
         return found is None

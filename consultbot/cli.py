@@ -6,12 +6,12 @@ import argparse
 import sys
 from types import ModuleType
 
-from consultbot.commands import chat, db, faq, keys, serve, staff, telegram, worker
+from consultbot.commands import chat, db, faq, keys, purge, serve, staff, telegram, worker
 
 #: Modules that each contribute sub-commands through ``register(subparsers)``; each imports
 #: what its command needs only when it runs, so ``consultbot --help`` stays quick.
-COMMAND_MODULES: tuple[ModuleType, ...] = (serve, chat, db, faq, staff, worker, telegram,
-                                             keys)
+COMMAND_MODULES: tuple[ModuleType, ...] = (serve, chat, db, faq, staff, purge, worker,
+                                             telegram, keys)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sub-command named on the command line and return its exit code."""
+    import dashboard.bookings  # noqa: F401  (erasing a person erases staff notes too)
     from plumbing.settings import SettingsError
 
     args = build_parser().parse_args(argv)

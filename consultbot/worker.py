@@ -41,6 +41,7 @@ from bot.messages import reply_from_dict
 from bot.models import Conversation
 from bot.notices.booking_notices import run_meeting_sync
 from bot.notices.reminders import schedule_due_reminders
+from bot.retention import run_daily as run_daily_purge
 from channels.delivery import Delivery, DeliveryFailed, Sender, Template
 from channels.files import remove_expired_files
 from consultbot.health import record_round
@@ -146,7 +147,7 @@ class Worker:
                 person = people.get(row.conversation_id) if row.conversation_id else None
                 claims.append(Claim(
                     id=row.id, key=row.key, kind=row.kind,  # type: ignore[arg-type]
-                    channel=row.channel, recipient=row.recipient,
+                    channel=row.channel, recipient=row.recipient_enc or "",
                     conversation_id=row.conversation_id, payload_enc=row.payload_enc,
                     attempts=row.attempts, lease_until=lease_until,
                     last_inbound_at=person.last_inbound_at if person else None,
@@ -163,7 +164,7 @@ class Worker:
         return Delivery(
             key=claim.key,
             kind=claim.kind,
-            recipient=claim.recipient,
+            recipient=self.runtime.cipher.decrypt(claim.recipient),
             replies=tuple(reply_from_dict(r) for r in payload.get("replies", [])),
             template=Template(template["name"], tuple(template["variables"]))
             if template else None,
@@ -287,7 +288,7 @@ class Worker:
         jobs: list[tuple[str, Callable[[Runtime], object]]] = [
             ("reminders", schedule_due_reminders), ("meeting sync", run_meeting_sync),
             ("calendars", run_calendar_jobs), ("expired files", remove_expired_files),
-            *periodic_jobs()]
+            ("purge", run_daily_purge), *periodic_jobs()]
         for name, job in jobs:
             try:
                 job(self.runtime)

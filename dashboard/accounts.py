@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from dashboard.models import StaffAccount
+from dashboard.models import ADMIN, ROLES, StaffAccount
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -63,13 +63,19 @@ def count_accounts(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(StaffAccount)).one())
 
 
-def create_account(session: Session, email: str, password: str, *, now: datetime) -> StaffAccount:
-    """Add a staff account; raise :class:`AccountError` if it exists or the input is bad."""
+def create_account(session: Session, email: str, password: str, *, now: datetime,
+                   role: str | None = None) -> StaffAccount:
+    """Add a staff account (the first one is an admin unless ``role`` says otherwise);
+    raise :class:`AccountError` if it exists or the input is bad."""
     email = normalise_email(email)
     check_password_rules(password)
     if find_account(session, email) is not None:
         raise AccountError(f"an account for {email} already exists")
-    account = StaffAccount(email=email, password_hash=hash_password(password), created_at=now)
+    role = role or (ADMIN if count_accounts(session) == 0 else "staff")
+    if role not in ROLES:
+        raise AccountError(f"the role is one of {', '.join(ROLES)}")
+    account = StaffAccount(email=email, password_hash=hash_password(password), created_at=now,
+                           role=role)
     session.add(account)
     session.flush()
     return account
@@ -120,3 +126,56 @@ def account_for_calendar_token(session: Session, token: str) -> StaffAccount | N
     return session.exec(
         select(StaffAccount).where(StaffAccount.calendar_token_hash == token_digest(token))
     ).first()
+
+
+def _other_active_admins(session: Session, account: StaffAccount) -> int:
+    return int(session.exec(select(func.count()).select_from(StaffAccount).where(
+        StaffAccount.role == ADMIN, StaffAccount.id != account.id,
+        StaffAccount.disabled_at.is_(None))).one())  # type: ignore[union-attr]
+
+
+def _keep_an_admin(session: Session, account: StaffAccount) -> None:
+    if account.role == ADMIN and account.disabled_at is None and \
+            _other_active_admins(session, account) == 0:
+        raise AccountError("this is the last active admin: make another admin first")
+
+
+def set_role(session: Session, account: StaffAccount, role: str) -> None:
+    """Make the account ``admin`` or ``staff`` (never demoting the last active admin)."""
+    if role not in ROLES:
+        raise AccountError(f"the role is one of {', '.join(ROLES)}")
+    if role != ADMIN:
+        _keep_an_admin(session, account)
+    account.role = role
+    session.add(account)
+
+
+def disable(session: Session, account: StaffAccount, *, now: datetime) -> None:
+    """Stop the account signing in; its open sessions are refused from the next request."""
+    _keep_an_admin(session, account)
+    account.disabled_at = account.disabled_at or now
+    account.session_version += 1
+    session.add(account)
+
+
+def enable(session: Session, account: StaffAccount) -> None:
+    """Let a disabled account sign in again (with its password)."""
+    account.disabled_at = None
+    session.add(account)
+
+
+def remove(session: Session, account: StaffAccount, *, now: datetime) -> None:
+    """Remove the account: it can never sign in again, its e-mail and password and feed
+    are gone. The row stays (as ``removed-<id>``) because notes name their author; the
+    audit trail keeps the e-mail it had."""
+    disable(session, account, now=now)
+    account.email = f"removed-{account.id}@removed.invalid"
+    account.password_hash = hash_password(secrets.token_urlsafe(32))
+    account.calendar_token_hash = None
+    account.role = "staff"
+    session.add(account)
+
+
+def is_removed(account: StaffAccount) -> bool:
+    """Whether :func:`remove` was applied."""
+    return account.email.endswith("@removed.invalid")

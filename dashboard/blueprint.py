@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any
 
-from flask import Blueprint, current_app, session
+from flask import Blueprint, abort, current_app, request, session
 from flask_login import UserMixin, current_user
 
-from dashboard.models import StaffAccount
+from dashboard import audit
+from dashboard.models import ADMIN, StaffAccount
 from plumbing.runtime import Runtime
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates",
@@ -29,6 +32,12 @@ class StaffUser(UserMixin):
         self.email = account.email
         self.timezone = account.timezone
         self.session_version = account.session_version
+        self.role = account.role
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins also read the audit trail and manage accounts."""
+        return self.role == ADMIN
 
     def get_id(self) -> str:
         # The version makes sessions from before a password change invalid.
@@ -59,3 +68,19 @@ def session_expired() -> bool:
     except ValueError:
         return True
     return now() - began > timedelta(hours=runtime().settings.staff_session_hours)
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse (403) a signed-in member of staff who is not an admin."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not getattr(current_user, "is_admin", False):
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def audit_here(db: Any, action: str, target: str, *, actor: str | None = None) -> None:
+    """Record ``action`` on ``target`` by the signed-in person, from this request's address."""
+    audit.record(db, actor=actor or str(getattr(current_user, "email", "?")), action=action,
+                 target=target, now=now(), address=request.remote_addr)

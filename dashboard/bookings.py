@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from booking import service
 from booking.models import (
@@ -25,6 +25,7 @@ from booking.models import (
     Consultant,
 )
 from bot import booking_changes
+from bot.flow.forget import ERASERS
 from bot.i18n import Translator
 from bot.messages import Reply, Text
 from bot.models import CaseFile, Conversation
@@ -339,3 +340,13 @@ def add_note(session: Session, cipher: Cipher, booking_id: int, author_id: int, 
                        body_enc=cipher.encrypt(body.strip()), created_at=now)
     session.add(note)
     return note
+
+
+def erase_notes(target: Any) -> None:
+    """Staff notes about the bookings of a person being erased (see ``bot.erasure``)."""
+    booking_ids = select(Booking.id).where(Booking.conversation_id == target.conversation.id)
+    target.session.exec(delete(BookingNote).where(  # type: ignore[call-overload]
+        col(BookingNote.booking_id).in_(booking_ids)))
+
+
+ERASERS.append(erase_notes)

@@ -104,3 +104,32 @@ class DayOffForm(FlaskForm):
 
 class SlotsForm(FlaskForm):
     days = IntegerField("Days", validators=[Optional(), NumberRange(min=1, max=60)])
+
+
+class ExportForm(FlaskForm):
+    """An access request: everything held about one person, once the requester is checked."""
+
+    format = SelectField("Format", choices=[_Option("page", "Readable page"),
+                                            _Option("json", "JSON file")], default="page")
+    confirm = BooleanField("I have checked that this request comes from the person or "
+                           "someone entitled to act for them",
+                           validators=[DataRequired(message="Tick the box to confirm.")])
+    submit = SubmitField("Export")
+
+
+class EraseForm(FlaskForm):
+    confirm = BooleanField("Yes, erase everything about this person (this cannot be undone)",
+                           validators=[DataRequired(message="Tick the box to confirm.")])
+    submit = SubmitField("Erase this person's data")
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField("New password (12 characters or more)",
+                        validators=[DataRequired(), Length(max=1024)],
+                        render_kw={"autocomplete": "new-password"})
+    repeat = PasswordField("Repeat the new password", validators=[DataRequired(),
+                                                                  Length(max=1024)],
+                           render_kw={"autocomplete": "new-password"})
+    submit = SubmitField("Change password")

@@ -19,6 +19,7 @@ from bot.models import HandoffRequest
 from bot.notices.staff_alerts import BOOKED, CANCELLED, HANDOFF, MEETING_FAILED, MOVED
 from bot.notices.staff_alerts import KIND as STAFF_ALERT
 from plumbing import outbox_keys
+from plumbing.crypto import Cipher
 from plumbing.outbox import FAILED, PENDING, SENT, OutboxMessage
 
 FAILED_TAB, WAITING_TAB = "failed", "waiting"
@@ -49,7 +50,7 @@ CHANNEL_LABELS = {
 
 #: The columns read: everything but the payload.
 _COLUMNS = (OutboxMessage.id, OutboxMessage.key, OutboxMessage.kind, OutboxMessage.channel,
-            OutboxMessage.recipient, OutboxMessage.conversation_id, OutboxMessage.status,
+            OutboxMessage.recipient_enc, OutboxMessage.conversation_id, OutboxMessage.status,
             OutboxMessage.attempts, OutboxMessage.due_at, OutboxMessage.claimed_until,
             OutboxMessage.created_at, OutboxMessage.sent_at, OutboxMessage.last_error,
             OutboxMessage.delivery_status)
@@ -107,6 +108,14 @@ def mask(recipient: str, *, tail: int = VISIBLE_TAIL) -> str:
     return value[len(value) - keep:] if keep else ""
 
 
+def _clear(cipher: Cipher, token: str | None) -> str:
+    """A stored recipient, decrypted; empty once erased or unreadable."""
+    try:
+        return cipher.decrypt(token) if token else ""
+    except ValueError:
+        return ""
+
+
 def recipient_of(kind: str, recipient: str) -> Recipient:
     """A staff alert's destination in full; anyone else's only by its tail."""
     if kind == STAFF_ALERT:
@@ -146,7 +155,8 @@ def pending_count(session: Session) -> int:
         .where(OutboxMessage.status == PENDING)).one())
 
 
-def failed_messages(session: Session, now: datetime, *, limit: int = LIST_LIMIT) -> Listing:
+def failed_messages(session: Session, cipher: Cipher, now: datetime, *,
+                    limit: int = LIST_LIMIT) -> Listing:
     """Messages that could not be sent, the latest failure first.
 
     A failed message's last try was due at ``due_at`` (the worker claims it then); an
@@ -156,18 +166,20 @@ def failed_messages(session: Session, now: datetime, *, limit: int = LIST_LIMIT)
                   else_=OutboxMessage.due_at)
     rows = session.exec(select(*_COLUMNS).where(_failed_clause())  # type: ignore[call-overload]
                         .order_by(latest.desc(), col(OutboxMessage.id).desc()).limit(limit)).all()
-    return Listing(_rows(session, rows, now), failed_count(session))
+    return Listing(_rows(session, cipher, rows, now), failed_count(session))
 
 
-def waiting_messages(session: Session, now: datetime, *, limit: int = LIST_LIMIT) -> Listing:
+def waiting_messages(session: Session, cipher: Cipher, now: datetime, *,
+                     limit: int = LIST_LIMIT) -> Listing:
     """Messages still to be sent, the soonest due first (overdue ones are a backlog)."""
     rows = session.exec(select(*_COLUMNS).where(OutboxMessage.status == PENDING)  # type: ignore[call-overload]
                         .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
                         .limit(limit)).all()
-    return Listing(_rows(session, rows, now), pending_count(session))
+    return Listing(_rows(session, cipher, rows, now), pending_count(session))
 
 
-def _rows(session: Session, rows: Iterable[tuple], now: datetime) -> list[MessageRow]:  # type: ignore[type-arg]
+def _rows(session: Session, cipher: Cipher, rows: Iterable[tuple],  # type: ignore[type-arg]
+          now: datetime) -> list[MessageRow]:
     rows = list(rows)
     named = {r.id: _named(r.key) for r in rows}
     links = _Links(session, named.values(), {r.conversation_id for r in rows} - {None})
@@ -178,7 +190,8 @@ def _rows(session: Session, rows: Iterable[tuple], now: datetime) -> list[Messag
         booking_id = links.booking(booking_key, conversation)
         found.append(MessageRow(
             id=r.id, kind=kind_label(r.kind, r.key), channel=channel_label(r.channel),
-            recipient=recipient_of(r.kind, r.recipient), status=r.status, attempts=r.attempts,
+            recipient=recipient_of(r.kind, _clear(cipher, r.recipient_enc)), status=r.status,
+            attempts=r.attempts,
             due_at=r.due_at, created_at=r.created_at, sent_at=r.sent_at,
             last_error=r.last_error, delivery_status=r.delivery_status,
             being_sent=r.claimed_until is not None and r.claimed_until > now,

@@ -1,4 +1,5 @@
-"""Tables of the dashboard: staff accounts, sign-in throttling and private booking notes."""
+"""Tables of the dashboard: staff accounts, sign-in throttling, private booking notes and
+the audit trail."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from sqlmodel import Field, SQLModel
 
 from plumbing.db import UTCDateTime
 
+ADMIN = "admin"
+STAFF = "staff"
+ROLES = (ADMIN, STAFF)
+
 
 class StaffAccount(SQLModel, table=True):
-    """A member of staff who signs in to the dashboard with e-mail and password."""
+    """A member of staff who signs in to the dashboard with e-mail and password.
+
+    ``admin`` may also read the audit trail and manage accounts; a disabled account cannot
+    sign in and its open sessions are refused.
+    """
 
     __tablename__ = "staff_account"
     __table_args__ = (UniqueConstraint("email"),)
@@ -27,6 +36,8 @@ class StaffAccount(SQLModel, table=True):
     calendar_token_hash: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    role: str = Field(default=STAFF, max_length=16)
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -51,3 +62,20 @@ class BookingNote(SQLModel, table=True):
     author_id: int = Field(foreign_key="staff_account.id")
     body_enc: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to whose data, when, from which address (no content: ids only).
+
+    ``actor`` is the staff e-mail (kept when the account is removed), ``target`` names
+    the record (``person:12``, ``booking:7``, ``export:bookings.csv``).
+    """
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    actor: str = Field(max_length=254)
+    action: str = Field(max_length=32)
+    target: str = Field(max_length=100)
+    address: str | None = Field(default=None, max_length=64)

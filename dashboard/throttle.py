@@ -25,8 +25,13 @@ def keys_for(email: str, address: str | None) -> tuple[str, ...]:
 
 
 def locked_until(session: Session, keys: Iterable[str], now: datetime) -> datetime | None:
-    """The latest lock still in force on any of ``keys``, or None."""
-    rows = session.exec(select(LoginThrottle).where(LoginThrottle.key.in_(list(keys)))).all()  # type: ignore[attr-defined]
+    """The latest lock still in force on any of ``keys``, or None.
+
+    The keys' rows are locked (created if new) until the transaction ends, so concurrent
+    attempts under one key are checked one after the other: no password is checked while
+    another attempt may be about to lock the key.
+    """
+    rows = [_locked_row(session, key) for key in sorted(set(keys))]
     locks = [r.locked_until for r in rows if r.locked_until is not None and r.locked_until > now]
     return max(locks, default=None)
 

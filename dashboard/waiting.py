@@ -9,6 +9,7 @@ from sqlmodel import Session, func, select
 
 from booking import service
 from booking.models import Booking
+from bot.identifiers import address_of
 from bot.messages import Text, reply_to_dict
 from bot.models import Conversation, HandoffRequest
 from dashboard.people import display_name, latest_case
@@ -98,12 +99,15 @@ def send_reply(session: Session, cipher: Cipher, request_id: int, text: str, *,
     if not text or len(text) > REPLY_MAX:
         raise ValueError(f"a reply has 1 to {REPLY_MAX} characters")
     _request, conversation = _open_request(session, request_id)
+    recipient = address_of(cipher, conversation)
+    if recipient is None:
+        raise ValueError("this person's data was erased: there is nobody to reply to")
     return outbox.enqueue(
         session, cipher,
         key=outbox_keys.staff_reply(request_id, nonce),
         kind=STAFF_REPLY,
         channel=conversation.channel,
-        recipient=conversation.user_id,
+        recipient=recipient,
         replies=[reply_to_dict(Text(text))],
         now=now,
         conversation_id=conversation.id,

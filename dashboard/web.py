@@ -24,11 +24,13 @@ from dashboard.blueprint import (
 from dashboard.models import StaffAccount
 from dashboard.views import (  # noqa: F401  (importing registers the views)
     account,
+    admin,
     auth,
     availability,
     bookings,
     exports,
     messages,
+    people,
     waiting,
 )
 from plumbing.runtime import Runtime
@@ -85,7 +87,8 @@ def _load_user(user_id: str) -> StaffUser | None:
         return None
     with runtime().db.transaction() as db_session:
         account = db_session.get(StaffAccount, int(account_id))
-    if account is None or account.session_version != int(version):
+    if account is None or account.session_version != int(version) or \
+            account.disabled_at is not None:
         return None
     return StaffUser(account)
 

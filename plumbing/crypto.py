@@ -28,7 +28,8 @@ class Cipher:
             fernets = [Fernet(k.encode()) for k in parts]
             self._fernet = MultiFernet(fernets)
             self._first = fernets[0]
-            self._primary = base64.urlsafe_b64decode(parts[0])
+            self._secrets = [base64.urlsafe_b64decode(k) for k in parts]
+            self._primary = self._secrets[0]
         except (ValueError, TypeError) as exc:
             raise ValueError(
                 "DATA_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), "
@@ -39,6 +40,11 @@ class Cipher:
         """A stable secret for ``purpose`` (e.g. signing sessions), derived from the primary
         key, so every process and restart agrees without another setting."""
         return hmac.new(self._primary, purpose.encode(), hashlib.sha256).hexdigest()
+
+    def derive_all(self, purpose: str) -> list[str]:
+        """:meth:`derive` under every configured key, the primary's first: what was derived
+        before a rotation is still recognised."""
+        return [hmac.new(k, purpose.encode(), hashlib.sha256).hexdigest() for k in self._secrets]
 
     def encrypt(self, text: str) -> str:
         """Encrypt a string to an ASCII token."""

@@ -105,14 +105,16 @@ class Database:
                 session.rollback()
                 raise
 
-    def upgrade(self) -> None:
-        """Apply every pending migration; a database already at the newest revision is only
-        read (the migration scripts are loaded once per process)."""
+    def upgrade(self, cipher: Any = None) -> None:
+        """Apply every pending migration (``cipher`` for those that encrypt stored data); a
+        database already at the newest revision is only read (the migration scripts are
+        loaded once per process)."""
         with self.engine.begin() as connection:
             if set(MigrationContext.configure(connection).get_current_heads()) == newest():
                 return
             config = alembic_config()
             config.attributes["connection"] = connection
+            config.attributes["cipher"] = cipher
             command.upgrade(config, "heads")
 
     def dispose(self) -> None:

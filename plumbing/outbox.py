@@ -45,7 +45,8 @@ class OutboxMessage(SQLModel, table=True):
     key: str = Field(max_length=200)
     kind: str = Field(max_length=32)
     channel: str = Field(max_length=16)
-    recipient: str = Field(max_length=128)
+    #: Encrypted (a phone number, a chat id, an e-mail address); None once erased.
+    recipient_enc: str | None = Field(default=None, sa_column=Column(Text))
     conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)
     payload_enc: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default=PENDING, max_length=16, index=True)
@@ -82,7 +83,7 @@ def enqueue(
         "key": key,
         "kind": kind,
         "channel": channel,
-        "recipient": recipient,
+        "recipient_enc": cipher.encrypt(recipient),
         "conversation_id": conversation_id,
         "payload_enc": cipher.encrypt_json({
             "replies": list(replies),

@@ -76,5 +76,5 @@ def open_runtime(
     runtime = Runtime(settings=settings, db=Database(settings.database_url), clock=clock,
                       cipher=Cipher(keys))
     if migrate:
-        runtime.db.upgrade()
+        runtime.db.upgrade(runtime.cipher)
     return runtime

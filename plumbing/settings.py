@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     webchat_code_minutes: int = Field(15, ge=1, le=24 * 60)
     webchat_stream_seconds: int = Field(25, ge=1, le=120)
     webchat_telegram_username: str | None = None
+    # Retention (days): after the last consultation or message; for people who never booked
+    retention_days: int = Field(180, ge=1, le=3650)
+    retention_days_not_booked: int = Field(30, ge=1, le=3650)
 
     @field_validator("booking_timezone", "staff_timezone")
     @classmethod

@@ -3,7 +3,7 @@ staff, whichever side (chat, dashboard, erasure) makes the change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,16 +19,13 @@ from consultbot.runtime import Runtime
 from plumbing import outbox_keys
 from plumbing.clock import ManualClock
 from plumbing.outbox import CANCELLED, PENDING, OutboxMessage, enqueue
-from tests.test_reminders import BOOKED_AT, SUNDAY_1000_BST, at, book, make_runtime
+from tests.test_reminders import BOOKED_AT, OPEN_HOURS, SUNDAY_1000_BST, at, book
 
 
 @pytest.fixture
-def rt(database_url: str) -> Iterator[Runtime]:
-    runtime = make_runtime(database_url, ManualClock(BOOKED_AT),
-                           smtp_host="mail.test", smtp_from="bot@firm.test",
-                           staff_alert_emails="team@firm.test")
-    yield runtime
-    runtime.db.dispose()
+def rt(make_runtime: Callable[..., Runtime]) -> Runtime:
+    return make_runtime(clock_=ManualClock(BOOKED_AT), **OPEN_HOURS, smtp_host="mail.test",
+                        smtp_from="bot@firm.test", staff_alert_emails="team@firm.test")
 
 
 def queue_link(rt: Runtime, booking_id: int) -> None:

@@ -92,8 +92,8 @@ def test_from_the_menu_to_a_booking_with_a_zoom_link(zoom_runtime: Runtime,
 
     [(message, payload)] = outbox(zoom_runtime)
     assert message.key == f"meeting-link:{booking.id}:8123"
-    assert (message.channel, message.recipient, message.kind) == ("console", "anna",
-                                                                 "meeting_link")
+    assert (message.channel, zoom_runtime.cipher.decrypt(message.recipient_enc or ""),
+            message.kind) == ("console", "anna", "meeting_link")
     text, document = payload["replies"]
     assert "Tuesday, March 3, 2026, 9:40" in text["text"]
     assert "Join on Zoom: https://zoom.test/j/8123?pwd=x" in text["text"]
@@ -377,7 +377,8 @@ def test_zoom_refusing_the_meeting_reaches_staff_and_the_person(
         "Zoom refused the meeting for Ольга at Tue 3 Mar 2026, 09:00 GMT: please send a link "
         f"by hand\nOpen the dashboard: /staff/bookings/{booking.id}")
     notice, payload = by_kind["meeting_failed"]
-    assert (notice.key, notice.channel, notice.recipient, notice.conversation_id) == \
+    assert (notice.key, notice.channel, runtime.cipher.decrypt(notice.recipient_enc or ""),
+            notice.conversation_id) == \
         (f"meeting-failed:{booking.id}", "console", "olga", booking.conversation_id)
     text, document = (reply_from_dict(r) for r in payload["replies"])
     assert isinstance(text, Text) and isinstance(document, Document)

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.engine import Bot
+from bot.identifiers import find_conversation
 from bot.models import CaseFile, Conversation, HandoffRequest, InboundMessage
 from channels.console import ConsoleChannel
 from consultbot.runtime import Runtime
@@ -43,7 +44,9 @@ def answer_all(chat: ConsoleChannel) -> str:
 
 def state_of(runtime: Runtime, user: str = "anna") -> Conversation:
     with runtime.db.transaction() as session:
-        return session.exec(select(Conversation).where(Conversation.user_id == user)).one()
+        found = find_conversation(session, runtime.cipher, "console", user)
+        assert found is not None
+        return found
 
 
 def cases(runtime: Runtime) -> list[dict]:

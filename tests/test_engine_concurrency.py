@@ -15,8 +15,9 @@ from sqlmodel import select
 
 import bot.engine as engine
 from bot.engine import Bot
+from bot.identifiers import find_conversation
 from bot.messages import Inbound, reply_plain_text
-from bot.models import Conversation, InboundMessage
+from bot.models import InboundMessage
 from consultbot.runtime import Runtime
 from plumbing.crypto import new_key
 from tests.conftest import runtime_for, worker_processes
@@ -32,8 +33,8 @@ def send(bot: Bot, user: str, message_id: str, text: str) -> str:
 
 def stored_messages(runtime: Runtime, user: str) -> list[InboundMessage]:
     with runtime.db.transaction() as session:
-        conversation = session.exec(
-            select(Conversation).where(Conversation.user_id == user)).one()
+        conversation = find_conversation(session, runtime.cipher, "console", user)
+        assert conversation is not None
         return list(session.exec(select(InboundMessage).where(
             InboundMessage.conversation_id == conversation.id)).all())
 

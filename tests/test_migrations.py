@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 import booking.calendars.models
 import booking.models
 import bot.models
+import bot.retention
 import channels.files
 import channels.webchat.models
 import channels.whatsapp.questions
@@ -20,7 +21,7 @@ from plumbing.db import Database, alembic_config, newest
 
 MODELS = (booking.models, booking.calendars.models, bot.models, channels.files,
           plumbing.outbox, dashboard.models, channels.whatsapp.questions,
-          channels.webchat.models)
+          channels.webchat.models, bot.retention)
 
 
 def test_migrations_match_the_models(any_empty_database_url: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from booking import service
-from bot.models import Conversation
+from bot.identifiers import new_conversation
 from bot.notices.reminders import schedule_due_reminders
 from consultbot.registry import build_senders
 from consultbot.runtime import Runtime
@@ -53,14 +53,14 @@ def make_runtime(make_runtime: Callable[..., Runtime],
 
 def book_by_whatsapp(runtime: Runtime, last_wrote: datetime) -> None:
     with runtime.db.transaction() as session:
-        person = Conversation(channel="whatsapp", user_id=NUMBER, state="menu",
-                              created_at=BOOKED_AT, updated_at=BOOKED_AT,
+        person = new_conversation(runtime.cipher, channel="whatsapp", user_id=NUMBER,
+                                  state="menu", created_at=BOOKED_AT, updated_at=BOOKED_AT,
                               last_inbound_at=last_wrote)
         session.add(person)
         session.flush()
         booking = service.book(session, runtime.settings, BOOKED_AT, conversation_id=person.id,
                                start=START, request_key="wa-1", channel="whatsapp",
-                               recipient=NUMBER, language="en",
+                               language="en",
                                applicant_timezone="Europe/London")
         booking.join_url = "https://zoom.example/j/42"
         session.add(booking)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.identifiers import new_conversation
 from bot.messages import Text, reply_to_dict
 from bot.models import Conversation
 from channels.delivery import Delivery, DeliveryFailed
@@ -74,8 +75,9 @@ def row(runtime: Runtime, key: str) -> OutboxMessage:
 def add_person(runtime: Runtime) -> int:
     now = runtime.clock()
     with runtime.db.transaction() as session:
-        person = Conversation(channel="telegram", user_id="42", state="menu", created_at=now,
-                              updated_at=now, last_inbound_at=now - timedelta(hours=2))
+        person = new_conversation(runtime.cipher, channel="telegram", user_id="42",
+                                  state="menu", created_at=now, updated_at=now,
+                                  last_inbound_at=now - timedelta(hours=2))
         session.add(person)
         session.flush()
         return person.id  # type: ignore[return-value]

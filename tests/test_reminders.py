@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from booking import service
 from booking.models import Booking
+from bot.identifiers import find_conversation, new_conversation
 from bot.messages import Text
-from bot.models import Conversation
 from bot.notices.reminders import schedule_due_reminders
 from channels.delivery import Delivery
 from consultbot.runtime import Runtime
@@ -50,15 +50,15 @@ def book(runtime: Runtime, start: datetime, *, user: str = "maria", language: st
          "https://zoom.example/j/123") -> int:
     now = runtime.clock()
     with runtime.db.transaction() as session:
-        person = session.exec(select(Conversation).where(Conversation.user_id == user)).first()
+        person = find_conversation(session, runtime.cipher, channel, user)
         if person is None:
-            person = Conversation(channel=channel, user_id=user, state="menu", created_at=now,
-                                  updated_at=now, last_inbound_at=now)
+            person = new_conversation(runtime.cipher, channel=channel, user_id=user, state="menu",
+                                      created_at=now, updated_at=now, last_inbound_at=now)
             session.add(person)
             session.flush()
         booking = service.book(session, runtime.settings, now, conversation_id=person.id,
                                start=start, request_key=f"{user}-{start:%s}", channel=channel,
-                               recipient=user, language=language, applicant_timezone=zone)
+                               language=language, applicant_timezone=zone)
         booking.join_url = join_url
         session.add(booking)
         return booking.id  # type: ignore[return-value]

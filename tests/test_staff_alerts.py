@@ -12,8 +12,9 @@ from sqlmodel import select
 from booking import service
 from booking.models import Booking
 from bot.engine import Bot
+from bot.identifiers import new_conversation
 from bot.messages import Inbound, Text
-from bot.models import CaseFile, Conversation
+from bot.models import CaseFile
 from bot.notices.staff_alerts import (
     BOOKED,
     CANCELLED,
@@ -68,8 +69,8 @@ def rt(make_runtime: Callable[..., Runtime]) -> Runtime:
 def booked(runtime: Runtime, *, case: dict[str, str] | None = CASE) -> int:
     """A booking with its case, and the alert the booking flow raises in its transaction."""
     with runtime.db.transaction() as session:
-        person = Conversation(channel="telegram", user_id="77", state="menu", created_at=NOW,
-                              updated_at=NOW)
+        person = new_conversation(runtime.cipher, channel="telegram", user_id="77",
+                                  state="menu", created_at=NOW, updated_at=NOW)
         session.add(person)
         session.flush()
         case_id = None
@@ -82,7 +83,7 @@ def booked(runtime: Runtime, *, case: dict[str, str] | None = CASE) -> int:
             case_id = case_file.id
         booking = service.book(session, runtime.settings, NOW, conversation_id=person.id,
                                start=START, request_key="k1", channel="telegram",
-                               recipient="77", language="en",
+                               language="en",
                                applicant_timezone="Asia/Tbilisi", case_id=case_id)
         assert alert_staff(session, runtime, kind=BOOKED, booking=booking, now=NOW) == \
             len(destinations(runtime))
@@ -113,7 +114,7 @@ def messages(runtime: Runtime) -> list[tuple[OutboxMessage, str]]:
 def test_a_new_booking_alerts_every_destination_with_name_time_and_link(rt: Runtime) -> None:
     booking = booked(rt)
     found = messages(rt)
-    assert [(m.channel, m.recipient, m.kind) for m, _ in found] == [
+    assert [(m.channel, rt.cipher.decrypt(m.recipient_enc or ""), m.kind) for m, _ in found] == [
         ("staff_telegram", STAFF_CHAT, "staff_alert"), ("email", "a@firm.org", "staff_alert"),
         ("email", "b@firm.org", "staff_alert")]
     assert {text for _, text in found} == {
@@ -124,7 +125,7 @@ def test_a_new_booking_alerts_every_destination_with_name_time_and_link(rt: Runt
 def test_a_moved_booking_is_one_alert_with_both_times(rt: Runtime) -> None:
     new = moved(rt, booked(rt))
     found = messages(rt)[3:]
-    assert [(m.channel, m.recipient) for m, _ in found] == [
+    assert [(m.channel, rt.cipher.decrypt(m.recipient_enc or "")) for m, _ in found] == [
         ("staff_telegram", STAFF_CHAT), ("email", "a@firm.org"), ("email", "b@firm.org")]
     assert {text for _, text in found} == {
         "Booking moved: Anna, from Sun 29 Mar 2026, 10:00 BST to Mon 30 Mar 2026, 14:30 BST\n"
@@ -189,8 +190,8 @@ def test_time_in_the_staff_zone_and_a_relative_link_without_a_public_address(
 def test_no_destination_no_alert(make_runtime: Callable[..., Runtime]) -> None:
     runtime = make_runtime(telegram_staff_chat_id=None, staff_alert_emails=None)
     with runtime.db.transaction() as session:
-        person = Conversation(channel="telegram", user_id="1", state="menu", created_at=NOW,
-                              updated_at=NOW)
+        person = new_conversation(runtime.cipher, channel="telegram", user_id="1",
+                                  state="menu", created_at=NOW, updated_at=NOW)
         session.add(person)
         session.flush()
         assert alert_staff(session, runtime, kind=HANDOFF, conversation=person, now=NOW) == 0
@@ -257,8 +258,8 @@ def test_alerts_go_by_mail_over_starttls_with_login(make_runtime: Callable[..., 
 
 def _book_without_alert(runtime: Runtime) -> int:
     with runtime.db.transaction() as session:
-        person = Conversation(channel="telegram", user_id="88", state="menu", created_at=NOW,
-                              updated_at=NOW)
+        person = new_conversation(runtime.cipher, channel="telegram", user_id="88",
+                                  state="menu", created_at=NOW, updated_at=NOW)
         session.add(person)
         session.flush()
         case = CaseFile(conversation_id=person.id, payload_enc=runtime.cipher.encrypt_json(CASE),
@@ -266,7 +267,7 @@ def _book_without_alert(runtime: Runtime) -> int:
         session.add(case)
         session.flush()
         return service.book(session, runtime.settings, NOW, conversation_id=person.id,
-                            start=START, request_key="k2", channel="telegram", recipient="88",
+                            start=START, request_key="k2", channel="telegram",
                             language="en", applicant_timezone="Europe/London",
                             case_id=case.id).id  # type: ignore[return-value]
 

@@ -486,7 +486,7 @@ def confirm(turn: Turn) -> None:
             booking = service.book(
                 turn.session, settings, turn.now, conversation_id=conversation.id, start=start,
                 request_key=request_key, channel=conversation.channel,
-                recipient=conversation.user_id, language=turn.lang,
+                language=turn.lang,
                 applicant_timezone=conversation.timezone, case_id=turn.data.get("case_id"),
                 preferred_consultant_id=state.get("consultant"))
     except SlotTaken as taken:

@@ -1,61 +1,53 @@
-"""Delete my data: after confirmation, erase case details and the conversation."""
+"""Delete my data: name what will go (a booked consultation too), then erase on confirmation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import col, select, update
-
 from bot.flow.core import State, Turn
-from bot.models import CaseFile, HandoffRequest, InboundMessage
 
-#: Other areas' erasers (e.g. booking cancels upcoming consultations): fn(turn) -> None.
+#: Other areas' erasers (e.g. booking cancels upcoming consultations): fn(turn) -> None;
+#: each gets a :class:`Turn` or a :class:`bot.erasure.Erasing` (runtime, session,
+#: conversation, now).
 ERASERS: list[Callable[[Turn], None]] = []
 
 
-def erase_person(turn: Turn) -> None:
-    """Erase everything personal this conversation holds; keep only message ids."""
-    conversation_id = turn.conversation.id
-    for eraser in ERASERS:
-        eraser(turn)
-    for case in turn.session.exec(
-        select(CaseFile).where(CaseFile.conversation_id == conversation_id)
-    ).all():
-        case.payload_enc = None
-        case.erased_at = case.erased_at or turn.now
-        turn.session.add(case)
-    turn.session.exec(  # type: ignore[call-overload]
-        update(InboundMessage)
-        .where(col(InboundMessage.conversation_id) == conversation_id)
-        .values(text_enc=None, replies_enc=None)
-    )
-    turn.session.exec(  # type: ignore[call-overload]
-        update(HandoffRequest)
-        .where(col(HandoffRequest.conversation_id) == conversation_id,
-               col(HandoffRequest.resolved_at).is_(None))
-        .values(resolved_at=turn.now, resolved_by="erased at the person's request")
-    )
-    asked = turn.data.get("asked")  # not personal: keeps old buttons recognisably stale
-    turn.data.clear()
-    if asked:
-        turn.data["asked"] = asked
-    turn.conversation.timezone = None
+def consultation_warning(turn: Turn) -> str | None:
+    """"Your consultation on … will be cancelled", for each consultation still ahead."""
+    from booking.service import upcoming_for
+    from bot.flow.booking import describe
+
+    assert turn.conversation.id is not None
+    lines = []
+    for booking in upcoming_for(turn.session, turn.conversation.id, turn.now):
+        when, zone = describe(turn, booking)
+        lines.append(turn.t("forget.consultation", when=when, zone=zone))
+    return "\n".join(lines) or None
 
 
 class Forget(State):
-    """Confirm before erasing."""
+    """Confirm before erasing; a consultation that would be cancelled is named first."""
 
     name = "forget"
 
     def enter(self, turn: Turn) -> None:
-        turn.ask(turn.t("forget.confirm"), [turn.option("erase", "forget.yes"),
-                                            turn.option("keep", "forget.no")])
+        warning = consultation_warning(turn)
+        question = turn.t("forget.confirm")
+        turn.ask(f"{warning}\n\n{question}" if warning else question,
+                 [turn.option("erase", "forget.yes"), turn.option("keep", "forget.no")])
 
     def handle(self, turn: Turn) -> None:
         if turn.choice == "erase":
-            erase_person(turn)
-            turn.say("forget.done")
-            turn.go("menu")
+            from bot.erasure import erase
+
+            asked, done = turn.data.get("asked"), turn.t("forget.done")
+            erase(turn)  # type: ignore[arg-type]  # the state is "new" again, no language
+            turn.say_text(done)
+            # The engine stores neither this confirmation nor its answer (erased_at is this
+            # turn's), and keeps only the question counter of the working data.
+            turn.data.clear()
+            if asked:
+                turn.data["asked"] = asked
         elif turn.choice == "keep":
             turn.say("forget.kept")
             turn.go("menu")

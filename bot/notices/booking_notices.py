@@ -21,6 +21,7 @@ from booking.meetings import sync_meetings
 from booking.models import CANCELLED, Booking
 from booking.zoom import FallbackMeetings, MeetingService, ZoomClient, meeting_topic
 from bot.i18n import Translator
+from bot.identifiers import address_of
 from bot.messages import Document, Reply, Text, reply_to_dict
 from bot.models import Conversation
 from bot.notices.staff_alerts import MEETING_FAILED as ALERT_MEETING_FAILED
@@ -140,8 +141,12 @@ def tell_person(runtime: Runtime, session: Session, booking: Booking, *, key: st
                 template: tuple[str, Sequence[str]] | None) -> bool:
     """Queue ``replies`` for the person who made ``booking``, on their channel, once per
     ``key`` (False when that key was queued before)."""
+    person = session.get(Conversation, booking.conversation_id)
+    recipient = address_of(runtime.cipher, person) if person is not None else None
+    if recipient is None:  # erased: nobody to tell
+        return False
     return enqueue(session, runtime.cipher, key=key, kind=kind, channel=booking.channel,
-                   recipient=booking.recipient, replies=[reply_to_dict(r) for r in replies],
+                   recipient=recipient, replies=[reply_to_dict(r) for r in replies],
                    now=now, template=template, conversation_id=booking.conversation_id)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
-
-from bot.models import Conversation
+from bot.identifiers import find_conversation
 from channels.telegram import CHANNEL
 from plumbing.runtime import Runtime
 
@@ -17,9 +15,7 @@ def message_id(update_id: int) -> str:
 def mark_unreachable(runtime: Runtime, chat_id: int | str) -> bool:
     """Note that the person blocked the bot; False if we have no conversation with them."""
     with runtime.db.transaction() as session:
-        conversation = session.exec(select(Conversation).where(
-            Conversation.channel == CHANNEL, Conversation.user_id == str(chat_id),
-        )).first()
+        conversation = find_conversation(session, runtime.cipher, CHANNEL, str(chat_id))
         if conversation is None:
             return False
         conversation.unreachable = True

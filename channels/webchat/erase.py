@@ -11,17 +11,21 @@ from sqlmodel import col, select
 
 from bot.flow.core import Turn
 from bot.flow.forget import ERASERS
+from bot.identifiers import user_keys
 from channels.webchat.models import WebchatMessage, WebchatSession
 
 
 def erase_web_history(turn: Turn) -> None:
-    """Delete every message shown in the sessions that speak as this conversation."""
-    conversation = turn.conversation
-    sessions = select(WebchatSession.id).where(
-        WebchatSession.channel == conversation.channel,
-        WebchatSession.user_id == conversation.user_id)
-    turn.session.execute(delete(WebchatMessage).where(
-        col(WebchatMessage.session_id).in_(sessions)))
+    """Delete every message shown in the sessions that speak as this conversation (found by
+    the keyed hash: the conversation's own id is already gone when erasers run)."""
+    conversation, cipher = turn.conversation, turn.runtime.cipher
+    candidates = turn.session.exec(select(WebchatSession).where(
+        WebchatSession.channel == conversation.channel)).all()
+    sessions = [s.id for s in candidates
+                if conversation.user_key in user_keys(cipher, s.channel, s.user_id)]
+    if sessions:
+        turn.session.execute(delete(WebchatMessage).where(
+            col(WebchatMessage.session_id).in_(sessions)))
 
 
 if erase_web_history not in ERASERS:

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from booking.models import Booking
 from bot.engine import Bot, Handled
+from bot.identifiers import find_conversation, user_key, user_keys
 from bot.messages import Inbound, Text
 from bot.models import Conversation
 from channels.webchat import CHANNEL, store
@@ -122,28 +123,30 @@ def join_web_to(session: Session, visitor: Visitor, channel: str, user_id: str) 
                     .values(channel=channel, user_id=user_id))
 
 
-def move_web_to(session: Session, web_user_id: str, channel: str, user_id: str) -> None:
+def move_web_to(session: Session, cipher: Cipher, web_user_id: str, channel: str,
+                user_id: str) -> None:
     """The web conversation of ``web_user_id`` continues on ``(channel, user_id)``: it is
     re-keyed there if that person has no conversation yet, else the web chat joins theirs."""
-    target = session.exec(select(Conversation.id).where(
-        Conversation.channel == channel, Conversation.user_id == user_id)).first()
+    target = find_conversation(session, cipher, channel, user_id)
     web = session.exec(select(Conversation).where(
-        Conversation.channel == CHANNEL, Conversation.user_id == web_user_id)
+        Conversation.channel == CHANNEL,
+        col(Conversation.user_key).in_(user_keys(cipher, CHANNEL, web_user_id)))
         .with_for_update()).first()
     if target is None and web is not None:
-        web.channel, web.user_id = channel, user_id
+        web.channel = channel
+        web.user_key = user_key(cipher, channel, user_id)
+        web.user_id_enc = cipher.encrypt(user_id)
         session.add(web)
         session.execute(update(Booking).where(col(Booking.conversation_id) == web.id)
-                        .values(channel=channel, recipient=user_id))
+                        .values(channel=channel))
     session.execute(update(WebchatSession).where(
         col(WebchatSession.channel) == CHANNEL, col(WebchatSession.user_id) == web_user_id)
         .values(channel=channel, user_id=user_id))
 
 
-def _language(session: Session, inbound: Inbound, default: str) -> str:
-    language = session.exec(select(Conversation.language).where(
-        Conversation.channel == inbound.channel, Conversation.user_id == inbound.user_id)
-    ).first()
+def _language(session: Session, cipher: Cipher, inbound: Inbound, default: str) -> str:
+    conversation = find_conversation(session, cipher, inbound.channel, inbound.user_id)
+    language = conversation.language if conversation is not None else None
     return language or inbound.language_hint or default
 
 
@@ -167,7 +170,8 @@ class LinkingBot(Bot):
             digits = issue(session, runtime, to_web=True, channel=inbound.channel,
                            user_id=inbound.user_id,
                            request_key=f"{inbound.channel}:{inbound.message_id}")
-            language = _language(session, inbound, runtime.settings.default_language)
+            language = _language(session, runtime.cipher, inbound,
+                                 runtime.settings.default_language)
         log.info("webchat: code given on %s", inbound.channel)
         return Handled([Text(say(language, "code_given", code=shown(digits),
                                  minutes=runtime.settings.webchat_code_minutes))])
@@ -179,13 +183,14 @@ class LinkingBot(Bot):
                           used_key=f"{inbound.channel}:{inbound.message_id}")
             if used is None:
                 return None  # a number that is no code of ours: the flow's
-            language = _language(session, inbound, runtime.settings.default_language)
+            language = _language(session, runtime.cipher, inbound,
+                                 runtime.settings.default_language)
             if used.linked is None:
                 return Handled([Text(say(language, "code_invalid"))])
             text = say(language, "linked", channel=CHANNEL_NAMES[CHANNEL])
             if not used.repeated:
                 _channel, web_user = code_owner(session, runtime, digits)
-                move_web_to(session, web_user, inbound.channel, inbound.user_id)
+                move_web_to(session, runtime.cipher, web_user, inbound.channel, inbound.user_id)
                 for visitor_id in session.exec(select(WebchatSession.id).where(
                         WebchatSession.channel == inbound.channel,
                         WebchatSession.user_id == inbound.user_id)).all():

@@ -17,11 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, jsonify, request, stream_with_context
-from sqlmodel import select
 
 from bot.engine import Bot
+from bot.identifiers import find_conversation
 from bot.messages import Inbound
-from bot.models import Conversation
 from channels.webchat import CHANNEL, linking, store
 from channels.webchat import erase as _erase  # noqa: F401  ("delete my data" erases the chat's copy too)
 from channels.webchat.guard import Origins, RateLimits
@@ -129,9 +128,8 @@ class WebChat:
     def _state(self, visitor: Visitor, language: str) -> dict[str, Any]:
         """The conversation's language (the flow may have changed it) and its words."""
         with self.runtime.db.transaction() as db:
-            spoken = db.exec(select(Conversation.language).where(
-                Conversation.channel == visitor.channel,
-                Conversation.user_id == visitor.user_id)).first()
+            found = find_conversation(db, self.runtime.cipher, visitor.channel, visitor.user_id)
+            spoken = found.language if found is not None else None
         language = language_of(spoken or language, self.settings.default_language)
         return {"language": language, "dir": direction(language)}
 

@@ -7,14 +7,17 @@ their conversation unreachable until they write again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlmodel import Session, col, select
 
+from bot.identifiers import find_conversation
 from bot.models import Conversation
 from channels.whatsapp import CHANNEL
 from channels.whatsapp.parsing import StatusReport, whatsapp_number
 from channels.whatsapp.sender import OUTSIDE_WINDOW, UNREACHABLE_CODES
+from plumbing.crypto import Cipher
 from plumbing.outbox import OutboxMessage
 from plumbing.runtime import Runtime
 
@@ -75,22 +78,22 @@ def record_status(runtime: Runtime, report: StatusReport, key: str | None = None
         if report.status in FAILED:
             message.last_error = describe_error(report.status, report.error_code)
             if report.error_code and int(report.error_code) in UNREACHABLE_CODES:
-                _mark_unreachable(session, message)
+                _mark_unreachable(session, runtime.cipher, message)
         session.add(message)
     log.info("whatsapp outbox message %s: %s%s", message.id, report.status,
              f" (Twilio error {report.error_code})" if report.error_code else "")
     return True
 
 
-def _mark_unreachable(session: Session, message: OutboxMessage) -> None:
+def _mark_unreachable(session: Session, cipher: Cipher, message: OutboxMessage) -> None:
     if message.conversation_id is not None:
         conversation = session.get(Conversation, message.conversation_id)
     else:
-        number = whatsapp_number(message.recipient) or message.recipient
-        conversation = session.exec(
-            select(Conversation).where(Conversation.channel == CHANNEL,
-                                       Conversation.user_id == number)
-        ).first()
+        conversation = None
+        with contextlib.suppress(ValueError):
+            recipient = cipher.decrypt(message.recipient_enc or "")
+            number = whatsapp_number(recipient) or recipient
+            conversation = find_conversation(session, cipher, CHANNEL, number)
     if conversation is not None:
         conversation.unreachable = True
         session.add(conversation)

@@ -21,12 +21,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
 from bot.engine import Bot, NotStored
+from bot.identifiers import find_conversation
 from bot.messages import Choices, Inbound, Reply, reply_to_dict
-from bot.models import Conversation
 from channels.files import Publisher
 from channels.whatsapp import CHANNEL
 from channels.whatsapp.content import ContentTemplates
@@ -159,10 +158,8 @@ class WhatsAppWebhooks:
     def _send_later(self, inbound: Inbound, replies: Sequence[Reply]) -> None:
         """Queue replies that need the REST API; the MessageSid keys them (exactly once)."""
         with self.runtime.db.transaction() as session:
-            conversation_id = session.exec(
-                select(Conversation.id).where(Conversation.channel == CHANNEL,
-                                              Conversation.user_id == inbound.user_id)
-            ).first()
+            person = find_conversation(session, self.runtime.cipher, CHANNEL, inbound.user_id)
+            conversation_id = person.id if person is not None else None
             enqueue(session, self.runtime.cipher,
                     key=outbox_keys.chat_reply(inbound.message_id), kind="reply", channel=CHANNEL,
                     recipient=inbound.user_id, replies=[reply_to_dict(r) for r in replies],

@@ -15,11 +15,10 @@ def register(subparsers: Any) -> None:
 
 
 def upgrade(args: argparse.Namespace) -> int:
-    from plumbing.db import Database
+    from consultbot.runtime import build_runtime
     from plumbing.settings import load_settings_or_exit
 
-    settings = load_settings_or_exit()
-    Database(settings.database_url).upgrade()
+    build_runtime(load_settings_or_exit()).db.dispose()  # migrates, with the data key
     print("Database is up to date.")
     return 0
 

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from dashboard import throttle, times
+from dashboard import audit, throttle, times
 from dashboard.accounts import find_account, verify_password
 from dashboard.blueprint import (
     SESSION_STARTED,
@@ -20,13 +20,15 @@ from dashboard.blueprint import (
     session_expired,
 )
 from dashboard.forms import ActionForm, SignInForm
+from dashboard.models import StaffAccount
 
 log = logging.getLogger(__name__)
 
 def safe_next(target: str | None) -> str:
-    """Only paths inside the dashboard; anything else goes to the bookings list."""
+    """Only paths inside the dashboard, without control characters (a CR/LF would break
+    the ``Location`` header); anything else goes to the bookings list."""
     if target and target.startswith("/staff/") and not target.startswith("//") \
-            and "\\" not in target:
+            and "\\" not in target and target.isprintable() and " " not in target:
         return target
     return url_for("staff.bookings")
 
@@ -48,17 +50,19 @@ def login() -> Response | tuple[str, int] | str:
     moment = now()
     email = (form.email.data or "").strip().lower()
     keys = throttle.keys_for(email, request.remote_addr)
-    user = None
+    user, disabled = None, False
     with runtime().db.transaction() as db:
         until = throttle.locked_until(db, keys, moment)
         if until is None:
             account = find_account(db, email)
             if verify_password(account, form.password.data or ""):
                 assert account is not None
-                throttle.record_success(db, keys[0])
-                account.last_login_at = moment
-                db.add(account)
-                user = StaffUser(account)
+                disabled = account.disabled_at is not None
+                if not disabled:
+                    throttle.record_success(db, keys[0])
+                    account.last_login_at = moment
+                    db.add(account)
+                    user = StaffUser(account)
             else:
                 until = throttle.record_failure(
                     db, keys, moment, max_failures=settings.staff_max_failed_logins,
@@ -66,11 +70,15 @@ def login() -> Response | tuple[str, int] | str:
                 if until is not None:
                     log.warning("staff sign-in locked for %d minutes after repeated failures",
                                 settings.staff_lockout_minutes)
+        audit.record(db, actor=email or "?", action=audit.SIGN_IN if user else
+                     audit.SIGN_IN_REFUSED, target="dashboard", now=moment,
+                     address=request.remote_addr)
     if user is None:
-        message = _locked_message(until) if until else "Wrong e-mail or password."
+        message = "This account is disabled." if disabled else \
+            _locked_message(until) if until else "Wrong e-mail or password."
         flash(message, "error")
         return render_template("staff/login.html", form=SignInForm(email=email)), \
-            429 if until else 401
+            403 if disabled else 429 if until else 401
     session.clear()  # a fresh session for the signed-in person
     login_user(user)
     session.permanent = True
@@ -81,6 +89,11 @@ def login() -> Response | tuple[str, int] | str:
 @bp.post("/logout")
 def logout() -> Response:
     ActionForm()  # the token was checked before the view ran
+    with runtime().db.transaction() as db:  # a copy of this session's cookie stops working
+        account = db.get(StaffAccount, current_user.id)
+        if account is not None:
+            account.session_version += 1
+            db.add(account)
     logout_user()
     session.clear()
     flash("You are signed out.", "ok")

@@ -8,8 +8,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from bot.models import Conversation
+from dashboard import audit
 from dashboard import bookings as domain
-from dashboard.blueprint import bp, now, runtime, staff_zone
+from dashboard.blueprint import audit_here, bp, now, runtime, staff_zone
 from dashboard.forms import ActionForm, CancelForm, NoteForm, OutcomeForm
 from dashboard.transcript import transcript
 
@@ -62,13 +64,18 @@ def _page(booking_id: int, *, cancel_form: CancelForm | None = None, status: int
         if view is None:
             abort(404)
         lines = transcript(db, rt.cipher, view.booking.conversation_id)
+        person = db.get(Conversation, view.booking.conversation_id)
+        erased = (person.erased_at, person.erased_reason) if person and person.erased_at \
+            else None
+        if request.method == "GET":
+            audit_here(db, audit.VIEW_CASE, f"booking:{booking_id}")
     b = view.booking
     whole = request.args.get("transcript") == "all"
     return render_template(
         "staff/booking.html", title=f"Booking {view.name}", view=view, b=b,
         lines=lines if whole else lines[-RECENT_LINES:], hidden=0 if whole else
         max(0, len(lines) - RECENT_LINES),
-        zone=staff_zone(), now=moment,
+        zone=staff_zone(), now=moment, erased=erased,
         can_cancel=b.status == domain.CONFIRMED and b.end > moment,
         can_record=b.status in (domain.CONFIRMED, *domain.OUTCOMES) and b.start <= moment,
         cancel_form=cancel_form or CancelForm(), outcome_form=OutcomeForm(),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, abort, request, url_for
 
+from dashboard import audit, exports
 from dashboard import bookings as booking_lists
-from dashboard import exports
 from dashboard.accounts import account_for_calendar_token
-from dashboard.blueprint import bp, now, runtime, staff_zone
+from dashboard.blueprint import audit_here, bp, now, runtime, staff_zone
 from dashboard.views.bookings import filters_from
 
 
@@ -19,6 +19,7 @@ def export_csv() -> Response:
     moment = now()
     with rt.db.transaction() as db:
         listing = booking_lists.list_bookings(db, rt.cipher, moment, filters, zone, limit=None)
+        audit_here(db, audit.EXPORT, f"bookings.csv ({filters.tab}, {len(listing.rows)} rows)")
     body = "\ufeff" + exports.bookings_csv(listing.rows, zone)  # BOM: Excel reads UTF-8
     name = f"bookings-{filters.tab}-{moment:%Y%m%d-%H%M}.csv"
     return Response(body, mimetype="text/csv",

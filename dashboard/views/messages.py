@@ -20,9 +20,9 @@ def messages() -> str:
     moment = now()
     with runtime().db.transaction() as db:
         if tab == domain.FAILED_TAB:
-            listing = domain.failed_messages(db, moment)
+            listing = domain.failed_messages(db, runtime().cipher, moment)
         else:
-            listing = domain.waiting_messages(db, moment)
+            listing = domain.waiting_messages(db, runtime().cipher, moment)
     return render_template("staff/messages.html", title="Messages", tab=tab, tabs=domain.TABS,
                            listing=listing, zone=staff_zone(), now=moment,
                            limit=domain.LIST_LIMIT)

@@ -6,8 +6,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from dashboard import audit
 from dashboard import waiting as domain
-from dashboard.blueprint import bp, now, runtime
+from dashboard.blueprint import audit_here, bp, now, runtime
 from dashboard.forms import ActionForm, ReplyForm
 
 
@@ -36,8 +37,13 @@ def reply(request_id: int) -> Response:
             stored = domain.send_reply(db, rt.cipher, request_id, form.text.data or "",
                                        nonce=form.nonce.data or "", now=now(),
                                        link=rt.settings.company_website)
+            if stored:
+                audit_here(db, audit.STAFF_REPLY, f"request:{request_id}")
     except domain.NotWaiting:
         abort(404)
+    except ValueError as refused:
+        flash(f"The reply was not sent: {refused}.", "error")
+        return redirect(url_for("staff.waiting"))
     flash("Reply queued: it goes to the person on their channel." if stored else
           "That reply had already been sent.", "ok")
     return redirect(url_for("staff.waiting") + f"#request-{request_id}")

@@ -25,7 +25,7 @@ from booking.models import (
     Booking,
 )
 from booking.zoom import FallbackMeetings, ZoomClient, meeting_topic
-from bot.models import Conversation
+from bot.identifiers import new_conversation
 from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from tests.conftest import START, ZOOM_API, ZOOM_OAUTH, ZOOM_SETTINGS
@@ -69,13 +69,13 @@ class Ready:
 
 def new_booking(rt: Runtime, user: str = "anna", start: datetime = TUE_0900) -> int:
     with rt.db.transaction() as session:
-        conversation = Conversation(channel="console", user_id=user, state="menu",
-                                    created_at=START, updated_at=START)
+        conversation = new_conversation(rt.cipher, channel="console", user_id=user,
+                                        state="menu", created_at=START, updated_at=START)
         session.add(conversation)
         session.flush()
         booking = service.book(session, rt.settings, rt.clock(),
                                conversation_id=conversation.id, start=start,
-                               request_key=f"{user}:1", channel="console", recipient=user,
+                               request_key=f"{user}:1", channel="console",
                                language="en", applicant_timezone="Asia/Tehran")
         assert booking.meeting_status == MEETING_PENDING
         return booking.id

@@ -35,7 +35,7 @@ PROCESSES = 4
 
 def people(runtime: Runtime, count: int, prefix: str) -> list[int]:
     with runtime.db.transaction() as session:
-        rows = [Conversation(channel="console", user_id=f"{prefix}{n}", state="menu",
+        rows = [Conversation(channel="console", user_key=f"{prefix}{n}", state="menu",
                              created_at=START, updated_at=START) for n in range(count)]
         session.add_all(rows)
         session.flush()
@@ -49,7 +49,7 @@ def confirm(runtime: Runtime, who: int, request_key: str) -> tuple[str, Any]:
             with runtime.db.transaction() as session:
                 made = service.book(session, runtime.settings, runtime.clock(),
                                     conversation_id=who, start=SLOT, request_key=request_key,
-                                    channel="console", recipient=str(who), language="en",
+                                    channel="console", language="en",
                                     applicant_timezone="Europe/London")
                 return "booked", made.id
         except service.SlotTaken as taken:

@@ -49,7 +49,7 @@ def rt(any_database_url: str, make_runtime: Callable[..., Runtime]) -> Iterator[
 
 
 def person(session: Session, name: str) -> int:
-    conversation = Conversation(channel="console", user_id=name, state="menu",
+    conversation = Conversation(channel="console", user_key=name, state="menu",
                                 created_at=START, updated_at=START)
     session.add(conversation)
     session.flush()
@@ -60,7 +60,7 @@ def person(session: Session, name: str) -> int:
 def book(session: Session, settings: Settings, who: int, start: datetime, key: str,
          now: datetime = START, **extra: object) -> Booking:
     return service.book(session, settings, now, conversation_id=who, start=start,
-                        request_key=key, channel="console", recipient=f"user-{who}",
+                        request_key=key, channel="console",
                         language="en", applicant_timezone="Europe/Berlin", **extra)
 
 
@@ -197,7 +197,7 @@ def test_bookings_are_spread_over_free_consultants(rt: Runtime) -> None:
 
 def test_the_unique_index_refuses_a_second_active_booking_of_a_slot(rt: Runtime) -> None:
     def row(who: int, key: str, status: str) -> Booking:
-        return Booking(consultant_id=1, conversation_id=who, channel="console", recipient="x",
+        return Booking(consultant_id=1, conversation_id=who, channel="console",
                        language="en", applicant_timezone="UTC", start=TUE_0900,
                        end=TUE_0900 + timedelta(minutes=30), status=status, created_at=START,
                        request_key=key, ics_uid=key)

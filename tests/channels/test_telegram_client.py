@@ -11,12 +11,13 @@ import pytest
 
 from bot.engine import Bot
 from bot.messages import Text
-from channels.delivery import Delivery, DeliveryFailed, build_senders
+from channels.delivery import Delivery, DeliveryFailed
 from channels.staff_telegram import StaffTelegramSender
 from channels.telegram.client import TelegramClient, client_for, delivery_failure, loop_for
 from channels.telegram.render import Outgoing
 from channels.telegram.sender import TelegramSender
 from channels.telegram.service import TelegramService, service_for
+from consultbot.registry import build_senders
 from consultbot.runtime import Runtime
 from tests.channels.fake_telegram import TOKEN, FakeBotApi, FakeRequest, FakeTelegramServer
 

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.flow.core import STATES
 from bot.i18n import Translator, language_name, languages
+from bot.identifiers import address_of, user_key
 from bot.models import CaseFile, Conversation, InboundMessage
 from channels.telegram.commands import register_commands
 from consultbot.runtime import Runtime
@@ -116,7 +117,10 @@ def book_the_first_free_time(harness: Harness, user: TelegramUser, runtime: Runt
     done = harness.feed(user.press(en("booking.confirm.yes")))
     assert prefix("booking.confirmed") in texts(done)
     [booking] = stored(runtime, Booking)
-    assert booking.channel == "telegram" and booking.recipient == str(user.chat_id)
+    assert booking.channel == "telegram"
+    with runtime.db.transaction() as session:
+        person = session.get(Conversation, booking.conversation_id)
+    assert person is not None and address_of(runtime.cipher, person) == str(user.chat_id)
     documents = harness.api.calls_to("sendDocument")
     if documents:  # the calendar file comes now unless a Zoom link is still being made
         [(filename, content)] = documents[-1].files.values()
@@ -162,7 +166,8 @@ def test_a_double_tap_is_taken_once(harness: Harness, runtime: Runtime) -> None:
     second = user.press(en("welcome.keep_language"), welcome)  # sent before the first's edit
     assert en("menu.prompt") in texts(harness.feed(first))
     assert en("common.stale_choice") in texts(harness.feed(second))
-    conversation = stored(runtime, Conversation, user_id="5004")[0]
+    conversation = stored(runtime, Conversation,
+                          user_key=user_key(runtime.cipher, "telegram", "5004"))[0]
     assert conversation.state == "menu"
 
 
@@ -255,7 +260,8 @@ def test_a_person_who_blocked_the_bot_is_marked(harness: Harness, runtime: Runti
     start_in_english(harness, user)
     harness.api.blocked_chats.add(5012)
     assert harness.feed(user.message("/help")) == []
-    assert stored(runtime, Conversation, user_id="5012")[0].unreachable
+    assert stored(runtime, Conversation,
+                  user_key=user_key(runtime.cipher, "telegram", "5012"))[0].unreachable
 
 
 def test_retry_after_on_a_reply_waits_and_sends_again(harness: Harness) -> None:

@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import select
 
 from bot.engine import Bot
+from bot.identifiers import find_conversation
 from bot.messages import Choice, Choices, Document, Inbound, Text
-from bot.models import Conversation
 from channels.delivery import Delivery, DeliveryFailed
 from channels.telegram.limits import RateLimiter
 from channels.telegram.sender import TelegramSender, build_sender
@@ -115,8 +114,8 @@ def test_a_person_who_blocked_the_bot_is_marked_and_not_retried(
         sender.send(reminder(chat="6002"))
     assert failed.value.unreachable and failed.value.permanent
     with runtime.db.transaction() as session:
-        conversation = session.exec(select(Conversation).where(
-            Conversation.user_id == "6002")).one()
+        conversation = find_conversation(session, runtime.cipher, "telegram", "6002")
+    assert conversation is not None
     assert conversation.unreachable
 
 

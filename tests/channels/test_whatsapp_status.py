@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlmodel import select
 
-from bot.models import Conversation
+from bot.identifiers import find_conversation
 from channels.whatsapp.sender import WhatsAppSender
 from consultbot.runtime import Runtime, build_runtime
 from consultbot.web import create_app
@@ -131,12 +131,14 @@ def test_a_recipient_who_cannot_get_whatsapp_is_marked_unreachable(
     _, sent = send_buttons(setup, fake)
     report(twilio, sent["StatusCallback"], sent["sid"], "undelivered", "63024")
     with runtime.db.transaction() as session:
-        person = session.exec(select(Conversation).where(Conversation.user_id == ANNA)).one()
+        person = find_conversation(session, runtime.cipher, "whatsapp", ANNA)
+        assert person is not None
     assert person.unreachable
     # Writing again makes them reachable again (the flow clears it).
     twilio.message(ANNA, "Hello again")
     with runtime.db.transaction() as session:
-        person = session.exec(select(Conversation).where(Conversation.user_id == ANNA)).one()
+        person = find_conversation(session, runtime.cipher, "whatsapp", ANNA)
+        assert person is not None
     assert not person.unreachable
 
 

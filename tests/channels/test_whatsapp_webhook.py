@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlmodel import select
 
+from bot.identifiers import find_conversation
 from bot.messages import reply_from_dict
 from bot.models import Conversation, InboundMessage
 from channels.whatsapp.parsing import choice_payload
@@ -70,7 +71,7 @@ def handled(runtime: Runtime) -> list[InboundMessage]:
 
 def conversation(runtime: Runtime, user: str) -> Conversation | None:
     with runtime.db.transaction() as session:
-        return session.exec(select(Conversation).where(Conversation.user_id == user)).first()
+        return find_conversation(session, runtime.cipher, "whatsapp", user)
 
 
 def say(twilio: TwilioWebhooks, text: str, sender: str = ANNA, **options: object) -> str:
@@ -280,7 +281,8 @@ def test_with_content_templates_choices_go_through_the_outbox_once(
     assert "welcome" in text.lower() and "Continue in English" not in text
     assert twilio.post("/webhooks/whatsapp", fields).data == first.data
     [queued] = outbox(runtime)
-    assert (queued.key, queued.kind, queued.channel, queued.recipient) == (
+    assert (queued.key, queued.kind, queued.channel,
+            runtime.cipher.decrypt(queued.recipient_enc or "")) == (
         f"whatsapp:reply:{fields['MessageSid']}", "reply", "whatsapp", ANNA)
     assert queued.conversation_id == conversation(runtime, ANNA).id  # type: ignore[union-attr]
     [question] = [reply_from_dict(r) for r in

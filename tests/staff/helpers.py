@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from booking import service
 from booking.models import Booking
+from bot.identifiers import new_conversation
 from bot.messages import Text, reply_to_dict
 from bot.models import CaseFile, Conversation, HandoffRequest, InboundMessage
 from consultbot.runtime import Runtime
@@ -62,8 +63,9 @@ def conversation(runtime: Runtime, user: str, *, channel: str = "console",
     """A conversation with a transcript of what the person ``said`` (and a bot answer each)."""
     cipher, now = runtime.cipher, runtime.clock()
     with runtime.db.transaction() as session:
-        row = Conversation(channel=channel, user_id=user, language=language, timezone=timezone,
-                           state="menu", created_at=now, updated_at=now, last_inbound_at=now)
+        row = new_conversation(cipher, channel=channel, user_id=user, language=language,
+                               timezone=timezone, state="menu", created_at=now, updated_at=now,
+                               last_inbound_at=now)
         session.add(row)
         session.flush()
         assert row.id is not None
@@ -94,7 +96,7 @@ def booking(runtime: Runtime, user: str, *, start: datetime | None = None,
                          if s.start not in booked)
         made = service.book(session, runtime.settings, now, conversation_id=conversation_id,
                             start=start, request_key=f"test-{user}", channel=channel,
-                            recipient=user, language=language,
+                            language=language,
                             applicant_timezone=applicant_timezone, case_id=case_file.id)
         return made
 

