@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     staff_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     cookie_secure: bool = True
 
+    # FAQ understanding
+    faq_semantic: bool = True
+    faq_cache_dir: Path = Path("var/faq-cache")
+
     @field_validator("booking_timezone", "staff_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -135,6 +139,14 @@ class Settings(BaseSettings):
             raise ValueError("must be comma-separated hours, e.g. 24,1") from exc
         if any(h <= 0 for h in hours):
             raise ValueError("hours must be positive")
+        return value
+
+    @field_validator("faq_cache_dir")
+    @classmethod
+    def _cache_outside_package(cls, value: Path) -> Path:
+        package = Path(__file__).resolve().parent.parent / "bot"
+        if value.resolve().is_relative_to(package):
+            raise ValueError("must not be inside the bot package; use the data directory (var/)")
         return value
 
     @model_validator(mode="after")

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     import waitress
 
     from bot.engine import Bot
+    from bot.flow.faq import warm_up
     from consultbot.runtime import build_runtime
     from consultbot.settings import load_settings_or_exit
     from consultbot.web import create_app
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     runtime = build_runtime(settings)
+    faq_line = warm_up(enabled=settings.faq_semantic, cache_directory=settings.faq_cache_dir)
     bot = Bot(runtime)
     app = create_app(runtime, bot=bot)
     stoppers = []
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         if stopper is not None:
             stoppers.append(stopper)
     print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz)")
-    for line in describe(settings, app.config["AREAS"]):
+    for line in [*describe(settings, app.config["AREAS"]), faq_line]:
         print(f"  {line}")
     try:
         waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
