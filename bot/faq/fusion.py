@@ -34,10 +34,10 @@ from bot.faq.matcher import Match
 SEMANTIC_WEIGHT = 0.6
 COSINE_FLOOR = 0.82
 COSINE_CEILING = 0.95
-ANSWER_THRESHOLD = 0.65
-ANSWER_MARGIN = 0.04
+ANSWER_THRESHOLD = 0.7
+ANSWER_MARGIN = 0.08
 SUGGESTION_THRESHOLD = 0.25
-OUT_OF_SCOPE_MARGIN = 0.01
+OUT_OF_SCOPE_MARGIN = 0.0
 
 
 _OPERATOR = (r"[x×*+÷]|\s[-−/]\s|times|plus|minus|multiplied\s+by|divided\s+by|"

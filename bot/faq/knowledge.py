@@ -205,17 +205,24 @@ class KnowledgeBase:
             similarity, anchor = index.similarities(texts)
             result = fusion.fuse(lexical, similarity, anchor, self.topic_ids(), limit,
                                  may_answer=self._matcher.has_content(question))
-        return self._about_a_country(result, question, lang)
+        return self._about_a_country(result, lexical_answer, question, lang)
 
     @staticmethod
-    def _about_a_country(result: FaqAnswer, question: str, lang: str | None) -> FaqAnswer:
-        """A question naming one country whose likeliest topic is the countries topic is
-        answered ("I'm from Honduras", "btghato souria?") even when its words were unsure."""
-        if (result.confident or result.topic_id != COUNTRIES_TOPIC
-                or country_in(question, lang or FALLBACK_LANGUAGE) is None):
+    def _about_a_country(result: FaqAnswer, lexical_answer: Match | None, question: str,
+                         lang: str | None) -> FaqAnswer:
+        """A question naming one country is answered with the countries topic, even when
+        its words were unsure ("I'm from Honduras", "btghato souria?"), if that topic ranks
+        first fused or the lexical matcher (which knows the covered countries' names) is
+        sure of it; the model alone may take "я з В'єтнаму" for small talk."""
+        lexical_countries = (lexical_answer is not None
+                             and lexical_answer.topic_id == COUNTRIES_TOPIC)
+        if result.confident or not (result.topic_id == COUNTRIES_TOPIC or lexical_countries):
+            return result
+        if country_in(question, lang or FALLBACK_LANGUAGE) is None:
             return result
         rest = tuple(m for m in result.suggestions if m.topic_id != COUNTRIES_TOPIC)
-        return replace(result, suggestions=rest, confident=True)
+        score = max(result.score, lexical_answer.score if lexical_countries else 0.0)
+        return FaqAnswer(COUNTRIES_TOPIC, score, rest, confident=True)
 
     def semantic_index(self) -> semantic.SemanticIndex | None:
         """The knowledge base's vectors, built (or read from the cache) on first use; None
