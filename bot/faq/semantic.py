@@ -125,8 +125,8 @@ def cache_key(identity: str, texts: Sequence[str]) -> str:
     return digest.hexdigest()[:32]
 
 
-#: Phrase vectors this process has computed, by (model identity, text): a knowledge base
-#: differing from a cached one in a few phrases embeds only those.
+#: Phrase vectors this process has computed or read, by (model identity, text): a knowledge
+#: base differing from a cached one in a few phrases embeds only those.
 _computed: dict[tuple[str, str], np.ndarray] = {}
 
 
@@ -144,6 +144,8 @@ def cached_vectors(embedder: Embedder, texts: Sequence[str], directory: Path) ->
     try:
         vectors = np.load(path, allow_pickle=False)
         if vectors.shape[0] == len(texts):
+            _computed.update(((embedder.identity, t), v) for t, v in zip(texts, vectors,
+                                                                         strict=True))
             return vectors
     except (OSError, ValueError):
         pass
