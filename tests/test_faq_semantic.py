@@ -169,6 +169,8 @@ def test_no_country_in_a_question_without_one() -> None:
     assert country_in("how much does it cost", "en") is None
     assert country_in("are you lawyers?", "en") is None
     assert country_in("Syria or Iraq, which do you cover", "en") is None  # two: no guess
+    assert country_in("btshtghlo 3ala el balad?", "ar") is None  # "ala": not Åland's code
+    assert country_in("can you help per week", "en") is None
 
 
 # -- the vector cache ----------------------------------------------------------------------
