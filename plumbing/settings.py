@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     # Retention (days): after the last consultation or message; for people who never booked
     retention_days: int = Field(180, ge=1, le=3650)
     retention_days_not_booked: int = Field(30, ge=1, le=3650)
+    # FAQ understanding
+    faq_semantic: bool = True
+    faq_cache_dir: Path = Path("var/faq-cache")
 
     @field_validator("booking_timezone", "staff_timezone")
     @classmethod
@@ -246,6 +249,14 @@ class Settings(BaseSettings):
     def _samesite(cls, value: str) -> str:
         if value not in {"Lax", "Strict", "None"}:
             raise ValueError("must be Lax, Strict or None")
+        return value
+
+    @field_validator("faq_cache_dir")
+    @classmethod
+    def _cache_outside_package(cls, value: Path) -> Path:
+        package = Path(__file__).resolve().parent.parent / "bot"
+        if value.resolve().is_relative_to(package):
+            raise ValueError("must not be inside the bot package; use the data directory (var/)")
         return value
 
     @model_validator(mode="after")

@@ -6,24 +6,34 @@ such as ``"russian"``, or null), ``stopwords`` (filler words that carry no topic
 match alone), ``domain_words`` (words naming the product, e.g. "report", that weigh little
 because nearly every question has them) and ``topics``: for each topic id a ``title`` (a
 button label of at most 24 characters), an ``answer`` (literal text, no placeholders),
-``keywords`` and ``examples`` (phrasings the matcher learns from) and ``related`` topic ids.
-Every language must have every topic of English, the fallback; adding a language is adding
-a file.
+``keywords`` and ``examples`` (phrasings the matcher learns from) and ``related`` topic ids;
+and ``out_of_scope``: messages the FAQ must not answer (small talk, arithmetic, visas...),
+which the semantic matcher uses as anchors. Every language must have every topic of English,
+the fallback; adding a language is adding a file.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.faq.matcher import LanguageTerms, Match, Matcher
-from bot.faq.text import fold, stemmer_exists
+from bot.faq import fusion, semantic
+from bot.faq.countries import country_in
+from bot.faq.fusion import FaqAnswer
+from bot.faq.matcher import LanguageTerms, Match, Matcher, segments
+from bot.faq.text import fold, stemmer_exists, words
+
+#: Sentences of a long message embedded on their own besides the whole message.
+MAX_SEMANTIC_SENTENCES = 4
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "knowledge"
 FALLBACK_LANGUAGE = "en"
+#: The topic answered for a named country (see ``bot.flow.faq``).
+COUNTRIES_TOPIC = "countries"
 MAX_TITLE_LENGTH = 24
 
 
@@ -71,7 +81,7 @@ def _parse_topic(
     return topic, (title, *keywords), examples
 
 
-def _read_language(path: Path) -> tuple[dict[str, Topic], LanguageTerms]:
+def _read_language(path: Path) -> tuple[dict[str, Topic], LanguageTerms, tuple[str, ...]]:
     where = path.name
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -90,6 +100,9 @@ def _read_language(path: Path) -> tuple[dict[str, Topic], LanguageTerms]:
     domain_words = _strings(
         data.get("domain_words", []), f'{where} "domain_words"', allow_empty=True
     )
+    out_of_scope = _strings(
+        data.get("out_of_scope", []), f'{where} "out_of_scope"', allow_empty=True
+    )
     raw_topics = data.get("topics")
     _require(isinstance(raw_topics, dict) and bool(raw_topics), where,
              '"topics" must be a non-empty object')
@@ -106,7 +119,7 @@ def _read_language(path: Path) -> tuple[dict[str, Topic], LanguageTerms]:
         frozenset(fold(w) for w in domain_words),
         phrases,
     )
-    return topics, terms
+    return topics, terms, out_of_scope
 
 
 def _validate(topics: dict[str, dict[str, Topic]], directory: Path) -> None:
@@ -129,11 +142,17 @@ def _validate(topics: dict[str, dict[str, Topic]], directory: Path) -> None:
 class KnowledgeBase:
     """FAQ topics in every language, with a matcher that searches all of them."""
 
-    def __init__(self, topics: dict[str, dict[str, Topic]], matcher: Matcher) -> None:
+    def __init__(self, topics: dict[str, dict[str, Topic]], matcher: Matcher,
+                 semantic_phrases: tuple[tuple[str, str], ...] = ()) -> None:
         self._topics = topics
         self._matcher = matcher
         others = sorted(lang for lang in topics if lang != FALLBACK_LANGUAGE)
         self.languages: tuple[str, ...] = (FALLBACK_LANGUAGE, *others)
+        #: (topic id, title or example) in every language; topic id "" for out-of-scope.
+        self._semantic_phrases = semantic_phrases
+        self._index: semantic.SemanticIndex | None = None
+        self._index_ready = False
+        self._index_lock = threading.Lock()
 
     @classmethod
     def load(cls, directory: Path | None = None) -> KnowledgeBase:
@@ -160,13 +179,66 @@ class KnowledgeBase:
         Every language is searched whatever ``lang`` (the conversation's language) is;
         the caller renders the answer with :meth:`topic` in its own language.
         """
-        del lang  # accepted for the callers' symmetry; matching is language-independent
-        return self._matcher.match(question)
+        return self.answer(question, lang).match
 
     def suggestions(self, question: str, lang: str | None = None, limit: int = 3) -> list[Match]:
         """Up to ``limit`` next-best topics for a "did you mean" list, best first."""
-        del lang
-        return self._matcher.suggestions(question, limit)
+        return list(self.answer(question, lang, limit=limit).suggestions)
+
+    def answer(self, question: str, lang: str | None = None, *, limit: int = 3,
+               lexical_only: bool = False) -> FaqAnswer:
+        """The fused, calibrated decision on ``question`` (see :mod:`bot.faq.fusion`).
+
+        Uses the semantic model when it is loaded; otherwise (or with ``lexical_only``) the
+        lexical matcher's own decision. Thread-safe.
+        """
+        if not words(question):
+            return FaqAnswer(None, 0.0, (), confident=False)
+        if fusion.is_arithmetic(question):
+            return FaqAnswer(None, 0.0, (), confident=False, out_of_scope=True)
+        lexical_answer, lexical = self._matcher.evaluate(question)
+        index = None if lexical_only else self.semantic_index()
+        if index is None:
+            result = fusion.lexical_only(lexical_answer, self._matcher.suggestions(question))
+        else:
+            texts = segments(question)[: MAX_SEMANTIC_SENTENCES + 1]
+            similarity, anchor = index.similarities(texts)
+            result = fusion.fuse(lexical, similarity, anchor, self.topic_ids(), limit,
+                                 may_answer=self._matcher.has_content(question))
+        return self._about_a_country(result, lexical_answer, question, lang)
+
+    @staticmethod
+    def _about_a_country(result: FaqAnswer, lexical_answer: Match | None, question: str,
+                         lang: str | None) -> FaqAnswer:
+        """A question naming one country is answered with the countries topic, even when
+        its words were unsure ("I'm from Honduras", "btghato souria?"), if that topic ranks
+        first fused or the lexical matcher (which knows the covered countries' names) is
+        sure of it; the model alone may take "я з В'єтнаму" for small talk."""
+        lexical_countries = (lexical_answer is not None
+                             and lexical_answer.topic_id == COUNTRIES_TOPIC)
+        if result.confident or not (result.topic_id == COUNTRIES_TOPIC or lexical_countries):
+            return result
+        if country_in(question, lang or FALLBACK_LANGUAGE) is None:
+            return result
+        rest = tuple(m for m in result.suggestions if m.topic_id != COUNTRIES_TOPIC)
+        score = max(result.score, lexical_answer.score
+                    if lexical_answer is not None and lexical_countries else 0.0)
+        return FaqAnswer(COUNTRIES_TOPIC, score, rest, confident=True)
+
+    def semantic_index(self) -> semantic.SemanticIndex | None:
+        """The knowledge base's vectors, built (or read from the cache) on first use; None
+        when the model is unavailable."""
+        if self._index_ready:
+            return self._index
+        with self._index_lock:
+            if not self._index_ready:
+                embedder = semantic.load_embedder()
+                if embedder is not None:
+                    self._index = semantic.SemanticIndex(
+                        embedder, self._semantic_phrases, semantic.cache_directory()
+                    )
+                self._index_ready = True
+        return self._index
 
 
 @cache
@@ -175,11 +247,17 @@ def _load(directory: Path) -> KnowledgeBase:
     _require(bool(paths), str(directory), "holds no knowledge files (*.json)")
     topics: dict[str, dict[str, Topic]] = {}
     terms: dict[str, LanguageTerms] = {}
+    anchors: dict[str, tuple[str, ...]] = {}
     for path in paths:
-        topics[path.stem], terms[path.stem] = _read_language(path)
+        topics[path.stem], terms[path.stem], anchors[path.stem] = _read_language(path)
     _validate(topics, directory)
     order = list(topics[FALLBACK_LANGUAGE])
+    semantic_phrases: list[tuple[str, str]] = []
     for lang, language_terms in terms.items():
         phrases = {tid: language_terms.phrases[tid] for tid in order}
         terms[lang] = replace(language_terms, phrases=phrases)
-    return KnowledgeBase(topics, Matcher(terms))
+        for tid in order:
+            keywords, examples = phrases[tid]
+            semantic_phrases += [(tid, text) for text in (keywords[0], *examples)]
+        semantic_phrases += [("", text) for text in anchors[lang]]
+    return KnowledgeBase(topics, Matcher(terms), tuple(semantic_phrases))

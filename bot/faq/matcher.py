@@ -125,6 +125,10 @@ class Matcher:
         kept = (w for w in words(text) if len(w) > 1 and w not in self._stopwords)
         return list(dict.fromkeys(kept))
 
+    def has_content(self, question: str) -> bool:
+        """Whether ``question`` has a word that is neither filler nor a question word."""
+        return any(w not in self._question_words for w in self._content_words(question))
+
     def _add(self, topic_id: str, texts: Iterable[str], stemmer: str | None, weight: float) -> None:
         vocabulary = self._terms.setdefault(topic_id, set())
         phrases_of = self._phrases.setdefault(topic_id, {})
@@ -236,7 +240,17 @@ class Matcher:
         return self._evaluate(question)[1][:limit]
 
     def _evaluate(self, question: str) -> tuple[Match | None, list[Match]]:
-        """The answer, if any, and the other topics worth suggesting.
+        """The answer, if any, and the other topics worth suggesting."""
+        answer, best = self.evaluate(question)
+        near = [
+            Match(topic_id, score)
+            for topic_id, score in sorted(best.items(), key=lambda item: -item[1])
+            if score >= SUGGESTION_THRESHOLD and (answer is None or topic_id != answer.topic_id)
+        ]
+        return answer, near
+
+    def evaluate(self, question: str) -> tuple[Match | None, dict[str, float]]:
+        """The answer, if any, and every topic's best score over the message's segments.
 
         A long message often wraps its question in a story ("I fled in May... How much
         does it cost?"), so when the whole message is not clearly about one topic, each
@@ -244,7 +258,7 @@ class Matcher:
         """
         answer: Match | None = None
         best: dict[str, float] = {}
-        for index, segment in enumerate(_segments(question)):
+        for index, segment in enumerate(segments(question)):
             ranked = self._rank(segment)
             for match, _ in ranked:
                 best[match.topic_id] = max(best.get(match.topic_id, 0.0), match.score)
@@ -254,12 +268,7 @@ class Matcher:
                 break
             if decided and (answer is None or decided.score > answer.score):
                 answer = decided
-        near = [
-            Match(topic_id, score)
-            for topic_id, score in sorted(best.items(), key=lambda item: -item[1])
-            if score >= SUGGESTION_THRESHOLD and (answer is None or topic_id != answer.topic_id)
-        ]
-        return answer, near
+        return answer, best
 
     @staticmethod
     def _decide(ranked: Sequence[tuple[Match, bool]]) -> Match | None:
@@ -272,7 +281,7 @@ class Matcher:
         return best if supported and best.score >= ANSWER_THRESHOLD and clear else None
 
 
-def _segments(question: str) -> list[str]:
+def segments(question: str) -> list[str]:
     """The whole question, then its sentences when it has more than one."""
     sentences = [part for part in _SENTENCE_END.split(question) if part.strip()]
     return [question, *sentences] if len(sentences) > 1 else [question]

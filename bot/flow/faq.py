@@ -1,12 +1,22 @@
-"""Questions and answers from the knowledge base written from the company's site."""
+"""Questions and answers from the knowledge base written from the company's site.
+
+A question is answered directly only when the FAQ is sure (``KnowledgeBase.answer``);
+otherwise the person gets "Did you mean…" with up to three likely topics and a person to
+talk to, and an out-of-scope question gets neither a topic nor a guess. "Do you cover
+Syria?" is answered for that country, with its region.
+"""
 
 from __future__ import annotations
 
+import threading
 from functools import cache
+from pathlib import Path
 
-from bot.faq import KnowledgeBase
+from bot.faq import FaqAnswer, KnowledgeBase, semantic
+from bot.faq.countries import country_in
 from bot.flow.core import State, Turn
 from bot.messages import Choice
+from bot.validation.regions import covered_region
 
 #: Topics offered as buttons when the person opens the FAQ.
 POPULAR = ("what_is_report", "consultation", "cost", "countries", "how_to_order",
@@ -19,30 +29,90 @@ def knowledge() -> KnowledgeBase:
     return KnowledgeBase.load()
 
 
-def answer_topic(turn: Turn, topic_id: str) -> None:
+def warm_up(*, enabled: bool = True, cache_directory: Path | None = None,
+            wait: bool = False) -> str:
+    """Load the knowledge base and the model now, not on the first question, and read its
+    vectors from the cache (or compute them, the first time, in a background thread unless
+    ``wait``); returns the start-up line saying which matcher the FAQ uses."""
+    semantic.configure(enabled=enabled, cache_directory=cache_directory)
+    kb = knowledge()
+    line = f"faq matching: {semantic.status()}"
+    if semantic.load_embedder() is None:
+        return line
+    if wait:
+        kb.semantic_index()
+        return line
+    threading.Thread(target=kb.semantic_index, name="faq-vectors", daemon=True).start()
+    return f"{line}; knowledge-base vectors from {semantic.cache_directory()}"
+
+
+def _options(turn: Turn, topic_ids: list[str], *fixed: Choice) -> list[Choice]:
+    """Topic buttons then ``fixed`` ones, never two with the same label (the later fixed
+    action wins over a topic: ru "Бесплатная консультация" is both)."""
+    taken = {choice.label.casefold() for choice in fixed}
+    topics = []
+    for tid in topic_ids:
+        label = knowledge().topic(tid, turn.lang).title
+        if label.casefold() not in taken:
+            taken.add(label.casefold())
+            topics.append(Choice(f"topic:{tid}", label))
+    return [*topics, *fixed]
+
+
+def _answer_text(turn: Turn, topic_id: str, question: str) -> str:
+    """The topic's answer; for the countries topic, about the country asked for if any."""
+    if topic_id == "countries" and question:
+        country = country_in(question, turn.lang)
+        if country is not None:
+            region = covered_region(country.code)
+            name = country.name(turn.lang)
+            if region is None:
+                return turn.t("faq.country_not_covered", country=name)
+            return turn.t("faq.country_covered", country=name, region=turn.t(f"region.{region}"))
+    return knowledge().topic(topic_id, turn.lang).answer
+
+
+def answer_topic(turn: Turn, topic_id: str, question: str = "") -> None:
     """Give a topic's answer and offer related topics, booking, a person and the menu."""
     topic = knowledge().topic(topic_id, turn.lang)
-    turn.say_text(topic.answer)
-    related = [
-        Choice(f"topic:{rid}", knowledge().topic(rid, turn.lang).title) for rid in topic.related
-    ][:6]
+    turn.say_text(_answer_text(turn, topic_id, question))
     turn.ask(
         turn.t("faq.more"),
-        [*related, turn.option("book", "menu.book"), turn.option("handoff", "menu.handoff"),
-         turn.option("menu", "common.menu")],
+        _options(turn, list(topic.related)[:6], turn.option("book", "menu.book"),
+                 turn.option("handoff", "menu.handoff"), turn.option("menu", "common.menu")),
     )
 
 
+def decide(turn: Turn, question: str) -> FaqAnswer:
+    """The FAQ's decision on a typed question: the one made before the turn's transaction
+    when it is about this text in this language, so nothing is matched under the lock."""
+    understood = turn.understood
+    if understood.faq is not None and understood.text == question.strip() \
+            and understood.lang == turn.lang:
+        return understood.faq
+    return knowledge().answer(question, turn.lang)
+
+
 def answer_question(turn: Turn, question: str, *, offer_more: bool) -> bool:
-    """Answer a typed question if the knowledge base knows it; say nothing otherwise."""
-    match = knowledge().match(question, turn.lang)
-    if match is None:
+    """Answer a typed question if the knowledge base is sure of it; say nothing otherwise."""
+    result = decide(turn, question)
+    if not result.confident or result.topic_id is None:
         return False
     if offer_more:
-        answer_topic(turn, match.topic_id)
+        answer_topic(turn, result.topic_id, question)
     else:
-        turn.say_text(knowledge().topic(match.topic_id, turn.lang).answer)
+        turn.say_text(_answer_text(turn, result.topic_id, question))
     return True
+
+
+def offer_near(turn: Turn, result: FaqAnswer) -> None:
+    """Not sure: "Did you mean…" with the likely topics, or plainly no answer, then a person
+    and the menu."""
+    near = [m.topic_id for m in result.suggestions]
+    key = "faq.did_you_mean" if near else (
+        "faq.out_of_scope" if result.out_of_scope else "faq.no_match")
+    turn.ask(turn.t(key), _options(turn, near, turn.option("handoff", "menu.handoff"),
+                                   turn.option("menu", "common.menu")))
 
 
 class Faq(State):
@@ -51,9 +121,8 @@ class Faq(State):
     name = "faq"
 
     def enter(self, turn: Turn) -> None:
-        options = [Choice(f"topic:{tid}", knowledge().topic(tid, turn.lang).title)
-                   for tid in POPULAR]
-        turn.ask(turn.t("faq.prompt"), [*options, turn.option("menu", "common.menu")])
+        turn.ask(turn.t("faq.prompt"),
+                 _options(turn, list(POPULAR), turn.option("menu", "common.menu")))
 
     def handle(self, turn: Turn) -> None:
         choice = turn.choice or ""
@@ -61,20 +130,11 @@ class Faq(State):
             answer_topic(turn, choice.removeprefix("topic:"))
         elif choice in {"menu", "book", "handoff"}:
             turn.go(choice)
-        elif turn.text and answer_question(turn, turn.text, offer_more=True):
-            return
         elif turn.text:
-            self._no_answer(turn)
+            result = decide(turn, turn.text)
+            if result.confident and result.topic_id:
+                answer_topic(turn, result.topic_id, turn.text)
+            else:
+                offer_near(turn, result)
         else:
             turn.stay("common.choose_option")
-
-    @staticmethod
-    def _no_answer(turn: Turn) -> None:
-        """Say plainly that we do not know, and offer near topics, a person or the menu."""
-        near = knowledge().suggestions(turn.text, turn.lang, limit=3)
-        options = [Choice(f"topic:{m.topic_id}", knowledge().topic(m.topic_id, turn.lang).title)
-                   for m in near]
-        turn.ask(
-            turn.t("faq.no_match"),
-            [*options, turn.option("handoff", "menu.handoff"), turn.option("menu", "common.menu")],
-        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.faq import Match
+from bot.faq.fusion import FaqAnswer
 from bot.understanding.intents import Detected, Intent
 from bot.understanding.resources import intent_detector, knowledge_base, warm_up
 from bot.understanding.text import has_question_mark, tokens
@@ -35,6 +36,8 @@ class Understanding:
     question_word: bool = False
     match: Match | None = None
     suggestions: tuple[Match, ...] = ()
+    #: The FAQ's whole decision on the text (None for a request or a command).
+    faq: FaqAnswer | None = None
 
     @property
     def words(self) -> int:
@@ -62,7 +65,7 @@ def understand(text: str | None, lang: str) -> Understanding:
     marks = (has_question_mark(text), detector.is_question(text))
     if intent is not None:  # a request is carried out, never looked up in the FAQ
         return Understanding(text, lang, intent, *marks)
-    kb = knowledge_base()
-    match = kb.match(text, lang)
-    suggestions = () if match else tuple(kb.suggestions(text, lang, limit=3))
-    return Understanding(text, lang, None, *marks, match, suggestions)
+    faq = knowledge_base().answer(text, lang)  # one pass of both matchers
+    match = faq.match
+    suggestions = () if match else faq.suggestions
+    return Understanding(text, lang, None, *marks, match, suggestions, faq)

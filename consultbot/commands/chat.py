@@ -16,11 +16,14 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.engine import Bot
+    from bot.flow.faq import warm_up
     from channels.console import ConsoleChannel
     from consultbot.runtime import build_runtime
     from plumbing.settings import load_settings_or_exit
 
     logging.basicConfig(level=logging.WARNING)
-    runtime = build_runtime(load_settings_or_exit(), check_key=True)
+    settings = load_settings_or_exit()
+    runtime = build_runtime(settings, check_key=True)
+    print(warm_up(enabled=settings.faq_semantic, cache_directory=settings.faq_cache_dir))
     ConsoleChannel(Bot(runtime), args.user, language_hint=args.lang).run()
     return 0

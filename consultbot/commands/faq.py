@@ -17,14 +17,16 @@ def register(subparsers: Any) -> None:
     ask.add_argument("question", help="the question, in any language the FAQ knows")
     ask.add_argument("--lang", default="en", help="language of the answer (default: en)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--lexical-only", action="store_true",
+                     help="the lexical matcher alone, without the semantic model")
     ask.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the matched topic id (or ``none``), its score, the answer and near-misses."""
     kb = KnowledgeBase.load()
-    match = kb.match(args.question, args.lang)
-    near = kb.suggestions(args.question, args.lang)
+    decision = kb.answer(args.question, args.lang, lexical_only=args.lexical_only)
+    match, near = decision.match, decision.suggestions
     topic = kb.topic(match.topic_id, args.lang) if match else None
     result = {
         "topic_id": match.topic_id if match else None,

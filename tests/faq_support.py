@@ -1,0 +1,35 @@
+"""Shared by the FAQ tests: the knowledge base with its model, and what a question gets."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from bot.faq import KnowledgeBase, semantic
+
+#: Vectors cached across test runs: the key is the knowledge base's content and the model,
+#: so a stale file is never read; it only spares recomputing them in every session.
+VECTORS = Path(tempfile.gettempdir()) / "consultbot-test-faq-vectors"
+
+
+def loaded_knowledge() -> KnowledgeBase:
+    """The bundled knowledge base with its semantic index built (once per process)."""
+    semantic.configure(cache_directory=VECTORS)
+    knowledge = KnowledgeBase.load()
+    knowledge.semantic_index()
+    return knowledge
+
+
+def offered(kb: KnowledgeBase, question: str, lang: str | None = None) -> list[str]:
+    """The topic answered (if sure) then the "did you mean" topics, as the person sees them."""
+    result = kb.answer(question, lang)
+    return [*([result.topic_id] if result.confident else []),
+            *(m.topic_id for m in result.suggestions[:3])]
+
+
+def assert_answered_or_offered(kb: KnowledgeBase, question: str, expected: str,
+                               lang: str | None = None) -> None:
+    """Never a wrong direct answer; the right topic answered or among the first three."""
+    result = kb.answer(question, lang)
+    assert not result.confident or result.topic_id == expected, (question, result)
+    assert expected in offered(kb, question, lang), (question, result)
