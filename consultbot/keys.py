@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import Column, Connection, MetaData, Table, Text, func, inspect, select, update
 from sqlmodel import Field, SQLModel
 
+from bot.identifiers import rehash_all
 from plumbing.clock import Clock
 from plumbing.crypto import Cipher, Undecryptable
 from plumbing.db import Database, UTCDateTime
@@ -131,6 +132,9 @@ def rotate_keys(db: Database, cipher: Cipher, clock: Clock, *, batch: int = 500,
             last, done = rows[-1][0], done + len(rows)
             report(Progress(table.name, column, done, total, changed))
         rewritten += changed
+    with db.transaction() as session:  # look-ups by the new key's hash, so the old can go
+        rehashed = rehash_all(session, cipher, batch=batch)
+    report(Progress("conversation", "user_key", rehashed, rehashed, rehashed))
     with db.engine.begin() as connection:
         canary = KeyCanary.__table__  # type: ignore[attr-defined]
         connection.execute(canary.delete())

@@ -48,6 +48,15 @@ ZOOM_SETTINGS: dict[str, Any] = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _faq_vectors() -> None:
+    """Build the FAQ's semantic index once per session (from a cache that outlives it), as
+    ``consultbot serve`` warms it at start: no test's first question waits for it."""
+    from tests.faq_support import loaded_knowledge
+
+    loaded_knowledge()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Run every test in its own folder, so no .env or var/ of the developer leaks in."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -238,20 +239,17 @@ def test_french_typography() -> None:
 
 @pytest.mark.parametrize(("digits", "expected", "absent"), [
     ("native", "١٢:٠٠", "[0-9]"), ("latin", "12:00", "[٠-٩]")])
-def test_reminders_follow_the_digits_setting(database_url: str, digits: str, expected: str,
+def test_reminders_follow_the_digits_setting(make_runtime: Any, digits: str, expected: str,
                                              absent: str) -> None:
     from bot.notices.reminders import schedule_due_reminders
     from plumbing.clock import ManualClock
-    from tests.test_reminders import BOOKED_AT, SUNDAY_1000_BST, at, book, make_runtime, texts
+    from tests.test_reminders import BOOKED_AT, OPEN_HOURS, SUNDAY_1000_BST, at, book, texts
 
-    runtime = make_runtime(database_url, ManualClock(BOOKED_AT), message_digits=digits)
-    try:
-        book(runtime, SUNDAY_1000_BST, language="ar", zone="Europe/Moscow")
-        at(runtime, SUNDAY_1000_BST - timedelta(hours=24))
-        schedule_due_reminders(runtime)
-        [text] = texts(runtime)
-    finally:
-        runtime.db.dispose()
+    runtime = make_runtime(clock_=ManualClock(BOOKED_AT), **OPEN_HOURS, message_digits=digits)
+    book(runtime, SUNDAY_1000_BST, language="ar", zone="Europe/Moscow")
+    at(runtime, SUNDAY_1000_BST - timedelta(hours=24))
+    schedule_due_reminders(runtime)
+    [text] = texts(runtime)
     reminder, link = text.split("\n")
     assert expected in reminder and not re.search(absent, reminder), reminder
     assert link.endswith("https://zoom.example/j/123")  # the link keeps its digits

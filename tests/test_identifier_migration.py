@@ -25,8 +25,8 @@ def _upgrade_to(db: Database, revision: str, cipher: Cipher | None = None) -> No
         command.upgrade(config, revision)
 
 
-def test_existing_ids_are_hashed_and_encrypted(any_database_url: str) -> None:
-    db, cipher = Database(any_database_url), Cipher(new_key())
+def test_existing_ids_are_hashed_and_encrypted(any_empty_database_url: str) -> None:
+    db, cipher = Database(any_empty_database_url), Cipher(new_key())
     try:
         _upgrade_to(db, "0004_shared_files")
         now = datetime(2026, 3, 2, tzinfo=UTC).replace(tzinfo=None)

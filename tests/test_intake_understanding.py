@@ -173,6 +173,7 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     monkeypatch.setattr(Database, "transaction", counted)
     spy("match")
     spy("suggestions")
+    spy("answer")
     return calls
 
 
@@ -221,7 +222,8 @@ def test_the_language_is_read_while_another_message_holds_the_write_lock(
     read: list[str | None] = []
     with runtime.db.transaction() as session:  # SQLite: BEGIN IMMEDIATE, the write lock
         session.exec(select(HandoffRequest)).all()
-        reader = threading.Thread(target=lambda: read.append(peek_language(runtime.db, inbound)))
+        reader = threading.Thread(target=lambda: read.append(
+            peek_language(runtime.db, runtime.cipher, inbound)))
         reader.start()
         reader.join(timeout=10)
         assert not reader.is_alive(), "the lock-free read waited for the write lock"
@@ -235,7 +237,7 @@ def test_a_language_changed_meanwhile_is_read_again_inside(
     chat.send("/start")
     chat.send("Русский")
     # Another message switched to Russian after this one read the language: it read English.
-    monkeypatch.setattr(bot.engine, "peek_language", lambda db, inbound: "en")
+    monkeypatch.setattr(bot.engine, "peek_language", lambda db, cipher, inbound: "en")
     languages: list[str] = []
     real = bot.engine.understand
     monkeypatch.setattr(bot.engine, "understand",

@@ -102,6 +102,9 @@ def _by_words(text: str, offered: Sequence[tuple[str, str]]) -> str | None:
     typed = _content(text)
     if not typed or len(typed) > MAX_WORDS or any(mark in text for mark in QUESTION_MARKS):
         return None  # a question or a story is not a choice: the state reads it as text
+    # Numbers name no label, but they count against it: "what is 17 times 23" is not the
+    # topic "What is an expert report?" (one word of four matches).
+    numbers = sum(1 for w in fold(text).split() if any(c.isdigit() for c in w))
     negations = answer_words()["negations"] | answer_words()["no"]
     negated = any(w in negations for w in fold(text).split())
     scores: list[tuple[float, str]] = []
@@ -112,7 +115,7 @@ def _by_words(text: str, offered: Sequence[tuple[str, str]]) -> str | None:
         if negated and not any(w in negations for w in fold(label).split()):
             continue  # "не согласен" must not pick "Да, согласен"
         matched = [s for s in (_word_score(w, label_words) for w in typed) if s >= WORD_SCORE]
-        if matched and len(matched) * 2 >= len(typed):
+        if matched and len(matched) * 2 >= len(typed) + numbers:
             scores.append((sum(matched), choice_id))
     scores.sort(reverse=True)
     if not scores or (len(scores) > 1 and scores[1][0] == scores[0][0]):

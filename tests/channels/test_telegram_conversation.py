@@ -294,7 +294,8 @@ def test_a_refused_reply_does_not_mark_the_person(harness: Harness, runtime: Run
     start_in_english(harness, user)
     harness.api.fail_next("sendMessage", 400, "Bad Request: message text is empty")
     assert harness.feed(user.message("/help")) == []
-    assert not stored(runtime, Conversation, user_id="5016")[0].unreachable
+    assert not stored(runtime, Conversation,
+                  user_key=user_key(runtime.cipher, "telegram", "5016"))[0].unreachable
 
 
 def test_commands_are_registered_in_english_and_russian(harness: Harness) -> None:
@@ -336,7 +337,8 @@ def test_a_question_at_the_name_prompt_in_russian(harness: Harness, runtime: Run
     answer = texts(harness.feed(user.message("сколько стоит консультация?")))
     assert ru("understanding.not_an_answer", label=ru("intake.name.label")) in answer
     assert answer.rstrip().endswith(ru("intake.name.prompt.applicant"))
-    data = runtime.cipher.decrypt_json(stored(runtime, Conversation, user_id="5101")[0].data_enc)
+    data = runtime.cipher.decrypt_json(stored(runtime, Conversation,
+                  user_key=user_key(runtime.cipher, "telegram", "5101"))[0].data_enc)
     assert "name" not in data["intake"]
     assert ru("intake.origin.prompt.applicant") in texts(harness.feed(user.message("Анна Петрова")))
 
@@ -361,7 +363,8 @@ def test_a_person_asked_for_in_arabic_at_the_menu_and_mid_intake(
     mid_intake = texts(harness.feed(user.message("bde a7ki m3 mowazaf")))
     assert ar("handoff.recorded") in mid_intake and ar("understanding.answers_kept") in mid_intake
     assert len(stored(runtime, HandoffRequest)) == 2
-    data = runtime.cipher.decrypt_json(stored(runtime, Conversation, user_id="5102")[0].data_enc)
+    data = runtime.cipher.decrypt_json(stored(runtime, Conversation,
+                  user_key=user_key(runtime.cipher, "telegram", "5102"))[0].data_enc)
     assert data["intake"]["name"] == "أمينة يوسف"
 
 
@@ -375,4 +378,5 @@ def test_changing_language_mid_intake_asks_the_same_question_in_the_new_one(
     answer = texts(harness.feed(user.message("in Russian please")))
     assert ru("language.changed", language=language_name("ru")) in answer
     assert ru("intake.origin.prompt.applicant") in answer
-    assert stored(runtime, Conversation, user_id="5103")[0].state == "intake.origin"
+    assert stored(runtime, Conversation,
+                  user_key=user_key(runtime.cipher, "telegram", "5103"))[0].state == "intake.origin"

@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from booking.models import CONFIRMED, Booking
 from bot.i18n import Translator
-from bot.models import CaseFile, Conversation
+from bot.identifiers import find_conversation
+from bot.models import CaseFile
 from consultbot.runtime import Runtime, build_runtime
 from consultbot.web import create_app
 from plumbing.clock import ManualClock
@@ -62,10 +63,11 @@ def booked(runtime: Runtime) -> list[Booking]:
         return list(session.exec(select(Booking).where(Booking.status == CONFIRMED)).all())
 
 
-def zone_of(runtime: Runtime, user_id: str) -> str | None:
+def zone_of(runtime: Runtime, channel: str, user_id: str) -> str | None:
     with runtime.db.transaction() as session:
-        return session.exec(select(Conversation).where(Conversation.user_id == user_id)).one() \
-            .timezone
+        person = find_conversation(session, runtime.cipher, channel, user_id)
+        assert person is not None
+        return person.timezone
 
 
 # --- WhatsApp -------------------------------------------------------------------------
@@ -125,7 +127,7 @@ def test_russian_over_whatsapp_da_at_consent_and_munich(wa_runtime: Runtime) -> 
     assert ru("booking.tz.prompt") in phone.send("нет")  # not Berlin: the person is elsewhere
     days = phone.send("Мюнхен")
     assert ru("booking.tz.set", zone="Берлин (GMT+01:00)") in days
-    assert zone_of(wa_runtime, "+4915123456789") == "Europe/Berlin"
+    assert zone_of(wa_runtime, "whatsapp", "+4915123456789") == "Europe/Berlin"
     phone.send("1")
     # 15:00 in Berlin is 14:00 in London, between two free times: the nearest are offered.
     nearest = phone.send("в 3 часа дня")
@@ -166,7 +168,7 @@ def test_russian_over_telegram_da_and_miunkhen(harness: Harness, tg_runtime: Run
     harness.feed(user.press(ru("booking.tz.change")))
     days = texts(harness.feed(user.message("Мюнхен")))
     assert ru("booking.tz.set", zone="Берлин (GMT+01:00)") in days
-    assert zone_of(tg_runtime, "6001") == "Europe/Berlin"
+    assert zone_of(tg_runtime, "telegram", "6001") == "Europe/Berlin"
 
 
 def test_arabic_over_telegram_naam_munich_and_an_arabic_time(harness: Harness,

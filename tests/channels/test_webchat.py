@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
+from bot.identifiers import address_of
 from bot.messages import Choice, Choices, Document, Inbound, Text
 from bot.models import Conversation, InboundMessage
 from channels.webchat.linking import LinkingBot
@@ -118,7 +119,8 @@ def test_a_first_message_opens_a_session_with_a_signed_httponly_cookie(
     [visitor] = rows(runtime, WebchatSession)
     assert cookie_of(page) not in visitor.session_hash  # only its hash is stored
     conversation = rows(runtime, Conversation)[0]
-    assert (conversation.channel, conversation.user_id) == ("webchat", visitor.user_id)
+    assert conversation.channel == "webchat"
+    assert address_of(runtime.cipher, conversation) == visitor.user_id
 
 
 def test_behind_https_the_cookie_is_secure(app: Flask) -> None:
@@ -370,7 +372,7 @@ def test_staff_replies_wait_unread_until_the_page_shows_them(
 
     with runtime.db.transaction() as session:
         enqueue(session, runtime.cipher, key="staff_reply:1:n", kind="staff_reply",
-                channel="webchat", recipient=conversation.user_id,
+                channel="webchat", recipient=address_of(runtime.cipher, conversation) or "",
                 replies=[{"kind": "text", "text": "Hello, this is Maria from the team."}],
                 now=runtime.clock(), conversation_id=conversation.id)
     worker = Worker(runtime)  # the real senders, webchat among them
@@ -401,14 +403,16 @@ def test_a_message_sent_first_is_also_mailed_if_the_person_gave_an_address(
         session.add(CaseFile(conversation_id=conversation.id, consent_at=runtime.clock(),
                              created_at=runtime.clock(), payload_enc=runtime.cipher
                              .encrypt_json({"email": "anna@example.com", "name": "Anna"})))
-    delivery = Delivery(key="reminder:7:24h", kind="reminder", recipient=conversation.user_id,
+    delivery = Delivery(key="reminder:7:24h", kind="reminder",
+                        recipient=address_of(runtime.cipher, conversation) or "",
                         replies=(Text("Your consultation is tomorrow."),),
                         extra={"conversation_id": conversation.id})
     sender = WebchatSender(runtime)
     sender.send(delivery)
     sender.send(delivery)  # a retry by the worker
     mails = [m for m in rows(runtime, OutboxMessage) if m.channel == "email"]
-    assert [(m.recipient, m.status, m.key) for m in mails] == [
+    assert [(runtime.cipher.decrypt(m.recipient_enc or ""), m.status, m.key)
+            for m in mails] == [
         ("anna@example.com", PENDING, "webchat-mail:reminder:7:24h")]
     body = runtime.cipher.decrypt_json(mails[0].payload_enc)["replies"][0]["text"]
     assert body.startswith("A new message from The Human Rights\n\nYour consultation is")
@@ -452,7 +456,8 @@ def test_a_web_conversation_continues_on_whatsapp_with_a_code(wa_runtime: Runtim
     again = twilio.message(ANNA, code, sid="SM" + "a" * 32)  # Twilio retries
     assert twiml_bodies(again.data) == twiml_bodies(answer.data)
     [conversation] = rows(wa_runtime, Conversation)  # one person, now on WhatsApp
-    assert (conversation.channel, conversation.user_id) == ("whatsapp", ANNA)
+    assert (conversation.channel, address_of(wa_runtime.cipher, conversation)) == (
+        "whatsapp", ANNA)
     assert conversation.state == "menu"
     reused = twilio.message(ANNA, code, sid="SM" + "b" * 32)
     assert "not valid any more" in twiml_bodies(reused.data)[0]
@@ -566,7 +571,8 @@ def test_with_real_telegram_updates_codes_work_both_ways(tg_runtime: Runtime) ->
         ivan = harness.user(6002, first_name="Ivan")
         answer = telegram_texts(harness.feed(ivan.message(code)))
         assert answer == "Done: this chat and your conversation on web chat are now one."
-        moved = [c for c in rows(tg_runtime, Conversation) if c.user_id == "6002"]
+        moved = [c for c in rows(tg_runtime, Conversation)
+                 if address_of(tg_runtime.cipher, c) == "6002"]
         assert [(c.channel, c.state) for c in moved] == [("telegram", "menu")]
         assert "Who is writing to us?" in telegram_texts(harness.feed(ivan.message("book")))
     finally:

@@ -18,6 +18,7 @@ import pytest
 from sqlmodel import select
 
 from booking.models import CONFIRMED, Booking
+from bot.identifiers import address_of
 from bot.models import Conversation
 from channels.webchat.models import WebchatMessage
 from consultbot.runtime import Runtime
@@ -227,8 +228,10 @@ def test_a_booking_on_a_phone_with_a_reload_a_staff_reply_and_arabic(
 
     # Closed, the page does not listen; a reminder waits, unread, for the next visit.
     with runtime.db.transaction() as session:
+        person = session.get(Conversation, booking.conversation_id)
+        assert person is not None
         enqueue(session, runtime.cipher, key="reminder:test", kind="reminder",
-                channel="webchat", recipient=booking.recipient,
+                channel="webchat", recipient=address_of(runtime.cipher, person) or "",
                 replies=[{"kind": "text", "text": "تذكير: استشارتك غدًا."}],
                 now=runtime.clock(), conversation_id=booking.conversation_id)
     worker.tick()
@@ -268,7 +271,7 @@ def test_without_event_source_the_page_long_polls(
     with runtime.db.transaction() as session:
         conversation = session.exec(select(Conversation)).one()
         enqueue(session, runtime.cipher, key="staff_reply:9:poll", kind="staff_reply",
-                channel="webchat", recipient=conversation.user_id,
+                channel="webchat", recipient=address_of(runtime.cipher, conversation) or "",
                 replies=[{"kind": "text", "text": "Здравствуйте, это Мария."}],
                 now=runtime.clock(), conversation_id=conversation.id)
     Worker(runtime).tick()

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.flow.core import STATES
 from bot.identifiers import find_conversation
-from bot.models import CaseFile, Conversation, InboundMessage
+from bot.models import CaseFile, InboundMessage
 from bot.repeats import REPEAT_WINDOW
 from consultbot.runtime import Runtime, build_runtime
 from consultbot.web import create_app
@@ -176,7 +176,8 @@ def start_intake(phone: Phone) -> None:
 
 def intake_answers(runtime: Runtime) -> dict:
     with runtime.db.transaction() as session:
-        person = session.exec(select(Conversation).where(Conversation.user_id == ANNA)).one()
+        person = find_conversation(session, runtime.cipher, "whatsapp", ANNA)
+        assert person is not None
     return runtime.cipher.decrypt_json(person.data_enc).get("intake", {})
 
 

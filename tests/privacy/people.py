@@ -4,6 +4,7 @@ that reads every column of every table (decrypting what it can) for what they to
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from itertools import count
 from typing import Any
 
@@ -15,11 +16,13 @@ import bot.retention  # noqa: F401
 from bot.engine import Bot
 from bot.messages import Inbound, Reply, reply_plain_text
 from bot.models import HandoffRequest
+from bot.repeats import REPEAT_WINDOW
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from dashboard import bookings as staff_bookings
 from dashboard import waiting
 from dashboard.accounts import create_account
+from plumbing.clock import ManualClock
 from plumbing.crypto import Cipher
 
 PHONE = "+447700900123"
@@ -43,6 +46,9 @@ class Person:
         self.bot, self.channel, self.user_id = bot, channel, user_id
 
     def say(self, text: str) -> str:
+        clock = self.bot.runtime.clock
+        if isinstance(clock, ManualClock):  # a person reads before answering: no quick repeat
+            clock.advance(REPEAT_WINDOW + timedelta(seconds=1))
         replies: list[Reply] = self.bot.handle(Inbound(
             self.channel, self.user_id, f"m{next(self._ids)}", text=text,
             phone=self.user_id if self.channel == "whatsapp" else None))

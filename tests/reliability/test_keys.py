@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.engine import Bot
+from bot.identifiers import find_conversation
 from bot.messages import Inbound
 from bot.models import Conversation, InboundMessage
 from consultbot.cli import main
@@ -63,6 +64,24 @@ def test_wrong_key_refused_both_keys_work_after_rotate_the_new_key_alone(
         [person] = session.exec(select(Conversation)).all()
         assert alone.cipher.decrypt_json(person.data_enc or "") is not None
     assert talk(alone, "help", 4)
+    alone.db.dispose()
+
+
+def test_after_rotation_a_person_who_wrote_only_under_the_old_key_is_still_found(
+        any_database_url: str, clock: ManualClock) -> None:
+    old, new = new_key(), new_key()
+    first = start(any_database_url, old, clock)
+    talk(first, "hello", 1)
+    first.db.dispose()
+    both = start(any_database_url, f"{new},{old}", clock)
+    rotate_keys(both.db, both.cipher, clock)  # the person did not write under both keys
+    both.db.dispose()
+    alone = start(any_database_url, new, clock)
+    with alone.db.transaction() as session:
+        assert find_conversation(session, alone.cipher, "console", "amina") is not None
+    talk(alone, "help", 2)
+    with alone.db.transaction() as session:
+        assert len(session.exec(select(Conversation)).all()) == 1  # not welcomed as new
     alone.db.dispose()
 
 

@@ -13,7 +13,7 @@ from bot.understanding import Understanding
 from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from tests.channels.fake_twilio import AUTH_TOKEN, PUBLIC_BASE_URL, TwilioWebhooks, twiml_bodies
-from tests.channels.test_whatsapp_webhook import make_runtime
+from tests.channels.test_whatsapp_webhook import SETTINGS
 
 
 class Recording(Bot):
@@ -29,8 +29,8 @@ class Recording(Bot):
         return super()._handle_once(inbound, understood, cut)
 
 
-def test_a_1mb_body_reaches_the_locked_turn_cut_to_4096(database_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    runtime = make_runtime(database_url, clock)
+def test_a_1mb_body_reaches_the_locked_turn_cut_to_4096(make_runtime) -> None:  # type: ignore[no-untyped-def]
+    runtime = make_runtime(**SETTINGS)
     bot = Recording(runtime)
     twilio = TwilioWebhooks(create_app(runtime, bot=bot).test_client(), AUTH_TOKEN,
                             PUBLIC_BASE_URL)
