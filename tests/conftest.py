@@ -134,7 +134,7 @@ def runtime_for(database_url: str, *, clock: Clock | None = None,
 
 
 #: What every worker process of the concurrency tests imports, loaded once (see below).
-_WORKER_PRELOAD = ["tests.conftest", "bot.engine", "booking.service", "channels.console",
+_WORKER_PRELOAD = ["tests.conftest", "tests.faq_preload", "bot.engine", "booking.service", "channels.console",
                    "consultbot.worker"]
 
 
