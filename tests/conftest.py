@@ -2,7 +2,7 @@
 the one runtime factory.
 
 Migrations run once per session into a template (a SQLite file; a PostgreSQL database) that
-each test copies; ``tests/test_migrations.py`` migrates empty databases itself.
+each test copies; ``tests/plumbing/test_migrations.py`` migrates empty databases itself.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ ZOOM_SETTINGS: dict[str, Any] = {
 def _faq_vectors() -> None:
     """Build the FAQ's semantic index once per session (from a cache that outlives it), as
     ``consultbot serve`` warms it at start: no test's first question waits for it."""
-    from tests.faq_support import loaded_knowledge
+    from tests.bot.faq_support import loaded_knowledge
 
     loaded_knowledge()
 
@@ -134,8 +134,8 @@ def runtime_for(database_url: str, *, clock: Clock | None = None,
 
 
 #: What every worker process of the concurrency tests imports, loaded once (see below).
-_WORKER_PRELOAD = ["tests.conftest", "tests.faq_preload", "bot.engine", "booking.service", "channels.console",
-                   "consultbot.worker"]
+_WORKER_PRELOAD = ["tests.conftest", "tests.faq_preload", "bot.engine", "booking.service",
+                   "channels.console", "consultbot.worker"]
 
 
 def worker_processes() -> multiprocessing.context.ForkServerContext:

@@ -2,6 +2,6 @@
 vectors from the test cache instead of computing them again (about 20 s of CPU each)."""
 
 from bot.faq import semantic
-from tests.faq_support import VECTORS
+from tests.bot.faq_support import VECTORS
 
 semantic.configure(cache_directory=VECTORS)

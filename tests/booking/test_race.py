@@ -25,8 +25,8 @@ from channels.console import ConsoleChannel
 from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
+from tests.bot.test_booking_chat import intake
 from tests.conftest import START, runtime_for, worker_processes
-from tests.test_booking_chat import intake
 
 SLOT = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # the first free slot after START
 THREADS = 8

@@ -27,7 +27,7 @@ from consultbot.worker import Worker
 from plumbing.crypto import new_key
 from plumbing.outbox import enqueue
 from plumbing.settings import Settings, load_settings
-from tests.staff.helpers import PASSWORD, add_staff
+from tests.dashboard.helpers import PASSWORD, add_staff
 
 pytestmark = pytest.mark.browser
 

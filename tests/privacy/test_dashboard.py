@@ -18,6 +18,7 @@ from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from dashboard import audit
 from dashboard.models import AuditEvent
+from tests.dashboard.helpers import PASSWORD, add_staff, post_form, sign_in, token_from
 from tests.privacy.people import (
     DESCRIPTION,
     EMAIL,
@@ -30,7 +31,6 @@ from tests.privacy.people import (
     found,
     tell_everything,
 )
-from tests.staff.helpers import PASSWORD, add_staff, post_form, sign_in, token_from
 
 ADDRESS = {"environ_base": {"REMOTE_ADDR": "203.0.113.9"}}
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from consultbot.runtime import Runtime
 from dashboard.models import StaffAccount
-from tests.staff.helpers import booking, post_form
+from tests.dashboard.helpers import booking, post_form
 
 TUESDAY_9 = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 

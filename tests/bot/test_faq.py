@@ -12,7 +12,7 @@ import pytest
 from bot.faq import KnowledgeBase, KnowledgeError, Match, Topic
 from bot.faq.knowledge import DEFAULT_DIRECTORY, MAX_TITLE_LENGTH
 from consultbot.cli import main
-from tests.faq_support import assert_answered_or_offered, loaded_knowledge
+from tests.bot.faq_support import assert_answered_or_offered, loaded_knowledge
 
 REQUIRED_TOPICS = {
     "what_is_report", "how_to_order", "sample_report", "expert_cv", "countries",

@@ -14,7 +14,7 @@ from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
 from plumbing.outbox import OutboxMessage
-from tests.staff.helpers import booking, handoff, token_from
+from tests.dashboard.helpers import booking, handoff, token_from
 
 
 class Inbox:

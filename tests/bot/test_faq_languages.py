@@ -12,7 +12,7 @@ import snowballstemmer
 from bot.faq import KnowledgeBase
 from bot.faq.knowledge import DEFAULT_DIRECTORY
 from bot.faq.text import words
-from tests.faq_support import assert_answered_or_offered, loaded_knowledge, offered
+from tests.bot.faq_support import assert_answered_or_offered, loaded_knowledge, offered
 
 NEW_LANGUAGES = ("uk", "ar", "fa", "es", "fr")
 

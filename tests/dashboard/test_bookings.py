@@ -14,7 +14,7 @@ from dashboard.availability import save_consultant
 from dashboard.models import BookingNote
 from plumbing.clock import ManualClock
 from plumbing.outbox import PENDING, OutboxMessage, enqueue
-from tests.staff.helpers import booking, post_form, sign_in, token_from
+from tests.dashboard.helpers import booking, post_form, sign_in, token_from
 
 TUESDAY_9 = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 WEDNESDAY_10 = datetime(2026, 3, 4, 10, 20, tzinfo=UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("plumbing", "booking", "bot", "channels", "dashboard", "consultbot")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 

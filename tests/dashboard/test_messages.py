@@ -26,9 +26,9 @@ from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
 from plumbing.outbox import FAILED, PENDING, SENT, OutboxMessage
 from plumbing.settings import Settings, load_settings
+from tests.dashboard.helpers import booking, token_from
+from tests.dashboard.test_auth import staff_urls
 from tests.fake_smtp import FakeSmtpServer
-from tests.staff.helpers import booking, token_from
-from tests.staff.test_auth import staff_urls
 
 ALERTS_TO = "alerts@firm.org"
 PHONE = "whatsapp:+447700900123"

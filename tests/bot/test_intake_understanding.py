@@ -15,7 +15,7 @@ from bot.models import HandoffRequest
 from channels.console import ConsoleChannel
 from consultbot.runtime import Runtime
 from plumbing.db import Database
-from tests.test_conversation import DESCRIPTION, start_intake, state_of
+from tests.bot.test_conversation import DESCRIPTION, start_intake, state_of
 
 
 @pytest.fixture
@@ -248,8 +248,8 @@ def test_a_language_changed_meanwhile_is_read_again_inside(
 
 def test_move_and_cancel_the_booking_in_words(runtime: Runtime) -> None:
     from booking.models import CANCELLED
-    from tests.test_booking_chat import bookings
-    from tests.test_booking_chat import intake as book_intake
+    from tests.bot.test_booking_chat import bookings
+    from tests.bot.test_booking_chat import intake as book_intake
 
     chat = ConsoleChannel(Bot(runtime), "anna")
     book_intake(chat)
@@ -284,7 +284,7 @@ def test_change_language_in_words_mid_intake_asks_which_then_returns(
 
 
 def test_change_the_time_while_booking_shows_the_days_again(runtime: Runtime) -> None:
-    from tests.test_booking_chat import intake as book_intake
+    from tests.bot.test_booking_chat import intake as book_intake
 
     chat = ConsoleChannel(Bot(runtime), "anna")
     book_intake(chat)

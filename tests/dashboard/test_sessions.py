@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from dashboard.views import auth
-from tests.staff.helpers import PASSWORD, add_staff, post_form, sign_in, token_from
+from tests.dashboard.helpers import PASSWORD, add_staff, post_form, sign_in, token_from
 
 
 def test_a_copied_cookie_is_refused_after_sign_out(staff: FlaskClient) -> None:

@@ -130,7 +130,7 @@ def test_session_secret_is_stable_without_secret_key(runtime) -> None:  # type: 
 def test_env_example_and_readme_list_every_setting() -> None:
     from plumbing.settings import Settings
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     example = (root / ".env.example").read_text()
     listed = {line.split("=", 1)[0] for line in example.splitlines()
               if line and not line.startswith("#") and "=" in line}

@@ -11,7 +11,7 @@ from sqlmodel import select
 from booking import service
 from booking.models import Consultant
 from consultbot.runtime import Runtime
-from tests.staff.helpers import post_form
+from tests.dashboard.helpers import post_form
 
 
 def offered(runtime: Runtime) -> list[datetime]:

@@ -14,8 +14,8 @@ from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from tests.booking.calendar_server import feed_server, free_port
 from tests.booking.test_calendars import LEAVE
-from tests.staff.helpers import post_form
-from tests.staff.test_availability import default_consultant, offered
+from tests.dashboard.helpers import post_form
+from tests.dashboard.test_availability import default_consultant, offered
 
 
 def stored(runtime: Runtime) -> list[ConsultantCalendar]:

@@ -123,7 +123,7 @@ def test_list_disable_enable_role_and_remove(env: Settings, runtime: Runtime,
     assert "kate@example.org\tstaff\tactive" in listed
     client = create_app(runtime).test_client()
     page = client.get("/staff/login")
-    from tests.staff.helpers import token_from
+    from tests.dashboard.helpers import token_from
 
     signed = client.post("/staff/login", data={"csrf_token": token_from(page.text),
                                                "email": "kate@example.org",

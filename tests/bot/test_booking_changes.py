@@ -19,7 +19,7 @@ from consultbot.runtime import Runtime
 from plumbing import outbox_keys
 from plumbing.clock import ManualClock
 from plumbing.outbox import CANCELLED, PENDING, OutboxMessage, enqueue
-from tests.test_reminders import BOOKED_AT, OPEN_HOURS, SUNDAY_1000_BST, at, book
+from tests.bot.test_reminders import BOOKED_AT, OPEN_HOURS, SUNDAY_1000_BST, at, book
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from plumbing.crypto import new_key
 from plumbing.settings import Settings, load_settings
-from tests.staff.helpers import add_staff, sign_in
+from tests.dashboard.helpers import add_staff, sign_in
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from booking.models import CANCELLED, Booking
 from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from dashboard.models import LoginThrottle
-from tests.staff.helpers import add_staff, booking, post_form, sign_in
+from tests.dashboard.helpers import add_staff, booking, post_form, sign_in
 
 pytestmark = pytest.mark.postgres
 

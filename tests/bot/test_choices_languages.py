@@ -243,7 +243,7 @@ def test_reminders_follow_the_digits_setting(make_runtime: Any, digits: str, exp
                                              absent: str) -> None:
     from bot.notices.reminders import schedule_due_reminders
     from plumbing.clock import ManualClock
-    from tests.test_reminders import BOOKED_AT, OPEN_HOURS, SUNDAY_1000_BST, at, book, texts
+    from tests.bot.test_reminders import BOOKED_AT, OPEN_HOURS, SUNDAY_1000_BST, at, book, texts
 
     runtime = make_runtime(clock_=ManualClock(BOOKED_AT), **OPEN_HOURS, message_digits=digits)
     book(runtime, SUNDAY_1000_BST, language="ar", zone="Europe/Moscow")

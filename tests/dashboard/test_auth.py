@@ -14,7 +14,7 @@ from dashboard.accounts import find_account, set_password
 from dashboard.blueprint import PUBLIC_ENDPOINTS
 from dashboard.models import BookingNote, StaffAccount
 from plumbing.clock import ManualClock
-from tests.staff.helpers import PASSWORD, add_staff, booking, sign_in, token_from
+from tests.dashboard.helpers import PASSWORD, add_staff, booking, sign_in, token_from
 
 
 def staff_urls(app: Flask) -> list[tuple[str, str]]:

