@@ -21,8 +21,9 @@ def erase_web_history(turn: Turn) -> None:
     conversation, cipher = turn.conversation, turn.runtime.cipher
     candidates = turn.session.exec(select(WebchatSession).where(
         WebchatSession.channel == conversation.channel)).all()
-    sessions = [s.id for s in candidates
-                if conversation.user_key in user_keys(cipher, s.channel, s.user_id)]
+    sessions = [s.id for s in candidates if s.user_key == conversation.user_key
+                or conversation.user_key in user_keys(cipher, s.channel,
+                                                      cipher.decrypt(s.user_id_enc))]
     if sessions:
         turn.session.execute(delete(WebchatMessage).where(
             col(WebchatMessage.session_id).in_(sessions)))

@@ -34,7 +34,7 @@ from bot.models import Conversation
 from channels.webchat import CHANNEL, store
 from channels.webchat.locale import CODE_REQUEST_WORDS, say
 from channels.webchat.models import OUT, WebchatLinkCode, WebchatSession
-from channels.webchat.sessions import Visitor
+from channels.webchat.sessions import Visitor, sessions_of
 from plumbing.crypto import Cipher
 from plumbing.runtime import Runtime
 
@@ -77,7 +77,8 @@ def issue(session: Session, runtime: Runtime, *, request_key: str, to_web: bool,
         else sqlite.insert
     session.execute(insert(WebchatLinkCode.__table__).values(  # type: ignore[attr-defined]
         code_hash=_hash(cipher, digits), code_enc=cipher.encrypt(digits),
-        request_key=request_key, to_web=to_web, channel=channel, user_id=user_id,
+        request_key=request_key, to_web=to_web, channel=channel,
+        user_id_enc=cipher.encrypt(user_id),
         created_at=now,
         expires_at=now + timedelta(minutes=runtime.settings.webchat_code_minutes),
     ).on_conflict_do_nothing())
@@ -114,13 +115,15 @@ def code_owner(session: Session, runtime: Runtime, digits: str) -> tuple[str, st
     """``(channel, user_id)`` of the person who asked for the code."""
     code = session.exec(select(WebchatLinkCode).where(
         WebchatLinkCode.code_hash == _hash(runtime.cipher, digits))).one()
-    return code.channel, code.user_id
+    return code.channel, runtime.cipher.decrypt(code.user_id_enc)
 
 
-def join_web_to(session: Session, visitor: Visitor, channel: str, user_id: str) -> None:
+def join_web_to(session: Session, cipher: Cipher, visitor: Visitor, channel: str,
+                user_id: str) -> None:
     """The visitor's session speaks as ``(channel, user_id)`` from now on."""
     session.execute(update(WebchatSession).where(col(WebchatSession.id) == visitor.id)
-                    .values(channel=channel, user_id=user_id))
+                    .values(channel=channel, user_key=user_key(cipher, channel, user_id),
+                            user_id_enc=cipher.encrypt(user_id)))
 
 
 def move_web_to(session: Session, cipher: Cipher, web_user_id: str, channel: str,
@@ -139,9 +142,9 @@ def move_web_to(session: Session, cipher: Cipher, web_user_id: str, channel: str
         session.add(web)
         session.execute(update(Booking).where(col(Booking.conversation_id) == web.id)
                         .values(channel=channel))
-    session.execute(update(WebchatSession).where(
-        col(WebchatSession.channel) == CHANNEL, col(WebchatSession.user_id) == web_user_id)
-        .values(channel=channel, user_id=user_id))
+    session.execute(update(WebchatSession).where(sessions_of(CHANNEL, cipher, web_user_id))
+                    .values(channel=channel, user_key=user_key(cipher, channel, user_id),
+                            user_id_enc=cipher.encrypt(user_id)))
 
 
 def _language(session: Session, cipher: Cipher, inbound: Inbound, default: str) -> str:
@@ -192,8 +195,7 @@ class LinkingBot(Bot):
                 _channel, web_user = code_owner(session, runtime, digits)
                 move_web_to(session, runtime.cipher, web_user, inbound.channel, inbound.user_id)
                 for visitor_id in session.exec(select(WebchatSession.id).where(
-                        WebchatSession.channel == inbound.channel,
-                        WebchatSession.user_id == inbound.user_id)).all():
+                        sessions_of(inbound.channel, runtime.cipher, inbound.user_id))).all():
                     assert visitor_id is not None
                     store.add(session, runtime.cipher, session_id=visitor_id,
                               key=f"linked:{inbound.message_id}:{visitor_id}"[:200],

@@ -18,8 +18,10 @@ OUT = "out"  # the service said it
 
 
 class WebchatSession(SQLModel, table=True):
-    """One visitor's browser; ``channel``/``user_id`` name the conversation it speaks as
-    (its own web-chat one, or a WhatsApp/Telegram one it was linked to with a code)."""
+    """One visitor's browser; ``channel`` and the platform id name the conversation it
+    speaks as (its own web-chat one, or a WhatsApp/Telegram one it was linked to with a
+    code). The id is stored encrypted and found by its keyed hash (``bot.identifiers``), as
+    the conversation's own: a linked phone number is never in clear."""
 
     __tablename__ = "webchat_session"
     __table_args__ = (UniqueConstraint("session_hash"),)
@@ -27,7 +29,8 @@ class WebchatSession(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_hash: str = Field(max_length=64)
     channel: str = Field(max_length=16)
-    user_id: str = Field(max_length=128, index=True)
+    user_key: str = Field(max_length=64, index=True)
+    user_id_enc: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     last_seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
@@ -55,7 +58,8 @@ class WebchatLinkCode(SQLModel, table=True):
     """A one-time code joining a web-chat session and a WhatsApp/Telegram conversation.
 
     ``to_web`` is False for a code the web chat gave (typed on the other channel), True for
-    one the other channel gave (typed in the web chat). ``channel``/``user_id`` say who asked,
+    one the other channel gave (typed in the web chat). ``channel``/``user_id_enc`` say who
+    asked,
     ``request_key`` which message asked (a repeated request gets the same code back).
     """
 
@@ -68,7 +72,7 @@ class WebchatLinkCode(SQLModel, table=True):
     request_key: str = Field(max_length=200)
     to_web: bool = Field(default=False)
     channel: str = Field(max_length=16)
-    user_id: str = Field(max_length=128)
+    user_id_enc: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

@@ -20,6 +20,7 @@ from channels.webchat import CHANNEL, store
 from channels.webchat.locale import say
 from channels.webchat.models import OUT, WebchatSession
 from channels.webchat.render import Publish, publisher, render
+from channels.webchat.sessions import sessions_of
 from channels.webchat.stream import Notifier
 from plumbing.outbox import enqueue
 from plumbing.runtime import Runtime
@@ -43,8 +44,7 @@ class WebchatSender:
         runtime = self.runtime
         with runtime.db.transaction() as session:
             visitors = session.exec(select(WebchatSession.id).where(
-                WebchatSession.channel == CHANNEL,
-                WebchatSession.user_id == delivery.recipient)).all()
+                sessions_of(CHANNEL, runtime.cipher, delivery.recipient))).all()
             if not visitors:
                 raise DeliveryFailed("no web-chat session for this person", permanent=True)
             for visitor_id in visitors:

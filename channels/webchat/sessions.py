@@ -8,14 +8,17 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from bot.identifiers import user_key, user_keys
 from channels.webchat import CHANNEL
 from channels.webchat.models import WebchatSession
+from plumbing.crypto import Cipher
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -78,28 +81,37 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(32)
 
 
-def find_visitor(session: Session, session_id: str) -> Visitor | None:
+def find_visitor(session: Session, cipher: Cipher, session_id: str) -> Visitor | None:
     """The visitor of ``session_id``, if the session was ever used."""
     row = session.exec(select(WebchatSession).where(
         WebchatSession.session_hash == session_hash(session_id))).first()
-    return _visitor(row) if row else None
+    return _visitor(cipher, row) if row else None
 
 
-def open_visitor(session: Session, session_id: str, now: datetime) -> Visitor:
+def open_visitor(session: Session, cipher: Cipher, session_id: str,
+                 now: datetime) -> Visitor:
     """The visitor of ``session_id``, created on first use (a race adds one row)."""
     digest = session_hash(session_id)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
         else sqlite.insert
     session.execute(insert(WebchatSession.__table__).values(  # type: ignore[attr-defined]
-        session_hash=digest, channel=CHANNEL, user_id=web_user_id(digest), created_at=now,
+        session_hash=digest, channel=CHANNEL,
+        user_key=user_key(cipher, CHANNEL, web_user_id(digest)),
+        user_id_enc=cipher.encrypt(web_user_id(digest)), created_at=now,
         last_seen_at=now).on_conflict_do_nothing(index_elements=["session_hash"]))
     row = session.exec(select(WebchatSession).where(
         WebchatSession.session_hash == digest)).one()
     row.last_seen_at = now
     session.add(row)
-    return _visitor(row)
+    return _visitor(cipher, row)
 
 
-def _visitor(row: WebchatSession) -> Visitor:
+def _visitor(cipher: Cipher, row: WebchatSession) -> Visitor:
     assert row.id is not None
-    return Visitor(row.id, row.session_hash, row.channel, row.user_id)
+    return Visitor(row.id, row.session_hash, row.channel, cipher.decrypt(row.user_id_enc))
+
+
+def sessions_of(channel: str, cipher: Cipher, user_id: str) -> Any:
+    """The condition naming the sessions that speak as ``(channel, user_id)``."""
+    return (col(WebchatSession.channel) == channel) & col(WebchatSession.user_key).in_(
+        user_keys(cipher, channel, user_id))

@@ -123,7 +123,7 @@ class WebChat:
         if session_id is None:
             return None, None
         with self.runtime.db.transaction() as db:
-            return session_id, find_visitor(db, session_id)
+            return session_id, find_visitor(db, self.runtime.cipher, session_id)
 
     def _state(self, visitor: Visitor, language: str) -> dict[str, Any]:
         """The conversation's language (the flow may have changed it) and its words."""
@@ -201,7 +201,7 @@ class WebChat:
         if not self.limits.allow_send(self._address(), session_id):
             return self._refuse(429, "too_fast", language)
         with self.runtime.db.transaction() as db:
-            visitor = open_visitor(db, session_id, self.runtime.clock())
+            visitor = open_visitor(db, self.runtime.cipher, session_id, self.runtime.clock())
         message_id = f"{visitor.digest[:16]}:{client_id}"
         keys = self._handle(visitor, message_id, text, choice_id, token, label, language)
         with self.runtime.db.transaction() as db:
@@ -209,7 +209,7 @@ class WebChat:
         self.notifier.notify(visitor.id)
         # The visitor may have just become someone else (a code): read them again.
         with self.runtime.db.transaction() as db:
-            visitor = find_visitor(db, session_id) or visitor
+            visitor = find_visitor(db, self.runtime.cipher, session_id) or visitor
         state = self._state(visitor, language)
         response = jsonify(messages=messages, strings=words(state["language"]), **state)
         self.cookies.write(response, session_id, secure=request.is_secure)
@@ -247,7 +247,7 @@ class WebChat:
                 return [{"kind": "text", "text": say(language, "code_invalid")}]
             if not used.repeated:
                 channel, user_id = linking.code_owner(db, runtime, digits)
-                linking.join_web_to(db, visitor, channel, user_id)
+                linking.join_web_to(db, runtime.cipher, visitor, channel, user_id)
                 log.info("webchat: a visitor continues their %s conversation", channel)
         name = linking.CHANNEL_NAMES.get(used.linked, used.linked)
         return [{"kind": "text", "text": say(language, "linked", channel=name)}]

@@ -120,7 +120,7 @@ def test_a_first_message_opens_a_session_with_a_signed_httponly_cookie(
     assert cookie_of(page) not in visitor.session_hash  # only its hash is stored
     conversation = rows(runtime, Conversation)[0]
     assert conversation.channel == "webchat"
-    assert address_of(runtime.cipher, conversation) == visitor.user_id
+    assert address_of(runtime.cipher, conversation) == runtime.cipher.decrypt(visitor.user_id_enc)
 
 
 def test_behind_https_the_cookie_is_secure(app: Flask) -> None:
@@ -486,7 +486,8 @@ def test_a_code_from_telegram_joins_the_web_chat_to_that_conversation(
                                      "now one."]
     assert post(page, "tgcode-01", code).json == response.json  # a retry: the same answer
     [visitor] = rows(runtime, WebchatSession)
-    assert (visitor.channel, visitor.user_id) == ("telegram", "4242")
+    assert (visitor.channel, runtime.cipher.decrypt(visitor.user_id_enc)) == ("telegram", "4242")
+    assert "4242" not in repr(visitor)  # the linked id is stored only encrypted and hashed
     asked = texts(post(page, "tgcode-09", "webchat"))  # the flow's, not a Telegram code
     assert not any("Your code for the chat" in text for text in asked)
     post(page, "tgcode-02", "Continue in English")
@@ -557,7 +558,8 @@ def test_with_real_telegram_updates_codes_work_both_ways(tg_runtime: Runtime) ->
         code = given.split(": ", 1)[1].split(".", 1)[0]
         page = app.test_client()
         assert texts(post(page, "tg-web-01", code))[-1].endswith("on Telegram are now one.")
-        assert [(v.channel, v.user_id) for v in rows(tg_runtime, WebchatSession)] == [
+        assert [(v.channel, tg_runtime.cipher.decrypt(v.user_id_enc))
+                for v in rows(tg_runtime, WebchatSession)] == [
             ("telegram", "5001")]
 
         # And the other way: a web visitor continues on Telegram.

@@ -24,12 +24,13 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("session_hash", sa.String(64), nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),
-        sa.Column("user_id", sa.String(128), nullable=False),
+        sa.Column("user_key", sa.String(64), nullable=False),
+        sa.Column("user_id_enc", sa.Text(), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("last_seen_at", UTCDateTime, nullable=False),
         sa.UniqueConstraint("session_hash"),
     )
-    op.create_index("ix_webchat_session_user_id", "webchat_session", ["user_id"])
+    op.create_index("ix_webchat_session_user_key", "webchat_session", ["user_key"])
     op.create_table(
         "webchat_message",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -51,7 +52,7 @@ def upgrade() -> None:
         sa.Column("request_key", sa.String(200), nullable=False),
         sa.Column("to_web", sa.Boolean, nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),
-        sa.Column("user_id", sa.String(128), nullable=False),
+        sa.Column("user_id_enc", sa.Text(), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("expires_at", UTCDateTime, nullable=False),
         sa.Column("used_at", UTCDateTime, nullable=True),
@@ -67,5 +68,5 @@ def downgrade() -> None:
     op.drop_table("webchat_link_code")
     op.drop_index("ix_webchat_message_session_id", "webchat_message")
     op.drop_table("webchat_message")
-    op.drop_index("ix_webchat_session_user_id", "webchat_session")
+    op.drop_index("ix_webchat_session_user_key", "webchat_session")
     op.drop_table("webchat_session")
