@@ -24,11 +24,13 @@ import respx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.faq import semantic
 from consultbot.runtime import Runtime, build_runtime
 from plumbing.clock import Clock, ManualClock
 from plumbing.crypto import new_key
 from plumbing.db import Database
 from plumbing.settings import Settings, load_settings
+from tests.bot.faq_support import VECTORS
 
 #: A Monday morning in winter (London = UTC).
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -46,6 +48,11 @@ ZOOM_SETTINGS: dict[str, Any] = {
     "zoom_account_id": "acc", "zoom_client_id": "cid", "zoom_client_secret": "secret",
     "zoom_api_base_url": ZOOM_API, "zoom_oauth_url": ZOOM_OAUTH,
 }
+
+
+# Every process of the suite, the concurrency tests' workers too (they fork from a server
+# that imported this module), reads the FAQ vectors from the cache that outlives a session.
+semantic.configure(cache_directory=VECTORS)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -134,8 +141,8 @@ def runtime_for(database_url: str, *, clock: Clock | None = None,
 
 
 #: What every worker process of the concurrency tests imports, loaded once (see below).
-_WORKER_PRELOAD = ["tests.conftest", "tests.faq_preload", "bot.engine", "booking.service",
-                   "channels.console", "consultbot.worker"]
+_WORKER_PRELOAD = ["tests.conftest", "bot.engine", "booking.service", "channels.console",
+                   "consultbot.worker"]
 
 
 def worker_processes() -> multiprocessing.context.ForkServerContext:
