@@ -51,7 +51,7 @@ def settings(database_url: str) -> Settings:
     """Plain http, and a fixed Zoom link so bookings get a meeting without Zoom's servers."""
     return load_settings(database_url=database_url, data_encryption_key=new_key(),
                          cookie_secure=False, zoom_fallback_link=ZOOM_LINK,
-                         webchat_stream_seconds=10, webchat_rate_limit_session="100/minute")
+                         webchat_stream_seconds=2, webchat_rate_limit_session="100/minute")
 
 
 @pytest.fixture
