@@ -265,3 +265,23 @@ def any_empty_database_url(request: pytest.FixtureRequest, empty_database_url: s
     if request.param == "sqlite":
         return empty_database_url
     return request.getfixturevalue("empty_postgres_url")
+
+
+@contextmanager
+def live_server(runtime: Runtime, *, threads: int) -> Iterator[str]:
+    """The real app under waitress on a free local port, in a thread; its base URL."""
+    import threading
+
+    import waitress
+
+    from consultbot.web import create_app
+
+    server = waitress.create_server(create_app(runtime), host="127.0.0.1", port=0,
+                                    threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=10)

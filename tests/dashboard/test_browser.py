@@ -9,7 +9,6 @@ Screenshots of every page are kept in ``artifacts/screenshots/``.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +21,11 @@ from bot.messages import Text
 from channels.console import ConsoleChannel
 from channels.delivery import Delivery
 from consultbot.runtime import Runtime
-from consultbot.web import create_app
 from consultbot.worker import Worker
 from plumbing.crypto import new_key
 from plumbing.outbox import SENT, OutboxMessage
 from plumbing.settings import Settings, load_settings
+from tests.conftest import live_server
 from tests.dashboard.helpers import PASSWORD, add_staff
 
 pytestmark = pytest.mark.browser
@@ -72,16 +71,8 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def base_url(runtime: Runtime) -> Iterator[str]:
     """The real app under waitress on a free local port, in a thread."""
-    import waitress
-
-    server = waitress.create_server(create_app(runtime), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=10)
+    with live_server(runtime, threads=4) as url:
+        yield url
 
 
 @pytest.fixture
