@@ -34,10 +34,18 @@ class Understanding:
     question_mark: bool = False
     #: A question word first ("how", "сколько", "كم"); names such as "Will" start so too.
     question_word: bool = False
-    match: Match | None = None
-    suggestions: tuple[Match, ...] = ()
     #: The FAQ's whole decision on the text (None for a request or a command).
     faq: FaqAnswer | None = None
+
+    @property
+    def match(self) -> Match | None:
+        """The FAQ topic to answer directly, when the FAQ is sure of one."""
+        return self.faq.match if self.faq is not None else None
+
+    @property
+    def suggestions(self) -> tuple[Match, ...]:
+        """The likely topics when there is no sure answer."""
+        return self.faq.suggestions if self.faq is not None and self.match is None else ()
 
     @property
     def words(self) -> int:
@@ -66,6 +74,4 @@ def understand(text: str | None, lang: str) -> Understanding:
     if intent is not None:  # a request is carried out, never looked up in the FAQ
         return Understanding(text, lang, intent, *marks)
     faq = knowledge_base().answer(text, lang)  # one pass of both matchers
-    match = faq.match
-    suggestions = () if match else faq.suggestions
-    return Understanding(text, lang, None, *marks, match, suggestions, faq)
+    return Understanding(text, lang, None, *marks, faq)
