@@ -42,7 +42,7 @@ from channels.whatsapp.sender import build_sender as build_whatsapp_sender
 from consultbot.runtime import Runtime, build_runtime
 from consultbot.worker import Worker
 from plumbing.crypto import new_key
-from plumbing.outbox import SENT, OutboxMessage, cancel_pending, enqueue
+from plumbing.outbox import OutboxMessage, OutboxStatus, cancel_pending, enqueue
 from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer
 from tests.channels.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilioApi
@@ -88,7 +88,7 @@ def measure(runtime: Runtime, channel: str, sender: Sender, count: int, run: str
     with runtime.db.transaction() as session:
         done = session.exec(select(func.count()).select_from(OutboxMessage).where(
             col(OutboxMessage.key).startswith(f"bench:{run}:{channel}:"),
-            OutboxMessage.status == SENT)).one()
+            OutboxMessage.status == OutboxStatus.SENT)).one()
     if sent != count or done != count:
         raise SystemExit(f"{channel}: {done} of {count} sent")
     return count / seconds

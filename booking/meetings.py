@@ -34,18 +34,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from booking.models import (
-    CONFIRMED,
-    MEETING_DELETE,
-    MEETING_DELETED,
-    MEETING_DUE,
-    MEETING_FAILED,
-    MEETING_PENDING,
-    MEETING_READY,
-    MEETING_UPDATE,
-    Booking,
-    Consultant,
-)
+from booking.models import MEETING_DUE, Booking, BookingStatus, Consultant, MeetingStatus
 from booking.zoom import (
     MeetingService,
     ZoomMeeting,
@@ -63,7 +52,7 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 MAX_DELETE_ATTEMPTS = 12
 _ACTIONS: dict[str, str] = {
-    MEETING_PENDING: "create", MEETING_UPDATE: "update", MEETING_DELETE: "delete"}
+    MeetingStatus.PENDING: "create", MeetingStatus.UPDATE: "update", MeetingStatus.DELETE: "delete"}
 
 
 @dataclass(frozen=True)
@@ -157,7 +146,7 @@ def claim(db: Database, now: datetime, limit: int) -> list[Job]:
             assert booking.id is not None
             action = _ACTIONS[booking.meeting_status]
             if action != "delete" and booking.start <= now:
-                booking.meeting_status = MEETING_FAILED
+                booking.meeting_status = MeetingStatus.FAILED
                 booking.meeting_error = "the consultation time passed before the meeting was made"
                 session.add(booking)
                 continue
@@ -230,7 +219,8 @@ def _successor(session: Session, booking: Booking) -> Booking | None:
             .execution_options(populate_existing=True)
         ).first()
         if following is None:
-            return current if current is not booking and current.status == CONFIRMED else None
+            confirmed = current.status == BookingStatus.CONFIRMED
+            return current if current is not booking and confirmed else None
         current = following
     return None
 
@@ -241,12 +231,13 @@ def _store(db: Database, job: Job, meeting: ZoomMeeting | None, now: datetime,
     with db.transaction() as session:
         booking = _locked(session, job.booking_id)
         ours = _release(booking, job)
-        expected = {"create": MEETING_PENDING, "update": MEETING_UPDATE,
-                    "delete": MEETING_DELETE}[job.action]
+        expected = {"create": MeetingStatus.PENDING, "update": MeetingStatus.UPDATE,
+                    "delete": MeetingStatus.DELETE}[job.action]
         unchanged = ours and booking.meeting_status == expected
         if job.action == "create":
             assert meeting is not None
-            if booking.status == CONFIRMED and booking.meeting_status == MEETING_PENDING \
+            if booking.status == BookingStatus.CONFIRMED \
+                    and booking.meeting_status == MeetingStatus.PENDING \
                     and booking.meeting_id is None:
                 # Our lease ran out and another worker is making one too: keep the first
                 # to arrive (the other's answer then finds a meeting and deletes its own).
@@ -258,7 +249,7 @@ def _store(db: Database, job: Job, meeting: ZoomMeeting | None, now: datetime,
             booking.meeting_error = None
             booking.meeting_attempts = 0
             if job.action == "delete":
-                booking.meeting_status = MEETING_DELETED
+                booking.meeting_status = MeetingStatus.DELETED
             else:
                 _ready(session, booking, on_ready)
         session.add(booking)
@@ -266,7 +257,7 @@ def _store(db: Database, job: Job, meeting: ZoomMeeting | None, now: datetime,
 
 
 def _ready(session: Session, booking: Booking, on_ready: OnReady) -> None:
-    booking.meeting_status = MEETING_READY
+    booking.meeting_status = MeetingStatus.READY
     booking.meeting_error = None
     booking.meeting_attempts = 0
     session.add(booking)
@@ -279,17 +270,18 @@ def _reconcile_created(session: Session, booking: Booking, meeting: ZoomMeeting,
     """A meeting was made for a booking that changed meanwhile: hand it on or delete it."""
     heir = _successor(session, booking)
     free = heir is not None and heir.meeting_id is None and heir.meeting_status == \
-        MEETING_PENDING and (heir.meeting_claimed_until is None or heir.meeting_claimed_until < now)
+        MeetingStatus.PENDING and (heir.meeting_claimed_until is None
+                                   or heir.meeting_claimed_until < now)
     if heir is not None and free:
         _give(heir, meeting)
-        heir.meeting_status = MEETING_UPDATE  # made for the old time: move it
+        heir.meeting_status = MeetingStatus.UPDATE  # made for the old time: move it
         heir.meeting_next_attempt_at = now
         session.add(heir)
         log.info("meeting for booking %s handed to booking %s", booking.id, heir.id)
         return None
     if booking.meeting_id is None:
         _give(booking, meeting)
-        booking.meeting_status = MEETING_DELETE
+        booking.meeting_status = MeetingStatus.DELETE
         booking.meeting_next_attempt_at = now
         booking.meeting_attempts = 0
         session.add(booking)
@@ -319,7 +311,7 @@ def _retry(db: Database, job: Job, now: datetime, error: str,
         booking.meeting_attempts += 1
         booking.meeting_error = error[:500]
         if job.action == "delete" and booking.meeting_attempts >= MAX_DELETE_ATTEMPTS:
-            booking.meeting_status = MEETING_FAILED
+            booking.meeting_status = MeetingStatus.FAILED
         wait = timedelta(seconds=retry_after) if retry_after is not None else \
             backoff(booking.meeting_attempts)
         booking.meeting_next_attempt_at = now + max(wait, timedelta(seconds=1))
@@ -336,16 +328,18 @@ def _rejected(db: Database, job: Job, now: datetime, exc: ZoomRejected,
             return
         booking.meeting_attempts += 1
         booking.meeting_error = str(exc)[:500]
-        if job.action == "update" and exc.status_code == 404 and booking.status == CONFIRMED:
+        if job.action == "update" and exc.status_code == 404 \
+                and booking.status == BookingStatus.CONFIRMED:
             # Zoom no longer has the meeting: make a new one.
             booking.meeting_id = booking.join_url = None
             booking.start_url = booking.meeting_password = None
-            booking.meeting_status = MEETING_PENDING
+            booking.meeting_status = MeetingStatus.PENDING
             booking.meeting_next_attempt_at = now
-        elif booking.meeting_status == {"create": MEETING_PENDING, "update": MEETING_UPDATE,
-                                        "delete": MEETING_DELETE}[job.action]:
-            booking.meeting_status = MEETING_FAILED
-            if job.action != "delete" and booking.status == CONFIRMED:
+        elif booking.meeting_status == {"create": MeetingStatus.PENDING,
+                                        "update": MeetingStatus.UPDATE,
+                                        "delete": MeetingStatus.DELETE}[job.action]:
+            booking.meeting_status = MeetingStatus.FAILED
+            if job.action != "delete" and booking.status == BookingStatus.CONFIRMED:
                 session.add(booking)
                 session.flush()
                 on_failed(session, booking)

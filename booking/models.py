@@ -41,27 +41,12 @@ class MeetingStatus(StrEnum):
     CANCELLED = "cancelled"  # cancelled before a meeting existed
 
 
-# Short names used across the code base.
-CONFIRMED = BookingStatus.CONFIRMED
-CANCELLED = BookingStatus.CANCELLED
-RESCHEDULED = BookingStatus.RESCHEDULED
-COMPLETED = BookingStatus.COMPLETED
-NO_SHOW = BookingStatus.NO_SHOW
 #: Statuses that occupy the consultant's time (and fall under the unique index).
-ACTIVE_STATUSES = (CONFIRMED, COMPLETED, NO_SHOW)
+ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 ACTIVE_SQL = "status IN ('confirmed', 'completed', 'no_show')"
 
-MEETING_NONE = MeetingStatus.NONE
-MEETING_PENDING = MeetingStatus.PENDING
-MEETING_UPDATE = MeetingStatus.UPDATE
-MEETING_DELETE = MeetingStatus.DELETE
-MEETING_READY = MeetingStatus.READY
-MEETING_DELETED = MeetingStatus.DELETED
-MEETING_FAILED = MeetingStatus.FAILED
-MEETING_MOVED = MeetingStatus.MOVED
-MEETING_CANCELLED = MeetingStatus.CANCELLED
 #: Meeting statuses the sync worker acts on.
-MEETING_DUE = (MEETING_PENDING, MEETING_UPDATE, MEETING_DELETE)
+MEETING_DUE = (MeetingStatus.PENDING, MeetingStatus.UPDATE, MeetingStatus.DELETE)
 
 
 class Consultant(SQLModel, table=True):
@@ -141,14 +126,14 @@ class Booking(SQLModel, table=True):
     applicant_timezone: str = Field(max_length=64)
     start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     end: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    status: str = Field(default=CONFIRMED, max_length=16, index=True)
+    status: str = Field(default=BookingStatus.CONFIRMED, max_length=16, index=True)
     cancel_reason_enc: str | None = Field(default=None, sa_column=Column(Text))
     cancelled_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     rescheduled_from_id: int | None = Field(default=None, foreign_key="booking.id")
     request_key: str = Field(max_length=100)
-    meeting_status: str = Field(default=MEETING_NONE, max_length=16, index=True)
+    meeting_status: str = Field(default=MeetingStatus.NONE, max_length=16, index=True)
     meeting_id: str | None = Field(default=None, max_length=64)
     join_url: str | None = Field(default=None, max_length=1000)
     start_url: str | None = Field(default=None, sa_column=Column(Text))

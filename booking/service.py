@@ -39,20 +39,11 @@ from booking.availability import DateOverride as OverrideHours
 from booking.calendars import store as calendar_store
 from booking.models import (
     ACTIVE_STATUSES,
-    CANCELLED,
-    COMPLETED,
-    CONFIRMED,
-    MEETING_CANCELLED,
-    MEETING_DELETE,
-    MEETING_MOVED,
-    MEETING_NONE,
-    MEETING_PENDING,
-    MEETING_UPDATE,
-    NO_SHOW,
-    RESCHEDULED,
     Booking,
+    BookingStatus,
     Consultant,
     DateOverride,
+    MeetingStatus,
     SlotHold,
     WeeklyHours,
 )
@@ -64,7 +55,7 @@ log = logging.getLogger(__name__)
 
 NEAREST_COUNT = 5
 #: What a consultation that has started can be marked as (and changed between).
-OUTCOMES = (COMPLETED, NO_SHOW)
+OUTCOMES = (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 #: Bookings this far back still count towards the daily limit of the first offered day.
 _LOOKBACK = timedelta(days=2)
 _SEED_LOCK = 0x0B00C  # advisory lock id: one seeding of the default consultant at a time
@@ -114,7 +105,8 @@ def slot_rules(settings: Settings) -> SlotRules:
 
 def initial_meeting_status(settings: Settings) -> str:
     """``pending`` when Zoom or a fallback link can provide the meeting, else ``none``."""
-    return MEETING_PENDING if settings.zoom_enabled or settings.zoom_fallback_link else MEETING_NONE
+    provided = settings.zoom_enabled or settings.zoom_fallback_link
+    return MeetingStatus.PENDING if provided else MeetingStatus.NONE
 
 
 def override_windows(hours: str) -> tuple[tuple, ...]:
@@ -393,7 +385,7 @@ def book(
         applicant_timezone=applicant_timezone,
         start=slot.start,
         end=slot.end,
-        status=CONFIRMED,
+        status=BookingStatus.CONFIRMED,
         created_at=now,
         request_key=request_key,
         meeting_status=initial_meeting_status(settings),
@@ -436,8 +428,8 @@ def reschedule(
     if existing is not None:
         return existing
     old = _locked_booking(session, booking_id)
-    if old is None or old.conversation_id != conversation_id or old.status != CONFIRMED \
-            or old.start <= now:
+    if old is None or old.conversation_id != conversation_id \
+            or old.status != BookingStatus.CONFIRMED or old.start <= now:
         raise NotBookable("only the person's own upcoming booking can be moved")
     if start == old.start:
         raise SlotTaken(nearest_slots(session, settings, now, start,
@@ -453,7 +445,7 @@ def reschedule(
         applicant_timezone=old.applicant_timezone,
         start=slot.start,
         end=slot.end,
-        status=CONFIRMED,
+        status=BookingStatus.CONFIRMED,
         created_at=now,
         rescheduled_from_id=old.id,
         request_key=request_key,
@@ -461,18 +453,19 @@ def reschedule(
         ics_uid=old.ics_uid,
         ics_sequence=old.ics_sequence + 1,
     )
-    if old.meeting_id is not None and old.meeting_status not in (MEETING_DELETE,):
+    if old.meeting_id is not None and old.meeting_status not in (MeetingStatus.DELETE,):
         new.meeting_id, new.join_url = old.meeting_id, old.join_url
         new.start_url, new.meeting_password = old.start_url, old.meeting_password
-        new.meeting_status = MEETING_UPDATE
-    elif old.meeting_status == MEETING_NONE:
+        new.meeting_status = MeetingStatus.UPDATE
+    elif old.meeting_status == MeetingStatus.NONE:
         new.meeting_status = initial_meeting_status(settings)
     else:
-        new.meeting_status = MEETING_PENDING
+        new.meeting_status = MeetingStatus.PENDING
     session.add(new)
     session.flush()  # the new slot is ours now (or the unique index says otherwise)
-    old.status = RESCHEDULED
-    old.meeting_status = MEETING_MOVED if old.meeting_status != MEETING_NONE else MEETING_NONE
+    old.status = BookingStatus.RESCHEDULED
+    if old.meeting_status != MeetingStatus.NONE:
+        old.meeting_status = MeetingStatus.MOVED
     session.add(old)
     session.flush()
     release_holds(session, conversation_id)
@@ -491,20 +484,20 @@ def cancel(
     booking = _locked_booking(session, booking_id)
     if booking is None:
         raise NotBookable("no such booking")
-    if booking.status != CONFIRMED:
+    if booking.status != BookingStatus.CONFIRMED:
         return booking
-    booking.status = CANCELLED
+    booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.cancelled_by = by
     booking.cancel_reason_enc = reason_enc
     booking.ics_sequence += 1
     if booking.meeting_id is not None:
-        booking.meeting_status = MEETING_DELETE
+        booking.meeting_status = MeetingStatus.DELETE
         booking.meeting_attempts = 0
         booking.meeting_next_attempt_at = now
         booking.meeting_error = None
-    elif booking.meeting_status != MEETING_NONE:
-        booking.meeting_status = MEETING_CANCELLED
+    elif booking.meeting_status != MeetingStatus.NONE:
+        booking.meeting_status = MeetingStatus.CANCELLED
     session.add(booking)
     session.flush()
     return booking
@@ -521,7 +514,7 @@ def record_outcome(session: Session, booking_id: int, outcome: str, now: datetim
     booking = _locked_booking(session, booking_id)
     if booking is None:
         raise OutcomeRefused(OUTCOME_NO_BOOKING)
-    if booking.status not in (CONFIRMED, *OUTCOMES):
+    if booking.status not in (BookingStatus.CONFIRMED, *OUTCOMES):
         raise OutcomeRefused(OUTCOME_WRONG_STATUS, booking.status)
     if booking.start > now:
         raise OutcomeRefused(OUTCOME_NOT_STARTED, booking.status)
@@ -535,7 +528,7 @@ def upcoming_for(session: Session, conversation_id: int, now: datetime) -> list[
     """The person's confirmed bookings that have not ended, soonest first."""
     return list(session.exec(
         select(Booking).where(Booking.conversation_id == conversation_id,
-                              Booking.status == CONFIRMED, col(Booking.end) > now)
+                              Booking.status == BookingStatus.CONFIRMED, col(Booking.end) > now)
         .order_by(col(Booking.start))
     ).all())
 

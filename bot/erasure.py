@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select, update
 from booking.models import Booking
 from bot.flow.forget import ERASERS
 from bot.models import CaseFile, Conversation, HandoffRequest, InboundMessage
-from plumbing.outbox import CANCELLED, PENDING, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 from plumbing.runtime import Runtime
 
 #: Why a person's data was erased (``Conversation.erased_reason``).
@@ -97,6 +97,6 @@ def _blank_messages(target: Erasing) -> None:
             col(OutboxMessage.conversation_id) == conversation_id, *about))):
         message.payload_enc = blank
         message.recipient_enc = None
-        if message.status == PENDING:
-            message.status = CANCELLED
+        if message.status == OutboxStatus.PENDING:
+            message.status = OutboxStatus.CANCELLED
         session.add(message)

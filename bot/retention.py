@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Column, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from booking.models import CONFIRMED, Booking
+from booking.models import Booking, BookingStatus
 from bot.erasure import RETENTION, Erasing, erase
 from bot.models import Conversation
 from plumbing.db import UTCDateTime
@@ -64,7 +64,7 @@ def schedule(session: Session, settings: Settings, now: datetime,
     query = select(Conversation)
     ends = select(Booking.conversation_id, func.max(Booking.end)).group_by(
         col(Booking.conversation_id))
-    ahead = select(Booking.conversation_id).where(Booking.status == CONFIRMED,
+    ahead = select(Booking.conversation_id).where(Booking.status == BookingStatus.CONFIRMED,
                                                   col(Booking.end) > now)
     if conversation_ids is not None:
         query = query.where(col(Conversation.id).in_(conversation_ids))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from consultbot.runtime import Runtime
-from plumbing.outbox import PENDING, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 
 #: A worker round older than this (seconds) makes the report say "stalled".
 STALLED_AFTER = 120.0
@@ -39,7 +39,7 @@ def report(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
     now = runtime.clock()
     table = OutboxMessage.__table__.c  # type: ignore[attr-defined]
     backlog = (select(func.count(), func.min(table.due_at))
-               .where(table.status == PENDING, table.due_at <= now))
+               .where(table.status == OutboxStatus.PENDING, table.due_at <= now))
     try:
         with runtime.db.engine.connect() as connection:
             waiting, oldest = connection.execute(backlog).one()

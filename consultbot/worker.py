@@ -47,7 +47,7 @@ from channels.files import remove_expired_files
 from consultbot.health import record_round
 from consultbot.registry import build_senders, periodic_jobs
 from plumbing.crypto import Undecryptable
-from plumbing.outbox import FAILED, PENDING, SENT, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class Worker:
         statement = (
             select(OutboxMessage)
             .where(
-                OutboxMessage.status == PENDING,
+                OutboxMessage.status == OutboxStatus.PENDING,
                 col(OutboxMessage.due_at) <= now,
                 or_(col(OutboxMessage.claimed_until).is_(None),
                     col(OutboxMessage.claimed_until) <= now),
@@ -177,7 +177,8 @@ class Worker:
         """Send one claimed message (no transaction open) and record the outcome."""
         now = self.runtime.clock()
         if now >= claim.lease_until - self.send_budget:
-            self._record(claim, status=PENDING, attempts=claim.attempts - 1, claimed_until=None)
+            self._record(claim, status=OutboxStatus.PENDING, attempts=claim.attempts - 1,
+                         claimed_until=None)
             return OUTCOME_RELEASED
         sender = self.senders.get(claim.channel)
         if sender is None:
@@ -190,7 +191,7 @@ class Worker:
             # A key problem, not the message's: keep it, try again later, say so.
             log.error("outbox message %s cannot be decrypted with DATA_ENCRYPTION_KEY; kept "
                       "and retried", claim.id)
-            done = self._record(claim, status=PENDING, attempts=claim.attempts - 1,
+            done = self._record(claim, status=OutboxStatus.PENDING, attempts=claim.attempts - 1,
                                 claimed_until=None, last_error=UNDECRYPTABLE,
                                 due_at=self.runtime.clock() + self.backoff_base)
             return OUTCOME_RETRY if done else OUTCOME_LOST
@@ -205,7 +206,7 @@ class Worker:
             log.warning("outbox message %s (%s): sender raised %s", claim.id, claim.kind,
                         type(exc).__name__)
             return self._failed_try(claim, DeliveryFailed(f"unexpected {type(exc).__name__}"))
-        done = self._record(claim, status=SENT, sent_at=self.runtime.clock(),
+        done = self._record(claim, status=OutboxStatus.SENT, sent_at=self.runtime.clock(),
                             provider_message_id=str(provider_id)[:128] if provider_id else None,
                             last_error=None, claimed_until=None, any_status=True)
         return OUTCOME_SENT if done else OUTCOME_LOST
@@ -222,13 +223,13 @@ class Worker:
             delay = timedelta(seconds=max(exc.retry_after, 0.0))
         else:
             delay = backoff_delay(claim.attempts, self.backoff_base, self.backoff_cap)
-        done = self._record(claim, status=PENDING, due_at=now + delay, claimed_until=None,
-                            last_error=exc.reason[:ERROR_MAX])
+        done = self._record(claim, status=OutboxStatus.PENDING, due_at=now + delay,
+                            claimed_until=None, last_error=exc.reason[:ERROR_MAX])
         return OUTCOME_RETRY if done else OUTCOME_LOST
 
     def _fail(self, claim: Claim, reason: str) -> str:
         log.warning("outbox message %s (%s) failed: %s", claim.id, claim.kind, reason)
-        done = self._record(claim, status=FAILED, claimed_until=None,
+        done = self._record(claim, status=OutboxStatus.FAILED, claimed_until=None,
                             last_error=reason[:ERROR_MAX])
         return OUTCOME_FAILED if done else OUTCOME_LOST
 
@@ -237,7 +238,7 @@ class Worker:
         table = OutboxMessage.__table__.c  # type: ignore[attr-defined]
         conditions = [table.id == claim.id, table.attempts == claim.attempts]
         if not any_status:  # a message cancelled meanwhile stays cancelled
-            conditions.append(table.status == PENDING)
+            conditions.append(table.status == OutboxStatus.PENDING)
         statement = update(OutboxMessage.__table__).where(*conditions).values(**values)
         changed = 0
         for attempt in range(3):

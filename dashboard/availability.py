@@ -17,7 +17,7 @@ from booking.availability import Slot, WeeklyWindow
 from booking.calendars import store as calendar_store
 from booking.calendars.models import CALDAV, KINDS, ConsultantCalendar
 from booking.calendars.sources import CalendarSource
-from booking.models import CONFIRMED, Booking, Consultant, DateOverride, WeeklyHours
+from booking.models import Booking, BookingStatus, Consultant, DateOverride, WeeklyHours
 from booking.weekly_hours import format_weekly_hours, parse_weekly_hours
 from dashboard import times
 from dashboard.accounts import AccountError, normalise_email
@@ -71,7 +71,7 @@ def overview(session: Session, today: date, now: datetime,
         overrides[row.consultant_id].append(row)
     upcoming = dict(session.exec(
         select(Booking.consultant_id, func.count()).where(
-            col(Booking.consultant_id).in_(ids), Booking.status == CONFIRMED,
+            col(Booking.consultant_id).in_(ids), Booking.status == BookingStatus.CONFIRMED,
             col(Booking.end) > now).group_by(col(Booking.consultant_id))).all())
     calendars = calendar_store.calendars(session, [i for i in ids if i is not None])
     return [ConsultantHours(c, _hours_text(weekly[c.id]), overrides[c.id],

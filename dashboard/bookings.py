@@ -15,15 +15,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, delete, select
 
 from booking import service
-from booking.models import (
-    CANCELLED,
-    COMPLETED,
-    CONFIRMED,
-    NO_SHOW,
-    RESCHEDULED,
-    Booking,
-    Consultant,
-)
+from booking.models import Booking, BookingStatus, Consultant
 from bot import booking_changes
 from bot.flow.forget import ERASERS
 from bot.i18n import Translator
@@ -203,13 +195,16 @@ def list_bookings(session: Session, cipher: Cipher, now: datetime, filters: Filt
     """The bookings of one tab, narrowed by the filters; upcoming soonest first, else latest."""
     query = select(Booking)
     if filters.tab == PAST:
-        query = query.where(col(Booking.status).in_((CONFIRMED, COMPLETED, NO_SHOW)),
+        query = query.where(col(Booking.status).in_((BookingStatus.CONFIRMED,
+                                                     BookingStatus.COMPLETED,
+                                                     BookingStatus.NO_SHOW)),
                             col(Booking.end) <= now).order_by(col(Booking.start).desc())
     elif filters.tab == CANCELLED_TAB:
-        query = query.where(col(Booking.status).in_((CANCELLED, RESCHEDULED))) \
+        query = query.where(col(Booking.status).in_((BookingStatus.CANCELLED,
+                                                     BookingStatus.RESCHEDULED))) \
             .order_by(col(Booking.start).desc())
     else:
-        query = query.where(Booking.status == CONFIRMED, col(Booking.end) > now) \
+        query = query.where(Booking.status == BookingStatus.CONFIRMED, col(Booking.end) > now) \
             .order_by(col(Booking.start))
     if filters.consultant_id:
         query = query.where(Booking.consultant_id == filters.consultant_id)
@@ -295,7 +290,7 @@ def cancel_booking(session: Session, runtime: Runtime, booking_id: int, *, staff
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise ActionRefused("There is no such booking.")
-    if booking.status != CONFIRMED:
+    if booking.status != BookingStatus.CONFIRMED:
         raise ActionRefused(f"This booking is {booking.status.replace('_', ' ')} already.")
     if booking.end <= now:
         raise ActionRefused("This consultation is over: record its outcome instead.")

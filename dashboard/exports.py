@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from booking.ics import CalendarEvent, calendar_feed
-from booking.models import CANCELLED, RESCHEDULED, Booking, Consultant
+from booking.models import Booking, BookingStatus, Consultant
 from dashboard import times
 from dashboard.bookings import BookingView
 
@@ -60,7 +60,8 @@ def feed(session: Session, now: datetime, *, page_url: str, company: str) -> byt
     events = []
     for b in session.exec(
         select(Booking).where(col(Booking.start) >= now - FEED_HISTORY,
-                              col(Booking.status) != RESCHEDULED)  # its successor has the UID
+                              # a moved booking's successor has the UID
+                              col(Booking.status) != BookingStatus.RESCHEDULED)
         .order_by(col(Booking.start))
     ).all():
         consultant = consultants.get(b.consultant_id)
@@ -71,6 +72,6 @@ def feed(session: Session, now: datetime, *, page_url: str, company: str) -> byt
             description=f"Details (sign-in needed): {page_url.format(id=b.id)}",
             join_url=b.join_url, organizer_email=consultant.email if consultant else None,
             stamp=b.cancelled_at or b.created_at, sequence=b.ics_sequence,
-            cancelled=b.status == CANCELLED,
+            cancelled=b.status == BookingStatus.CANCELLED,
         ))
     return calendar_feed(events, name=f"{company} consultations")

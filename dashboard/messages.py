@@ -16,11 +16,11 @@ from sqlmodel import Session, col, select
 
 from booking.models import Booking
 from bot.models import HandoffRequest
-from bot.notices.staff_alerts import BOOKED, CANCELLED, HANDOFF, MEETING_FAILED, MOVED
 from bot.notices.staff_alerts import KIND as STAFF_ALERT
+from bot.notices.staff_alerts import AlertKind
 from plumbing import outbox_keys
 from plumbing.crypto import Cipher
-from plumbing.outbox import FAILED, PENDING, SENT, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 
 FAILED_TAB, WAITING_TAB = "failed", "waiting"
 TABS = (FAILED_TAB, WAITING_TAB)
@@ -40,8 +40,11 @@ KIND_LABELS = {
     "reply": "Bot reply",
 }
 ALERT_LABELS: dict[str, str] = {
-    BOOKED: "new booking", CANCELLED: "booking cancelled", MOVED: "booking moved",
-    MEETING_FAILED: "Zoom refused the meeting", HANDOFF: "asks for a member of staff",
+    AlertKind.BOOKED: "new booking",
+    AlertKind.CANCELLED: "booking cancelled",
+    AlertKind.MOVED: "booking moved",
+    AlertKind.MEETING_FAILED: "Zoom refused the meeting",
+    AlertKind.HANDOFF: "asks for a member of staff",
 }
 CHANNEL_LABELS = {
     "email": "E-mail", "staff_telegram": "Staff Telegram chat", "telegram": "Telegram",
@@ -86,7 +89,7 @@ class MessageRow:
     @property
     def retryable(self) -> bool:
         """Whether *Try again* applies (an accepted, then undelivered message is not)."""
-        return self.status == FAILED
+        return self.status == OutboxStatus.FAILED
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def recipient_of(kind: str, recipient: str) -> Recipient:
 def kind_label(kind: str, key: str) -> str:
     """``Staff alert: new booking``, ``Reminder``… (the alert's reason comes from its key)."""
     label = KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
-    alert = outbox_keys.parse(key, handoff_alert=HANDOFF).alert
+    alert = outbox_keys.parse(key, handoff_alert=AlertKind.HANDOFF).alert
     if kind == STAFF_ALERT and alert in ALERT_LABELS:
         label += f": {ALERT_LABELS[alert]}"
     return label
@@ -138,8 +141,8 @@ def channel_label(channel: str) -> str:
 
 def _failed_clause():  # type: ignore[no-untyped-def]
     """Failed in the outbox, or accepted by the platform and reported undelivered later."""
-    return or_(OutboxMessage.status == FAILED,
-               and_(OutboxMessage.status == SENT,
+    return or_(OutboxMessage.status == OutboxStatus.FAILED,
+               and_(OutboxMessage.status == OutboxStatus.SENT,
                     col(OutboxMessage.delivery_status).in_(UNDELIVERED)))
 
 
@@ -152,7 +155,7 @@ def failed_count(session: Session) -> int:
 def pending_count(session: Session) -> int:
     return int(session.exec(
         select(func.count()).select_from(OutboxMessage)
-        .where(OutboxMessage.status == PENDING)).one())
+        .where(OutboxMessage.status == OutboxStatus.PENDING)).one())
 
 
 def failed_messages(session: Session, cipher: Cipher, now: datetime, *,
@@ -162,7 +165,7 @@ def failed_messages(session: Session, cipher: Cipher, now: datetime, *,
     A failed message's last try was due at ``due_at`` (the worker claims it then); an
     undelivered one failed after ``sent_at``.
     """
-    latest = case((OutboxMessage.status == SENT, OutboxMessage.sent_at),
+    latest = case((OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at),
                   else_=OutboxMessage.due_at)
     rows = session.exec(select(*_COLUMNS).where(_failed_clause())  # type: ignore[call-overload]
                         .order_by(latest.desc(), col(OutboxMessage.id).desc()).limit(limit)).all()
@@ -172,7 +175,7 @@ def failed_messages(session: Session, cipher: Cipher, now: datetime, *,
 def waiting_messages(session: Session, cipher: Cipher, now: datetime, *,
                      limit: int = LIST_LIMIT) -> Listing:
     """Messages still to be sent, the soonest due first (overdue ones are a backlog)."""
-    rows = session.exec(select(*_COLUMNS).where(OutboxMessage.status == PENDING)  # type: ignore[call-overload]
+    rows = session.exec(select(*_COLUMNS).where(OutboxMessage.status == OutboxStatus.PENDING)  # type: ignore[call-overload]
                         .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
                         .limit(limit)).all()
     return Listing(_rows(session, cipher, rows, now), pending_count(session))
@@ -203,7 +206,7 @@ def _rows(session: Session, cipher: Cipher, rows: Iterable[tuple],  # type: igno
 
 def _named(key: str) -> tuple[int | None, int | None, int | None]:
     """(booking, conversation, hand-off request) ids the outbox key names, where it does."""
-    named = outbox_keys.parse(key, handoff_alert=HANDOFF)
+    named = outbox_keys.parse(key, handoff_alert=AlertKind.HANDOFF)
     return named.booking_id, named.conversation_id, named.request_id
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from booking.models import CONFIRMED, Booking
+from booking.models import Booking, BookingStatus
 from bot.models import CaseFile, Conversation
 from plumbing.crypto import Cipher
 from plumbing.settings import Settings
@@ -121,7 +121,7 @@ def list_people(session: Session, cipher: Cipher, settings: Settings, now: datet
         assert conversation.id is not None
         case = cases.get(conversation.id)
         has_case = case is not None and bool(case.payload_enc)
-        booked = any(b.status == CONFIRMED and b.end > now
+        booked = any(b.status == BookingStatus.CONFIRMED and b.end > now
                      for b in bookings.get(conversation.id, []))
         if not started_intake(cipher, conversation, has_case, bool(bookings.get(
                 conversation.id))):

@@ -29,10 +29,6 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-PENDING = OutboxStatus.PENDING
-SENT = OutboxStatus.SENT
-FAILED = OutboxStatus.FAILED
-CANCELLED = OutboxStatus.CANCELLED
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -49,7 +45,7 @@ class OutboxMessage(SQLModel, table=True):
     recipient_enc: str | None = Field(default=None, sa_column=Column(Text))
     conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)
     payload_enc: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(default=PENDING, max_length=16, index=True)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16, index=True)
     attempts: int = Field(default=0)
     due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
@@ -89,7 +85,7 @@ def enqueue(
             "replies": list(replies),
             "template": {"name": template[0], "variables": list(template[1])} if template else None,
         }),
-        "status": PENDING,
+        "status": OutboxStatus.PENDING,
         "attempts": 0,
         "due_at": due_at or now,
         "created_at": now,
@@ -106,12 +102,13 @@ def cancel_pending(session: Session, key_prefix: str) -> int:
     """Cancel every pending message whose key starts with ``key_prefix``; return how many."""
     rows = session.exec(
         select(OutboxMessage).where(
-            col(OutboxMessage.key).startswith(key_prefix), OutboxMessage.status == PENDING
+            col(OutboxMessage.key).startswith(key_prefix),
+            OutboxMessage.status == OutboxStatus.PENDING,
         )
     ).all()
     count = 0
     for row in rows:
-        row.status = CANCELLED
+        row.status = OutboxStatus.CANCELLED
         session.add(row)
         count += 1
     return count
@@ -121,6 +118,6 @@ def retry_failed(session: Any, message_id: int, now: datetime) -> bool:
     """Put a failed message back in the queue (e.g. after a template was configured)."""
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)
-        .values(status=PENDING, attempts=0, due_at=now, claimed_until=None))
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
+        .values(status=OutboxStatus.PENDING, attempts=0, due_at=now, claimed_until=None))
     return bool(result.rowcount)

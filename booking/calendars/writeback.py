@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from booking.calendars import sources, store
 from booking.calendars.models import CALDAV, CalendarCopy, ConsultantCalendar
-from booking.models import ACTIVE_STATUSES, CONFIRMED, Booking
+from booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from plumbing.crypto import Cipher
 from plumbing.db import Database
 from plumbing.settings import Settings
@@ -85,7 +85,7 @@ def _due(session: Session, now: datetime, limit: int) -> list[tuple[str, int | N
         rows = session.exec(
             select(Booking.ics_uid, Booking.id)
             .outerjoin(CalendarCopy, col(CalendarCopy.ics_uid) == col(Booking.ics_uid))
-            .where(Booking.status == CONFIRMED, col(Booking.end) > now,
+            .where(Booking.status == BookingStatus.CONFIRMED, col(Booking.end) > now,
                    col(Booking.consultant_id).in_(writers),
                    or_(col(CalendarCopy.id).is_(None),
                        and_(free, or_(col(CalendarCopy.booking_id) != col(Booking.id),

@@ -24,14 +24,7 @@ from babel.dates import format_date
 from sqlmodel import select
 
 from booking import service
-from booking.models import (
-    CONFIRMED,
-    MEETING_FAILED,
-    MEETING_NONE,
-    MEETING_PENDING,
-    MEETING_UPDATE,
-    Booking,
-)
+from booking.models import Booking, BookingStatus, MeetingStatus
 from booking.service import NotBookable, SlotTaken
 from bot.booking_changes import cancel_booking, confirm_booking, withdraw_waiting
 from bot.flow.core import State, Turn
@@ -104,7 +97,7 @@ def the_booking(turn: Turn, booking_id: int | None) -> Booking | None:
         return None
     booking = turn.session.get(Booking, booking_id)
     if booking is None or booking.conversation_id != turn.conversation.id or \
-            booking.status != CONFIRMED or booking.end <= turn.now:
+            booking.status != BookingStatus.CONFIRMED or booking.end <= turn.now:
         return None
     return booking
 
@@ -503,10 +496,10 @@ def confirm(turn: Turn) -> None:
     confirm_booking(turn.session, turn.runtime, booking, turn.now, moved_from=moved)
     when, zone = describe(turn, booking)
     turn.say("booking.moved" if moved is not None else "booking.confirmed", when=when, zone=zone)
-    if booking.meeting_status in (MEETING_PENDING, MEETING_UPDATE):
+    if booking.meeting_status in (MeetingStatus.PENDING, MeetingStatus.UPDATE):
         turn.say("booking.link_follows")
     else:
-        if booking.meeting_status == MEETING_NONE:
+        if booking.meeting_status == MeetingStatus.NONE:
             turn.say("booking.link_by_team")
         turn.replies.append(calendar_document(booking, settings, turn.lang, turn.now))
     turn.go("menu")
@@ -533,7 +526,7 @@ class Mine(State):
         lines = [turn.t("booking.mine.summary", when=when, zone=zone)]
         if booking.join_url:
             lines.append(turn.t("booking.link.join", url=booking.join_url))
-        elif booking.meeting_status in (MEETING_NONE, MEETING_FAILED):
+        elif booking.meeting_status in (MeetingStatus.NONE, MeetingStatus.FAILED):
             lines.append(turn.t("booking.link_by_team"))
         else:
             lines.append(turn.t("booking.mine.link_pending"))

@@ -9,7 +9,7 @@ from sqlmodel import select
 from bot.flow.core import State, Turn
 from bot.messages import Document
 from bot.models import HandoffRequest
-from bot.notices.staff_alerts import HANDOFF, alert_staff
+from bot.notices.staff_alerts import AlertKind, alert_staff
 
 
 def request_person(turn: Turn, reason: str) -> bool:
@@ -25,7 +25,7 @@ def request_person(turn: Turn, reason: str) -> bool:
     turn.session.add(
         HandoffRequest(conversation_id=turn.conversation.id, reason=reason, requested_at=turn.now)
     )
-    alert_staff(turn.session, turn.runtime, kind=HANDOFF, conversation=turn.conversation,
+    alert_staff(turn.session, turn.runtime, kind=AlertKind.HANDOFF, conversation=turn.conversation,
                 reason=reason, now=turn.now)
     return True
 

@@ -18,14 +18,13 @@ from sqlmodel import Session
 
 from booking.ics import booking_calendar
 from booking.meetings import sync_meetings
-from booking.models import CANCELLED, Booking
+from booking.models import Booking, BookingStatus
 from booking.zoom import FallbackMeetings, MeetingService, ZoomClient, meeting_topic
 from bot.i18n import Translator
 from bot.identifiers import address_of
 from bot.messages import Document, Reply, Text, reply_to_dict
 from bot.models import Conversation
-from bot.notices.staff_alerts import MEETING_FAILED as ALERT_MEETING_FAILED
-from bot.notices.staff_alerts import alert_staff
+from bot.notices.staff_alerts import AlertKind, alert_staff
 from bot.validation.timezones import zone_label
 from plumbing import outbox_keys
 from plumbing.outbox import enqueue
@@ -90,7 +89,7 @@ def calendar_document(booking: Booking, settings: Settings, lang: str, now: date
     description = t("booking.ics.description", company=company)
     if booking.join_url:
         description += "\n" + t("booking.link.join", url=booking.join_url)
-    cancelled = booking.status == CANCELLED
+    cancelled = booking.status == BookingStatus.CANCELLED
     content = booking_calendar(
         uid=booking.ics_uid,
         start=booking.start,
@@ -179,7 +178,7 @@ def meeting_failed(runtime: Runtime, session: Session, booking: Booking) -> None
     """Zoom refused the booking's meeting: alert staff to send a link by hand and tell the
     person so, both through the outbox, once per booking."""
     now = runtime.clock()
-    alert_staff(session, runtime, kind=ALERT_MEETING_FAILED, booking=booking, now=now)
+    alert_staff(session, runtime, kind=AlertKind.MEETING_FAILED, booking=booking, now=now)
     replies = failure_message(session, booking, runtime.settings, now)
     first = replies[0]
     assert isinstance(first, Text)

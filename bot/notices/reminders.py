@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from booking.models import CONFIRMED, Booking
+from booking.models import Booking, BookingStatus
 from bot.i18n import Translator
 from bot.messages import Text
 from bot.notices.booking_notices import (
@@ -33,7 +33,7 @@ from bot.notices.booking_notices import (
     zone_name,
 )
 from plumbing import outbox_keys
-from plumbing.outbox import CANCELLED, PENDING, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 from plumbing.runtime import Runtime
 
 KIND = "reminder"
@@ -74,17 +74,18 @@ def compose(session: Session, booking: Booking, company: str, *,
 def cancel_stale_reminders(session: Session, now: datetime) -> int:
     """Cancel waiting reminders whose booking was cancelled, moved or has begun."""
     waiting = session.exec(select(OutboxMessage).where(
-        OutboxMessage.kind == KIND, OutboxMessage.status == PENDING)).all()
+        OutboxMessage.kind == KIND, OutboxMessage.status == OutboxStatus.PENDING)).all()
     count = 0
     for message in waiting:
         named = outbox_keys.parse(message.key)
         if named.booking_id is None or named.reminder_start is None:
             continue  # not one of ours
         booking = session.get(Booking, named.booking_id)
-        if booking is not None and booking.status == CONFIRMED and booking.start > now \
+        if booking is not None and booking.status == BookingStatus.CONFIRMED \
+                and booking.start > now \
                 and f"{booking.start:{START_FORMAT}}" == named.reminder_start:
             continue
-        message.status = CANCELLED
+        message.status = OutboxStatus.CANCELLED
         message.last_error = "booking cancelled, moved or begun"
         session.add(message)
         count += 1
@@ -101,7 +102,7 @@ def schedule_due_reminders(runtime: Runtime, now: datetime | None = None) -> int
         if not offsets:
             return 0
         upcoming = session.exec(select(Booking).where(
-            Booking.status == CONFIRMED, col(Booking.start) > now,
+            Booking.status == BookingStatus.CONFIRMED, col(Booking.start) > now,
             col(Booking.start) <= now + timedelta(hours=max(offsets)),
         ).order_by(col(Booking.start))).all()
         due = {}

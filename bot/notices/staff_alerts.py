@@ -38,22 +38,18 @@ class AlertKind(StrEnum):
     HANDOFF = "handoff"
 
 
-BOOKED = AlertKind.BOOKED
-CANCELLED = AlertKind.CANCELLED
-MOVED = AlertKind.MOVED
-MEETING_FAILED = AlertKind.MEETING_FAILED
-HANDOFF = AlertKind.HANDOFF
 KIND = "staff_alert"
 STAFF_TELEGRAM = "staff_telegram"
 EMAIL = "email"
 
 #: Each alert's first line (also the e-mail subject): what happened, to whom, when.
 LINES: dict[str, str] = {
-    BOOKED: "New booking: {name}, {when}",
-    CANCELLED: "Booking cancelled: {name}, {when}",
-    MOVED: "Booking moved: {name}, from {before} to {when}",
-    MEETING_FAILED: "Zoom refused the meeting for {name} at {when}: please send a link by hand",
-    HANDOFF: "Asks for a member of staff: {name}, {when}",
+    AlertKind.BOOKED: "New booking: {name}, {when}",
+    AlertKind.CANCELLED: "Booking cancelled: {name}, {when}",
+    AlertKind.MOVED: "Booking moved: {name}, from {before} to {when}",
+    AlertKind.MEETING_FAILED:
+        "Zoom refused the meeting for {name} at {when}: please send a link by hand",
+    AlertKind.HANDOFF: "Asks for a member of staff: {name}, {when}",
 }
 #: Hand-off reasons (``HandoffRequest.reason``) with a first line of their own.
 REASON_LINES = {"documents": "Waits for the sample report and CV: {name}, {when}"}
@@ -152,7 +148,7 @@ def alert_staff(
 ) -> int:
     """Store a staff alert for every destination; how many were stored.
 
-    ``kind`` is :data:`BOOKED`, :data:`CANCELLED` or :data:`MEETING_FAILED` (give
+    ``kind`` is ``AlertKind.BOOKED``, ``CANCELLED`` or ``MEETING_FAILED`` (give
     ``booking``; the time shown is the consultation's), :data:`MOVED` (give the new
     ``booking``; shown are the time of the booking it replaced and its own) or
     :data:`HANDOFF` (give ``conversation`` and the request's ``reason``; the time shown is
@@ -163,7 +159,7 @@ def alert_staff(
     targets = destinations(runtime)
     if not targets:
         return 0
-    if kind == HANDOFF:
+    if kind == AlertKind.HANDOFF:
         if conversation is None or conversation.id is None:
             raise ValueError("a hand-off alert needs the conversation")
         line = REASON_LINES.get(reason or "", LINES[kind])
@@ -177,7 +173,7 @@ def alert_staff(
         line = LINES[kind]
         label = applicant_label(session, runtime, booking.conversation_id, booking.case_id)
         when, path = staff_time(runtime, booking.start), f"/staff/bookings/{booking.id}"
-        before = staff_time(runtime, _replaced(session, booking).start) if kind == MOVED \
+        before = staff_time(runtime, _replaced(session, booking).start) if kind == AlertKind.MOVED \
             else ""
         subject_id, instance = booking.id, None
     text = alert_text(line.format(name=label, when=when, before=before),

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from booking.models import BookingStatus
 from bot.models import Conversation
 from dashboard import audit
 from dashboard import bookings as domain
@@ -76,8 +77,8 @@ def _page(booking_id: int, *, cancel_form: CancelForm | None = None, status: int
         lines=lines if whole else lines[-RECENT_LINES:], hidden=0 if whole else
         max(0, len(lines) - RECENT_LINES),
         zone=staff_zone(), now=moment, erased=erased,
-        can_cancel=b.status == domain.CONFIRMED and b.end > moment,
-        can_record=b.status in (domain.CONFIRMED, *domain.OUTCOMES) and b.start <= moment,
+        can_cancel=b.status == BookingStatus.CONFIRMED and b.end > moment,
+        can_record=b.status in (BookingStatus.CONFIRMED, *domain.OUTCOMES) and b.start <= moment,
         cancel_form=cancel_form or CancelForm(), outcome_form=OutcomeForm(),
         note_form=NoteForm(), action=ActionForm(),
     ), status

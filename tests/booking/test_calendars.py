@@ -15,7 +15,7 @@ from booking.availability import Slot
 from booking.calendars import refresh, store
 from booking.calendars.models import CALDAV, FEED, CalendarBusy, ConsultantCalendar
 from booking.calendars.sources import CalendarSource
-from booking.models import CONFIRMED, Booking, Consultant
+from booking.models import Booking, BookingStatus, Consultant
 from bot.calendar_checks import run_calendar_jobs
 from bot.engine import Bot
 from channels.console import ConsoleChannel
@@ -231,7 +231,7 @@ def test_a_reading_within_the_minute_is_trusted_at_confirmation(
     assert "Your free consultation is booked" in chat.send("Confirm")
     with rt.db.transaction() as session:
         [booking] = session.exec(select(Booking)).all()
-        assert (booking.status, booking.start) == (CONFIRMED, utc(2026, 3, 3, 9, 40))
+        assert (booking.status, booking.start) == (BookingStatus.CONFIRMED, utc(2026, 3, 3, 9, 40))
 
 
 def test_an_unreachable_server_withholds_the_consultant_and_alerts_staff_once(
@@ -273,7 +273,7 @@ def test_a_server_going_down_after_a_reading_withholds_or_offers_by_setting(
     with offer.db.transaction() as session:  # and booked: staff know the calendar is down
         who = person(session, "anna")
         booking = book(session, offer.settings, who, offered[0].start, "k1", now=clock())
-        assert booking.status == CONFIRMED
+        assert booking.status == BookingStatus.CONFIRMED
 
 
 def test_a_wrong_password_is_named_as_the_reason(rt: Runtime, radicale: Radicale) -> None:

@@ -9,7 +9,7 @@ import respx
 from sqlmodel import select
 
 from booking.meetings import backoff
-from booking.models import MEETING_READY
+from booking.models import MeetingStatus
 from bot.notices.booking_notices import run_meeting_sync
 from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
@@ -42,7 +42,7 @@ def test_a_late_create_is_found_not_made_again(
     assert fake.deleted == []
     booking = load(runtime, booking_id)
     assert (booking.meeting_status, booking.meeting_id, booking.join_url) == \
-        (MEETING_READY, meeting_id, meeting["join_url"])
+        (MeetingStatus.READY, meeting_id, meeting["join_url"])
     assert booking.start_url == meeting["start_url"] and booking.meeting_password == "pw"
     assert "consultbot-booking-" in str(meeting["agenda"])
     assert len(links(runtime)) == 1  # the link is queued once

@@ -13,17 +13,7 @@ from sqlmodel import Session, select
 
 from booking import service
 from booking.meetings import Job, backoff, claim, run_job, sync_meetings
-from booking.models import (
-    CANCELLED,
-    CONFIRMED,
-    MEETING_DELETE,
-    MEETING_DELETED,
-    MEETING_FAILED,
-    MEETING_PENDING,
-    MEETING_READY,
-    MEETING_UPDATE,
-    Booking,
-)
+from booking.models import Booking, BookingStatus, MeetingStatus
 from booking.zoom import FallbackMeetings, ZoomClient, meeting_topic
 from bot.identifiers import new_conversation
 from consultbot.runtime import Runtime
@@ -77,7 +67,7 @@ def new_booking(rt: Runtime, user: str = "anna", start: datetime = TUE_0900) -> 
                                conversation_id=conversation.id, start=start,
                                request_key=f"{user}:1", channel="console",
                                language="en", applicant_timezone="Asia/Tehran")
-        assert booking.meeting_status == MEETING_PENDING
+        assert booking.meeting_status == MeetingStatus.PENDING
         return booking.id
 
 
@@ -108,10 +98,10 @@ def test_a_booking_gets_its_meeting(rt: Runtime, zoom: respx.MockRouter,
     assert body["settings"]["waiting_room"] is True
     booking = load(rt, booking_id)
     assert (booking.meeting_status, booking.meeting_id, booking.join_url, booking.start_url,
-            booking.meeting_password) == (MEETING_READY, "111", "https://zoom.test/j/111?pwd=p",
+            booking.meeting_password) == (MeetingStatus.READY, "111", "https://zoom.test/j/111?pwd=p",
                                           "https://zoom.test/s/111?zak=host", "pw")
     assert booking.meeting_claimed_until is None
-    assert ready.calls == [(booking_id, "111", MEETING_READY)]
+    assert ready.calls == [(booking_id, "111", MeetingStatus.READY)]
     assert sync(rt, client, ready) == 0 and route.call_count == 1  # nothing left to do
 
 
@@ -132,7 +122,7 @@ def test_transient_failures_are_retried_later(rt: Runtime, zoom: respx.MockRoute
     ready = Ready()
     assert sync(rt, client, ready) == 0
     booking = load(rt, booking_id)
-    assert (booking.meeting_status, booking.meeting_attempts) == (MEETING_PENDING, 1)
+    assert (booking.meeting_status, booking.meeting_attempts) == (MeetingStatus.PENDING, 1)
     assert booking.meeting_next_attempt_at == START + wait
     assert booking.meeting_error and "secret" not in booking.meeting_error
     clock.advance(wait - timedelta(seconds=1))
@@ -141,8 +131,8 @@ def test_transient_failures_are_retried_later(rt: Runtime, zoom: respx.MockRoute
     assert sync(rt, client, ready) == 1
     booking = load(rt, booking_id)
     assert (booking.meeting_status, booking.meeting_id, booking.meeting_error) == \
-        (MEETING_READY, "222", None)
-    assert ready.calls == [(booking_id, "222", MEETING_READY)]
+        (MeetingStatus.READY, "222", None)
+    assert ready.calls == [(booking_id, "222", MeetingStatus.READY)]
 
 
 def test_backoff_doubles_up_to_an_hour() -> None:
@@ -158,11 +148,11 @@ def test_a_refusal_marks_the_meeting_failed_for_staff(rt: Runtime, zoom: respx.M
     ready, failed = Ready(), Ready()
     assert sync(rt, client, ready, failed) == 0
     booking = load(rt, booking_id)
-    assert booking.meeting_status == MEETING_FAILED
+    assert booking.meeting_status == MeetingStatus.FAILED
     assert "Invalid meeting settings" in (booking.meeting_error or "")
     assert booking.status == "confirmed"  # the booking stands
     assert ready.calls == []
-    assert failed.calls == [(booking_id, None, MEETING_FAILED)]  # staff and person are told
+    assert failed.calls == [(booking_id, None, MeetingStatus.FAILED)]  # staff and person are told
     assert sync(rt, client, ready, failed) == 0 and len(failed.calls) == 1  # once
 
 
@@ -181,11 +171,11 @@ def test_a_refused_move_is_reported_a_refused_delete_is_not(
                                     conversation_id=old.conversation_id, start=TUE_0940,
                                     request_key="anna:2").id
     assert sync(rt, client, ready, failed) == 0
-    assert failed.calls == [(new_id, "888", MEETING_FAILED)]  # the meeting is at the old time
+    assert failed.calls == [(new_id, "888", MeetingStatus.FAILED)]  # the meeting is at the old time
     with rt.db.transaction() as session:
         service.cancel(session, new_id, rt.clock(), by="applicant")
     assert sync(rt, client, ready, failed) == 0
-    assert remove.call_count == 1 and load(rt, new_id).meeting_status == MEETING_FAILED
+    assert remove.call_count == 1 and load(rt, new_id).meeting_status == MeetingStatus.FAILED
     assert len(failed.calls) == 1  # a cancelled booking needs no link
 
 
@@ -205,14 +195,14 @@ def test_reschedule_moves_the_meeting_and_cancel_deletes_it(
         new_id = new.id
     assert sync(rt, client, ready) == 1
     assert json.loads(patch.calls.last.request.content)["start_time"] == "2026-03-03T09:40:00Z"
-    assert load(rt, new_id).meeting_status == MEETING_READY
-    assert ready.calls[-1] == (new_id, "333", MEETING_READY)
+    assert load(rt, new_id).meeting_status == MeetingStatus.READY
+    assert ready.calls[-1] == (new_id, "333", MeetingStatus.READY)
     with rt.db.transaction() as session:
         service.cancel(session, new_id, rt.clock(), by="applicant")
-    assert load(rt, new_id).meeting_status == MEETING_DELETE
+    assert load(rt, new_id).meeting_status == MeetingStatus.DELETE
     assert sync(rt, client, ready) == 1
     assert remove.call_count == 1
-    assert load(rt, new_id).meeting_status == MEETING_DELETED
+    assert load(rt, new_id).meeting_status == MeetingStatus.DELETED
     assert len(ready.calls) == 2  # no link message for a deletion
 
 
@@ -242,10 +232,10 @@ def test_cancelled_while_the_meeting_was_being_made(rt: Runtime, zoom: respx.Moc
     sync(rt, client, ready)
     booking = load(rt, booking_id)
     assert (booking.status, booking.meeting_id, booking.meeting_status) == \
-        (CANCELLED, "444", MEETING_DELETE)
+        (BookingStatus.CANCELLED, "444", MeetingStatus.DELETE)
     assert ready.calls == []  # no link for a cancelled booking
     sync(rt, client, ready)
-    assert remove.call_count == 1 and load(rt, booking_id).meeting_status == MEETING_DELETED
+    assert remove.call_count == 1 and load(rt, booking_id).meeting_status == MeetingStatus.DELETED
 
 
 def test_rescheduled_while_the_meeting_was_being_made(rt: Runtime, zoom: respx.MockRouter,
@@ -266,11 +256,11 @@ def test_rescheduled_while_the_meeting_was_being_made(rt: Runtime, zoom: respx.M
     ready = Ready()
     sync(rt, client, ready)
     new = load(rt, moved["id"])
-    assert (new.meeting_id, new.meeting_status) == ("555", MEETING_UPDATE)  # handed on
+    assert (new.meeting_id, new.meeting_status) == ("555", MeetingStatus.UPDATE)  # handed on
     assert ready.calls == []
     sync(rt, client, ready)
     assert json.loads(patch.calls.last.request.content)["start_time"] == "2026-03-03T09:40:00Z"
-    assert ready.calls == [(moved["id"], "555", MEETING_READY)]
+    assert ready.calls == [(moved["id"], "555", MeetingStatus.READY)]
     creates = [c for c in zoom.calls if c.request.method == "POST"
                and c.request.url.path.endswith("/meetings")]
     assert len(creates) == 1  # one meeting in all: no second create
@@ -290,10 +280,10 @@ def test_a_meeting_zoom_lost_is_made_again(rt: Runtime, zoom: respx.MockRouter,
                                     conversation_id=old.conversation_id, start=TUE_0940,
                                     request_key="anna:2").id
     sync(rt, client, ready)
-    assert load(rt, new_id).meeting_status == MEETING_PENDING
+    assert load(rt, new_id).meeting_status == MeetingStatus.PENDING
     sync(rt, client, ready)
     booking = load(rt, new_id)
-    assert (booking.meeting_id, booking.meeting_status) == ("777", MEETING_READY)
+    assert (booking.meeting_id, booking.meeting_status) == ("777", MeetingStatus.READY)
 
 
 def test_the_time_passed_before_zoom_answered(rt: Runtime, clock: ManualClock) -> None:
@@ -301,7 +291,7 @@ def test_the_time_passed_before_zoom_answered(rt: Runtime, clock: ManualClock) -
     clock.set(TUE_0900)
     ready = Ready()
     assert sync(rt, FallbackMeetings("https://meet.example/room"), ready) == 0  # no on_failed
-    assert load(rt, booking_id).meeting_status == MEETING_FAILED
+    assert load(rt, booking_id).meeting_status == MeetingStatus.FAILED
 
 
 def test_fallback_link_without_zoom(rt: Runtime) -> None:
@@ -309,9 +299,9 @@ def test_fallback_link_without_zoom(rt: Runtime) -> None:
     ready = Ready()
     assert sync(rt, FallbackMeetings("https://meet.example/room"), ready) == 1
     booking = load(rt, booking_id)
-    assert (booking.meeting_status, booking.join_url) == (MEETING_READY,
+    assert (booking.meeting_status, booking.join_url) == (MeetingStatus.READY,
                                                           "https://meet.example/room")
-    assert ready.calls == [(booking_id, booking.meeting_id, MEETING_READY)]
+    assert ready.calls == [(booking_id, booking.meeting_id, MeetingStatus.READY)]
 
 
 
@@ -341,6 +331,6 @@ def test_a_late_answer_from_a_worker_whose_lease_ran_out(rt: Runtime, zoom: resp
     sync(rt, client, ready)
     booking = load(rt, booking_id)
     assert (booking.status, booking.meeting_id, booking.meeting_status) == \
-        (CONFIRMED, "111", MEETING_READY)
-    assert ready.calls == [(booking_id, "111", MEETING_READY)]
+        (BookingStatus.CONFIRMED, "111", MeetingStatus.READY)
+    assert ready.calls == [(booking_id, "111", MeetingStatus.READY)]
     assert (delete_111.call_count, delete_222.call_count) == (0, 1)

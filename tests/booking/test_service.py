@@ -11,21 +11,11 @@ from sqlmodel import Session, select
 
 from booking import service
 from booking.models import (
-    CANCELLED,
-    COMPLETED,
-    CONFIRMED,
-    MEETING_CANCELLED,
-    MEETING_DELETE,
-    MEETING_MOVED,
-    MEETING_NONE,
-    MEETING_PENDING,
-    MEETING_READY,
-    MEETING_UPDATE,
-    NO_SHOW,
-    RESCHEDULED,
     Booking,
+    BookingStatus,
     Consultant,
     DateOverride,
+    MeetingStatus,
     SlotHold,
     WeeklyHours,
 )
@@ -149,8 +139,8 @@ def test_booking_takes_the_slot_and_the_buffer_around_it(rt: Runtime) -> None:
         service.hold_slot(session, rt.settings, START, conversation_id=anna, start=TUE_0940)
         booking = book(session, rt.settings, anna, TUE_0940, "anna:1", case_id=None)
         assert (booking.status, booking.start, booking.end) == \
-            (CONFIRMED, TUE_0940, TUE_0940 + timedelta(minutes=30))
-        assert booking.meeting_status == MEETING_NONE  # no Zoom, no fallback link
+            (BookingStatus.CONFIRMED, TUE_0940, TUE_0940 + timedelta(minutes=30))
+        assert booking.meeting_status == MeetingStatus.NONE  # no Zoom, no fallback link
         assert session.exec(select(SlotHold)).all() == []  # the hold is used up
         free = starts(session, rt.settings, boris)
         assert TUE_0940 not in free
@@ -204,12 +194,12 @@ def test_the_unique_index_refuses_a_second_active_booking_of_a_slot(rt: Runtime)
 
     with rt.db.transaction() as session:
         who = person(session, "anna")
-        session.add(row(who, "cancelled-1", CANCELLED))
-        session.add(row(who, "rescheduled-1", RESCHEDULED))
-        session.add(row(who, "live-1", CONFIRMED))
+        session.add(row(who, "cancelled-1", BookingStatus.CANCELLED))
+        session.add(row(who, "rescheduled-1", BookingStatus.RESCHEDULED))
+        session.add(row(who, "live-1", BookingStatus.CONFIRMED))
         session.flush()  # inactive rows do not count
     with pytest.raises(IntegrityError), rt.db.transaction() as session:
-        session.add(row(who, "live-2", CONFIRMED))
+        session.add(row(who, "live-2", BookingStatus.CONFIRMED))
         session.flush()
 
 
@@ -249,14 +239,14 @@ def test_cancel_frees_the_slot_and_asks_for_the_meeting_to_go(rt: Runtime) -> No
     with rt.db.transaction() as session:
         anna, boris = person(session, "anna"), person(session, "boris")
         booking = book(session, rt.settings, anna, TUE_0900, "anna:1")
-        booking.meeting_id, booking.meeting_status = "123", MEETING_READY
+        booking.meeting_id, booking.meeting_status = "123", MeetingStatus.READY
         later = START + timedelta(hours=1)
         cancelled = service.cancel(session, booking.id, later, by="applicant",
                                    reason_enc=rt.cipher.encrypt("found another date"))
         assert (cancelled.status, cancelled.cancelled_at, cancelled.cancelled_by) == \
-            (CANCELLED, later, "applicant")
+            (BookingStatus.CANCELLED, later, "applicant")
         assert rt.cipher.decrypt(cancelled.cancel_reason_enc or "") == "found another date"
-        assert (cancelled.meeting_status, cancelled.ics_sequence) == (MEETING_DELETE, 1)
+        assert (cancelled.meeting_status, cancelled.ics_sequence) == (MeetingStatus.DELETE, 1)
         assert service.cancel(session, booking.id, later, by="x").ics_sequence == 1  # once
         assert service.upcoming_for(session, anna, later) == []
         assert book(session, rt.settings, boris, TUE_0900, "boris:1").start == TUE_0900
@@ -266,9 +256,9 @@ def test_cancel_before_the_meeting_exists_needs_no_delete(rt: Runtime) -> None:
     with rt.db.transaction() as session:
         anna = person(session, "anna")
         booking = book(session, rt.settings, anna, TUE_0900, "anna:1")
-        booking.meeting_status = MEETING_PENDING
+        booking.meeting_status = MeetingStatus.PENDING
         assert service.cancel(session, booking.id, START, by="applicant").meeting_status == \
-            MEETING_CANCELLED
+            MeetingStatus.CANCELLED
 
 
 def test_reschedule_takes_the_new_slot_and_releases_the_old_together(rt: Runtime) -> None:
@@ -276,13 +266,14 @@ def test_reschedule_takes_the_new_slot_and_releases_the_old_together(rt: Runtime
         anna, boris = person(session, "anna"), person(session, "boris")
         old = book(session, rt.settings, anna, TUE_0900, "anna:1")
         old.meeting_id, old.join_url, old.meeting_status = "555", "https://zoom/j/555", \
-            MEETING_READY
+            MeetingStatus.READY
         new = service.reschedule(session, rt.settings, START, booking_id=old.id,
                                  conversation_id=anna, start=TUE_0940, request_key="anna:2")
-        assert (old.status, old.meeting_status) == (RESCHEDULED, MEETING_MOVED)
-        assert (new.status, new.start, new.rescheduled_from_id) == (CONFIRMED, TUE_0940, old.id)
+        assert (old.status, old.meeting_status) == (BookingStatus.RESCHEDULED, MeetingStatus.MOVED)
+        assert (new.status, new.start, new.rescheduled_from_id) == \
+            (BookingStatus.CONFIRMED, TUE_0940, old.id)
         assert (new.meeting_id, new.join_url, new.meeting_status) == \
-            ("555", "https://zoom/j/555", MEETING_UPDATE)
+            ("555", "https://zoom/j/555", MeetingStatus.UPDATE)
         assert (new.ics_uid, new.ics_sequence) == (old.ics_uid, old.ics_sequence + 1)
         assert [b.id for b in service.upcoming_for(session, anna, START)] == [new.id]
         # The same request again changes nothing; the old slot is free for others.
@@ -316,7 +307,7 @@ def test_a_failed_reschedule_keeps_the_old_booking(rt: Runtime) -> None:
             service.reschedule(session, rt.settings, START, booking_id=old.id,
                                conversation_id=anna, start=taken, request_key="anna:2")
         assert error.value.nearest
-        assert old.status == CONFIRMED
+        assert old.status == BookingStatus.CONFIRMED
         assert [b.id for b in service.upcoming_for(session, anna, START)] == [old.id]
         with pytest.raises(service.NotBookable):  # nobody moves someone else's booking
             service.reschedule(session, rt.settings, START, booking_id=old.id,
@@ -336,18 +327,22 @@ def refusal(session: Session, booking_id: int, outcome: str, now: datetime) -> t
 def test_an_outcome_only_for_a_consultation_that_has_started(rt: Runtime) -> None:
     with rt.db.transaction() as session:
         booking = book(session, rt.settings, person(session, "anna"), TUE_0900, "anna:1")
-        assert refusal(session, booking.id, COMPLETED, TUE_0900 - timedelta(seconds=1)) == \
-            (service.OUTCOME_NOT_STARTED, CONFIRMED)
-        assert booking.status == CONFIRMED
-        assert service.record_outcome(session, booking.id, NO_SHOW, TUE_0900).status == NO_SHOW
+        early = TUE_0900 - timedelta(seconds=1)
+        assert refusal(session, booking.id, BookingStatus.COMPLETED, early) == \
+            (service.OUTCOME_NOT_STARTED, BookingStatus.CONFIRMED)
+        assert booking.status == BookingStatus.CONFIRMED
+        assert service.record_outcome(session, booking.id, BookingStatus.NO_SHOW,
+                                      TUE_0900).status == BookingStatus.NO_SHOW
         later = TUE_0900 + timedelta(days=2)
-        assert service.record_outcome(session, booking.id, COMPLETED, later).status == \
-            COMPLETED  # staff can correct it
+        assert service.record_outcome(session, booking.id, BookingStatus.COMPLETED,
+                                      later).status == \
+            BookingStatus.COMPLETED  # staff can correct it
         assert refusal(session, booking.id, "rescheduled", later) == \
             (service.OUTCOME_UNKNOWN, None)
-        assert refusal(session, 10_000, COMPLETED, later) == (service.OUTCOME_NO_BOOKING, None)
+        assert refusal(session, 10_000, BookingStatus.COMPLETED, later) == \
+            (service.OUTCOME_NO_BOOKING, None)
     with rt.db.transaction() as session:
-        assert session.get(Booking, booking.id).status == COMPLETED  # type: ignore[union-attr]
+        assert session.get(Booking, booking.id).status == BookingStatus.COMPLETED  # type: ignore[union-attr]
 
 
 def test_no_outcome_for_a_cancelled_or_moved_booking(rt: Runtime) -> None:
@@ -359,7 +354,7 @@ def test_no_outcome_for_a_cancelled_or_moved_booking(rt: Runtime) -> None:
                            conversation_id=anna, start=TUE_0940, request_key="anna:2")
         gone = book(session, rt.settings, boris, TUE_0900, "boris:1")
         service.cancel(session, gone.id, START, by="applicant")
-        assert refusal(session, old.id, COMPLETED, after) == \
-            (service.OUTCOME_WRONG_STATUS, RESCHEDULED)
-        assert refusal(session, gone.id, NO_SHOW, after) == \
-            (service.OUTCOME_WRONG_STATUS, CANCELLED)
+        assert refusal(session, old.id, BookingStatus.COMPLETED, after) == \
+            (service.OUTCOME_WRONG_STATUS, BookingStatus.RESCHEDULED)
+        assert refusal(session, gone.id, BookingStatus.NO_SHOW, after) == \
+            (service.OUTCOME_WRONG_STATUS, BookingStatus.CANCELLED)

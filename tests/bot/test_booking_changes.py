@@ -10,15 +10,14 @@ import pytest
 from sqlmodel import select
 
 from booking import service
-from booking.models import CANCELLED as BOOKING_CANCELLED
-from booking.models import Booking
+from booking.models import Booking, BookingStatus
 from bot.booking_changes import cancel_booking, confirm_booking
 from bot.messages import Text, reply_to_dict
 from bot.notices.reminders import schedule_due_reminders
 from consultbot.runtime import Runtime
 from plumbing import outbox_keys
 from plumbing.clock import ManualClock
-from plumbing.outbox import CANCELLED, PENDING, OutboxMessage, enqueue
+from plumbing.outbox import OutboxMessage, OutboxStatus, enqueue
 from tests.bot.test_reminders import BOOKED_AT, OPEN_HOURS, SUNDAY_1000_BST, at, book
 
 
@@ -49,11 +48,11 @@ def test_cancelling_withdraws_the_waiting_reminder_and_link_and_alerts_staff(
     queue_link(rt, booking_id)
     with rt.db.transaction() as session:
         cancelled = cancel_booking(session, rt, booking_id, rt.clock(), by="applicant")
-        assert cancelled.status == BOOKING_CANCELLED
+        assert cancelled.status == BookingStatus.CANCELLED
     found = statuses(rt)
-    assert found["reminder:" + str(booking_id)] == CANCELLED
-    assert found["meeting-link:" + str(booking_id)] == CANCELLED
-    assert found["staff:booking_cancelled"] == PENDING
+    assert found["reminder:" + str(booking_id)] == OutboxStatus.CANCELLED
+    assert found["meeting-link:" + str(booking_id)] == OutboxStatus.CANCELLED
+    assert found["staff:booking_cancelled"] == OutboxStatus.PENDING
 
 
 def test_cancelling_twice_changes_nothing_more(rt: Runtime) -> None:
@@ -77,5 +76,5 @@ def test_moving_withdraws_what_names_the_old_time(rt: Runtime) -> None:
                                    .conversation_id, start=new_start, request_key="move-1")
         confirm_booking(session, rt, moved, rt.clock(), moved_from=booking_id)
     found = statuses(rt)
-    assert found["meeting-link:" + str(booking_id)] == CANCELLED
-    assert found["staff:booking_moved"] == PENDING
+    assert found["meeting-link:" + str(booking_id)] == OutboxStatus.CANCELLED
+    assert found["staff:booking_moved"] == OutboxStatus.PENDING

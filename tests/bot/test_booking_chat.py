@@ -12,7 +12,7 @@ import respx
 from sqlmodel import select
 
 from booking import service
-from booking.models import CANCELLED, CONFIRMED, RESCHEDULED, Booking
+from booking.models import Booking, BookingStatus
 from bot.engine import Bot
 from bot.messages import Choices, Document, Inbound, Text, reply_from_dict
 from bot.models import Conversation
@@ -83,7 +83,7 @@ def test_from_the_menu_to_a_booking_with_a_zoom_link(zoom_runtime: Runtime,
     assert create.call_count == 0  # no remote call inside the chat turn
 
     [booking] = bookings(zoom_runtime)
-    assert (booking.status, booking.meeting_status) == (CONFIRMED, "pending")
+    assert (booking.status, booking.meeting_status) == (BookingStatus.CONFIRMED, "pending")
     assert booking.applicant_timezone == "Europe/London"
     assert run_meeting_sync(zoom_runtime) == 1
     body = json.loads(create.calls.last.request.content)
@@ -122,7 +122,8 @@ def test_zoom_down_the_booking_stands_and_the_link_follows_later(
     assert run_meeting_sync(zoom_runtime) == 0
     clock.advance(timedelta(minutes=1))
     assert run_meeting_sync(zoom_runtime) == 0
-    assert outbox(zoom_runtime) == [] and bookings(zoom_runtime)[0].status == CONFIRMED
+    assert outbox(zoom_runtime) == []
+    assert bookings(zoom_runtime)[0].status == BookingStatus.CONFIRMED
     assert "The Zoom link will be sent here shortly." in chat.send("my booking")
     clock.advance(timedelta(minutes=2))
     assert run_meeting_sync(zoom_runtime) == 1
@@ -242,7 +243,8 @@ def test_reschedule_then_cancel_with_a_reason(runtime: Runtime) -> None:
     moved = chat.send("Confirm")
     assert "Your consultation is moved to Wednesday, March 4, 2026, 9:00" in moved
     old, new = bookings(runtime)
-    assert (old.status, new.status, new.rescheduled_from_id) == (RESCHEDULED, CONFIRMED, old.id)
+    assert (old.status, new.status, new.rescheduled_from_id) == \
+        (BookingStatus.RESCHEDULED, BookingStatus.CONFIRMED, old.id)
     assert new.ics_sequence == 1 and new.ics_uid == old.ics_uid
 
     assert "Cancel your consultation on Wednesday, March 4" in chat.send("my booking") + \
@@ -251,7 +253,7 @@ def test_reschedule_then_cancel_with_a_reason(runtime: Runtime) -> None:
     assert "is cancelled" in cancelled and "Calendar update" in cancelled
     assert "Thank you for telling us" in chat.send("I found another expert")
     _, new = bookings(runtime)
-    assert new.status == CANCELLED and new.cancelled_by == "applicant"
+    assert new.status == BookingStatus.CANCELLED and new.cancelled_by == "applicant"
     assert runtime.cipher.decrypt(new.cancel_reason_enc or "") == "I found another expert"
     assert "no booked consultation" in chat.send("my booking")
 
@@ -282,7 +284,7 @@ def test_deleting_my_data_cancels_the_booking(runtime: Runtime) -> None:
     chat.send("Delete my data")
     assert "Your data has been deleted" in chat.send("Yes, delete")
     [booking] = bookings(runtime)
-    assert (booking.status, booking.cancelled_by) == (CANCELLED, "erasure")
+    assert (booking.status, booking.cancelled_by) == (BookingStatus.CANCELLED, "erasure")
     with runtime.db.transaction() as session:
         conversation = session.exec(select(Conversation)).one()
     assert conversation.timezone is None
@@ -368,7 +370,7 @@ def test_zoom_refusing_the_meeting_reaches_staff_and_the_person(
     assert run_meeting_sync(runtime) == 0
     assert run_meeting_sync(runtime) == 0  # nothing is due any more: nothing new is stored
     [booking] = bookings(runtime)
-    assert booking.meeting_status == "failed" and booking.status == CONFIRMED
+    assert booking.meeting_status == "failed" and booking.status == BookingStatus.CONFIRMED
     by_kind = {row.kind: (row, payload) for row, payload in outbox(runtime)}
     assert sorted(by_kind) == ["meeting_failed", "staff_alert"]
     alert, payload = by_kind["staff_alert"]
@@ -410,7 +412,8 @@ def test_a_move_left_unfinished_is_forgotten_once_its_booking_is_cancelled(
     chat.send("1")
     chat.send("1")
     assert "is booked" in chat.send("Confirm")
-    assert [b.status for b in bookings(runtime)] == [CANCELLED, CONFIRMED]
+    assert [b.status for b in bookings(runtime)] == \
+        [BookingStatus.CANCELLED, BookingStatus.CONFIRMED]
 
 
 def test_a_move_refused_at_confirm_frees_the_held_time(runtime: Runtime) -> None:

@@ -247,7 +247,7 @@ def test_a_language_changed_meanwhile_is_read_again_inside(
 
 
 def test_move_and_cancel_the_booking_in_words(runtime: Runtime) -> None:
-    from booking.models import CANCELLED
+    from booking.models import BookingStatus
     from tests.bot.test_booking_chat import bookings
     from tests.bot.test_booking_chat import intake as book_intake
 
@@ -265,7 +265,7 @@ def test_move_and_cancel_the_booking_in_words(runtime: Runtime) -> None:
     assert "Cancel your consultation on Tuesday, March 3" in asked  # asked first, never at once
     assert "is cancelled" in chat.send("Yes, cancel it")
     [booking] = bookings(runtime)
-    assert booking.status == CANCELLED
+    assert booking.status == BookingStatus.CANCELLED
 
 
 def test_a_first_message_asking_for_a_language_is_welcomed_in_it(runtime: Runtime) -> None:

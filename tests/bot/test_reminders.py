@@ -17,7 +17,7 @@ from channels.delivery import Delivery
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
-from plumbing.outbox import CANCELLED, SENT, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 from tests.conftest import OPEN_HOURS
 
 # Britain moves to summer time on Sunday 29 March 2026 at 01:00 UTC: a 10:00 consultation
@@ -183,7 +183,7 @@ def test_a_stored_reminder_is_withdrawn_when_the_booking_is_cancelled(rt: Runtim
     with rt.db.transaction() as session:
         service.cancel(session, booking, rt.clock(), by="staff")
     schedule_due_reminders(rt)
-    assert [m.status for m in stored(rt)] == [CANCELLED]
+    assert [m.status for m in stored(rt)] == [OutboxStatus.CANCELLED]
     assert texts(rt) == []
 
 
@@ -209,7 +209,7 @@ def test_a_rescheduled_booking_is_reminded_at_its_new_time(rt: Runtime) -> None:
     assert len(sent) == 2
     assert all("Tuesday, March 31, 2026, 10:00\u202fAM – 10:30\u202fAM, London (GMT+01:00) time."
                in text for text in sent)
-    assert [m.status for m in stored(rt)] == [SENT, SENT, SENT]
+    assert [m.status for m in stored(rt)] == [OutboxStatus.SENT] * 3
 
 
 def test_a_pending_reminder_of_a_moved_booking_is_withdrawn(rt: Runtime) -> None:
@@ -218,7 +218,8 @@ def test_a_pending_reminder_of_a_moved_booking_is_withdrawn(rt: Runtime) -> None
     schedule_due_reminders(rt)  # stored, not yet sent
     move(rt, old, SUNDAY_1000_BST + timedelta(hours=2))
     schedule_due_reminders(rt)
-    assert [(m.key.split(":")[1], m.status) for m in stored(rt)] == [(str(old), CANCELLED)]
+    assert [(m.key.split(":")[1], m.status) for m in stored(rt)] == \
+        [(str(old), OutboxStatus.CANCELLED)]
     assert texts(rt) == []
 
 

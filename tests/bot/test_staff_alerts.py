@@ -15,15 +15,7 @@ from bot.engine import Bot
 from bot.identifiers import new_conversation
 from bot.messages import Inbound, Text
 from bot.models import CaseFile
-from bot.notices.staff_alerts import (
-    BOOKED,
-    CANCELLED,
-    HANDOFF,
-    MEETING_FAILED,
-    MOVED,
-    alert_staff,
-    destinations,
-)
+from bot.notices.staff_alerts import AlertKind, alert_staff, destinations
 from channels.delivery import Delivery, DeliveryFailed
 from channels.email_sender import EmailSender
 from channels.email_sender import build_sender as build_email_sender
@@ -33,7 +25,7 @@ from consultbot.registry import build_senders
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
-from plumbing.outbox import FAILED, SENT, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer
 from tests.fake_smtp import FakeSmtpServer
 
@@ -85,7 +77,7 @@ def booked(runtime: Runtime, *, case: dict[str, str] | None = CASE) -> int:
                                start=START, request_key="k1", channel="telegram",
                                language="en",
                                applicant_timezone="Asia/Tbilisi", case_id=case_id)
-        assert alert_staff(session, runtime, kind=BOOKED, booking=booking, now=NOW) == \
+        assert alert_staff(session, runtime, kind=AlertKind.BOOKED, booking=booking, now=NOW) == \
             len(destinations(runtime))
         return booking.id  # type: ignore[return-value]
 
@@ -98,7 +90,7 @@ def moved(runtime: Runtime, booking_id: int, start: datetime = LATER) -> int:
         new = service.reschedule(session, runtime.settings, NOW, booking_id=booking_id,
                                  conversation_id=old.conversation_id, start=start,
                                  request_key=f"move:{booking_id}")
-        assert alert_staff(session, runtime, kind=MOVED, booking=new, now=NOW) == \
+        assert alert_staff(session, runtime, kind=AlertKind.MOVED, booking=new, now=NOW) == \
             len(destinations(runtime))
         return new.id  # type: ignore[return-value]
 
@@ -131,22 +123,24 @@ def test_a_moved_booking_is_one_alert_with_both_times(rt: Runtime) -> None:
         "Booking moved: Anna, from Sun 29 Mar 2026, 10:00 BST to Mon 30 Mar 2026, 14:30 BST\n"
         f"Open the dashboard: https://bot.example.org/staff/bookings/{new}"}
     with rt.db.transaction() as session:
-        assert alert_staff(session, rt, kind=MOVED, booking=session.get(Booking, new),
+        assert alert_staff(session, rt, kind=AlertKind.MOVED, booking=session.get(Booking, new),
                            now=NOW) == 0  # the same move again: nothing new
 
 
 def test_a_moved_alert_needs_a_moved_booking(rt: Runtime) -> None:
     booking_id = booked(rt)
     with rt.db.transaction() as session, pytest.raises(ValueError, match="replaced"):
-        alert_staff(session, rt, kind=MOVED, booking=session.get(Booking, booking_id), now=NOW)
+        alert_staff(session, rt, kind=AlertKind.MOVED, booking=session.get(Booking, booking_id),
+                    now=NOW)
 
 
 def test_a_meeting_zoom_refused_asks_staff_for_a_link_by_hand(rt: Runtime) -> None:
     booking_id = booked(rt)
     with rt.db.transaction() as session:
         booking = session.get(Booking, booking_id)
-        assert alert_staff(session, rt, kind=MEETING_FAILED, booking=booking, now=NOW) == 3
-        assert alert_staff(session, rt, kind=MEETING_FAILED, booking=booking, now=NOW) == 0
+        failed = AlertKind.MEETING_FAILED
+        assert alert_staff(session, rt, kind=failed, booking=booking, now=NOW) == 3
+        assert alert_staff(session, rt, kind=failed, booking=booking, now=NOW) == 0
     assert {text for _, text in messages(rt)[3:]} == {
         "Zoom refused the meeting for Anna at Sun 29 Mar 2026, 10:00 BST: please send a link "
         f"by hand\nOpen the dashboard: https://bot.example.org/staff/bookings/{booking_id}"}
@@ -155,9 +149,11 @@ def test_a_meeting_zoom_refused_asks_staff_for_a_link_by_hand(rt: Runtime) -> No
 def test_an_alert_carries_no_case_details(rt: Runtime) -> None:
     new = moved(rt, booked(rt))
     with rt.db.transaction() as session:
-        alert_staff(session, rt, kind=MEETING_FAILED, booking=session.get(Booking, new), now=NOW)
+        alert_staff(session, rt, kind=AlertKind.MEETING_FAILED, booking=session.get(Booking, new),
+                    now=NOW)
     found = messages(rt)
-    assert {message.key.split(":")[1] for message, _ in found} == {BOOKED, MOVED, MEETING_FAILED}
+    assert {message.key.split(":")[1] for message, _ in found} == \
+        {AlertKind.BOOKED, AlertKind.MOVED, AlertKind.MEETING_FAILED}
     for message, text in found:
         for secret in SECRETS:
             assert secret not in text
@@ -168,9 +164,9 @@ def test_the_same_change_alerts_once(rt: Runtime) -> None:
     booking_id = booked(rt)
     with rt.db.transaction() as session:
         booking = session.get(Booking, booking_id)
-        assert alert_staff(session, rt, kind=BOOKED, booking=booking, now=NOW) == 0
+        assert alert_staff(session, rt, kind=AlertKind.BOOKED, booking=booking, now=NOW) == 0
         booking = service.cancel(session, booking_id, NOW, by="applicant")
-        assert alert_staff(session, rt, kind=CANCELLED, booking=booking, now=NOW) == 3
+        assert alert_staff(session, rt, kind=AlertKind.CANCELLED, booking=booking, now=NOW) == 3
     texts = [text for _, text in messages(rt)]
     assert texts[-1].startswith("Booking cancelled: Anna, Sun 29 Mar 2026, 10:00 BST\n")
     assert len(texts) == 6
@@ -194,7 +190,8 @@ def test_no_destination_no_alert(make_runtime: Callable[..., Runtime]) -> None:
                                   state="menu", created_at=NOW, updated_at=NOW)
         session.add(person)
         session.flush()
-        assert alert_staff(session, runtime, kind=HANDOFF, conversation=person, now=NOW) == 0
+        assert alert_staff(session, runtime, kind=AlertKind.HANDOFF, conversation=person,
+                           now=NOW) == 0
     runtime.db.dispose()
 
 
@@ -238,8 +235,8 @@ def test_alerts_go_by_mail_over_starttls_with_login(make_runtime: Callable[..., 
     runtime = mail_runtime(make_runtime, smtp)
     booking_id = _book_without_alert(runtime)
     with runtime.db.transaction() as session:
-        alert_staff(session, runtime, kind=BOOKED, booking=session.get(Booking, booking_id),
-                    now=NOW)
+        alert_staff(session, runtime, kind=AlertKind.BOOKED,
+                    booking=session.get(Booking, booking_id), now=NOW)
     worker = Worker(runtime, {"email": mail_sender(runtime, smtp)})
     assert worker.drain() == 2
     assert [(r.sender, r.recipients, r.over_tls, r.user) for r in smtp.received] == [
@@ -251,7 +248,7 @@ def test_alerts_go_by_mail_over_starttls_with_login(make_runtime: Callable[..., 
     assert mail.get_content().strip() == \
         f"Open the dashboard: https://bot.example.org/staff/bookings/{booking_id}"
     stored = [m for m, _ in messages(runtime)]
-    assert [m.status for m in stored] == [SENT, SENT]
+    assert [m.status for m in stored] == [OutboxStatus.SENT, OutboxStatus.SENT]
     assert stored[0].provider_message_id == mail["Message-ID"]
     runtime.db.dispose()
 
@@ -328,7 +325,7 @@ def test_an_unreachable_mail_server_is_retried_then_failed_with_the_reason(
         worker.drain()
         runtime.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
     ((message, _),) = messages(runtime)
-    assert (message.status, message.attempts) == (FAILED, 3)
+    assert (message.status, message.attempts) == (OutboxStatus.FAILED, 3)
     assert message.last_error == \
         "mail server unreachable: ConnectionRefusedError (gave up after 3 attempts)"
     runtime.db.dispose()
@@ -337,8 +334,8 @@ def test_an_unreachable_mail_server_is_retried_then_failed_with_the_reason(
 def _book_and_alert(runtime: Runtime) -> None:
     booking_id = _book_without_alert(runtime)
     with runtime.db.transaction() as session:
-        alert_staff(session, runtime, kind=BOOKED, booking=session.get(Booking, booking_id),
-                    now=NOW)
+        alert_staff(session, runtime, kind=AlertKind.BOOKED,
+                    booking=session.get(Booking, booking_id), now=NOW)
 
 
 # -- the staff Telegram chat -------------------------------------------------------------
@@ -361,7 +358,8 @@ def test_alerts_reach_the_staff_telegram_chat(make_runtime: Callable[..., Runtim
     (sent,) = telegram.api.sent(int(STAFF_CHAT))
     assert sent["text"].startswith("New booking: Anna, Sun 29 Mar 2026, 10:00 BST\n")
     ((message, _),) = messages(runtime)
-    assert (message.status, message.provider_message_id) == (SENT, str(sent["message_id"]))
+    assert (message.status, message.provider_message_id) == \
+        (OutboxStatus.SENT, str(sent["message_id"]))
     runtime.db.dispose()
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from booking.models import CONFIRMED, Booking
+from booking.models import Booking, BookingStatus
 from bot.i18n import Translator
 from bot.identifiers import find_conversation
 from bot.models import CaseFile
@@ -60,7 +60,8 @@ def case_of(runtime: Runtime) -> dict:
 
 def booked(runtime: Runtime) -> list[Booking]:
     with runtime.db.transaction() as session:
-        return list(session.exec(select(Booking).where(Booking.status == CONFIRMED)).all())
+        return list(session.exec(
+            select(Booking).where(Booking.status == BookingStatus.CONFIRMED)).all())
 
 
 def zone_of(runtime: Runtime, channel: str, user_id: str) -> str | None:

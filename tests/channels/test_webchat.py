@@ -25,7 +25,7 @@ from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from consultbot.worker import Worker
 from dashboard.web import SECURITY_HEADERS
-from plumbing.outbox import PENDING, SENT, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -380,7 +380,7 @@ def test_staff_replies_wait_unread_until_the_page_shows_them(
     worker.tick()
     worker.tick()  # at least once: a second round adds nothing
     [sent] = [m for m in rows(runtime, OutboxMessage) if m.kind == "staff_reply"]
-    assert sent.status == SENT
+    assert sent.status == OutboxStatus.SENT
     session = page.get(f"{API}/session").json
     assert session["unread"] == 1
     [reply] = [m for m in session["messages"] if m["unread"]]
@@ -413,7 +413,7 @@ def test_a_message_sent_first_is_also_mailed_if_the_person_gave_an_address(
     mails = [m for m in rows(runtime, OutboxMessage) if m.channel == "email"]
     assert [(runtime.cipher.decrypt(m.recipient_enc or ""), m.status, m.key)
             for m in mails] == [
-        ("anna@example.com", PENDING, "webchat-mail:reminder:7:24h")]
+        ("anna@example.com", OutboxStatus.PENDING, "webchat-mail:reminder:7:24h")]
     body = runtime.cipher.decrypt_json(mails[0].payload_enc)["replies"][0]["text"]
     assert body.startswith("A new message from The Human Rights\n\nYour consultation is")
     assert len([m for m in rows(runtime, WebchatMessage) if m.read_at is None]) == 1

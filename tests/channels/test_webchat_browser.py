@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from booking.models import CONFIRMED, Booking
+from booking.models import Booking, BookingStatus
 from bot.identifiers import address_of
 from bot.models import Conversation
 from channels.webchat.models import WebchatMessage
@@ -168,7 +168,7 @@ def test_a_booking_on_a_phone_with_a_reload_a_staff_reply_and_arabic(
     expect(chat.message("Your free consultation is booked")).to_have_count(1)
     with runtime.db.transaction() as session:
         booking = session.exec(select(Booking)).one()
-    assert booking.status == CONFIRMED and booking.channel == "webchat"
+    assert booking.status == BookingStatus.CONFIRMED and booking.channel == "webchat"
     shot(page, "05-booked")
 
     worker = Worker(runtime)  # the real senders: the web chat's among them

@@ -99,10 +99,11 @@ def case_files(runtime: Runtime) -> list[dict]:
 
 
 def confirmed_bookings(runtime: Runtime) -> list:  # type: ignore[type-arg]
-    from booking.models import CONFIRMED, Booking
+    from booking.models import Booking, BookingStatus
 
     with runtime.db.transaction() as session:
-        return list(session.exec(select(Booking).where(Booking.status == CONFIRMED)).all())
+        return list(session.exec(
+            select(Booking).where(Booking.status == BookingStatus.CONFIRMED)).all())
 
 
 def book_the_first_free_time(phone: Phone, runtime: Runtime, confirmed: str) -> None:

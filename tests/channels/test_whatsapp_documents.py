@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlmodel import select
 
-from booking.models import CONFIRMED, Booking
+from booking.models import Booking, BookingStatus
 from bot.messages import Document, Text
 from channels.delivery import Delivery
 from channels.whatsapp.documents import as_media, publish_documents
@@ -84,7 +84,7 @@ def shared_rows(runtime: Runtime) -> int:
 
 def the_booking(runtime: Runtime) -> Booking:
     with runtime.db.transaction() as session:
-        return session.exec(select(Booking).where(Booking.status == CONFIRMED)).one()
+        return session.exec(select(Booking).where(Booking.status == BookingStatus.CONFIRMED)).one()
 
 
 def book_over_whatsapp(phone: Phone) -> str:

@@ -17,7 +17,7 @@ from consultbot.web import create_app
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
-from plumbing.outbox import SENT, OutboxMessage, enqueue
+from plumbing.outbox import OutboxMessage, OutboxStatus, enqueue
 from plumbing.settings import load_settings
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
@@ -97,7 +97,7 @@ def test_the_language_question_goes_out_as_buttons(setup: Any, fake: FakeTwilioA
     variables = json.loads(sent["ContentVariables"])
     assert variables["1"] == "Who is writing to us?"
     assert variables["2"] == "I am the applicant" and variables["3"].endswith(":applicant")
-    assert row.status == SENT and row.provider_message_id == sent["sid"]
+    assert row.status == OutboxStatus.SENT and row.provider_message_id == sent["sid"]
     # Tapping the button Twilio showed continues the conversation.
     runtime, _, twilio, _ = setup
     answer = twilio.message(ANNA, "", button=(variables["2"], variables["3"]))

@@ -14,7 +14,7 @@ from channels.delivery import Delivery
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.crypto import new_key
-from plumbing.outbox import SENT, OutboxMessage, enqueue
+from plumbing.outbox import OutboxMessage, OutboxStatus, enqueue
 from tests.conftest import START, runtime_for, worker_processes
 
 pytestmark = pytest.mark.postgres
@@ -52,7 +52,7 @@ def check_everything_sent_once(runtime: Runtime, log: list[tuple[str, str]],
         statuses = dict(session.exec(select(OutboxMessage.status, func.count()).group_by(
             OutboxMessage.status)).all())
         attempts = set(session.exec(select(OutboxMessage.attempts)).all())
-    assert statuses == {SENT: MESSAGES}
+    assert statuses == {OutboxStatus.SENT: MESSAGES}
     assert attempts == {1}
 
 

@@ -17,7 +17,7 @@ from consultbot.registry import build_senders
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
-from plumbing.outbox import FAILED, SENT, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -81,7 +81,7 @@ def test_inside_the_window_the_reminder_is_free_text(make_runtime: Callable[...,
     book_by_whatsapp(runtime, last_wrote=START - timedelta(hours=30))
     message = remind(runtime, 24)  # the person wrote 6 hours ago
     (sent,) = twilio.messages
-    assert message.status == SENT and message.provider_message_id == sent["sid"]
+    assert message.status == OutboxStatus.SENT and message.provider_message_id == sent["sid"]
     assert sent["To"] == f"whatsapp:{NUMBER}"
     assert sent["Body"].startswith("Reminder: your free consultation with The Human Rights: ")
     assert "https://zoom.example/j/42" in sent["Body"] and "ContentSid" not in sent
@@ -94,7 +94,7 @@ def test_outside_the_window_the_approved_template_carries_the_reminder(
     book_by_whatsapp(runtime, last_wrote=BOOKED_AT)
     message = remind(runtime, 1)  # the person last wrote six days ago
     (sent,) = twilio.messages
-    assert message.status == SENT
+    assert message.status == OutboxStatus.SENT
     assert sent["ContentSid"] == REMINDER_SID and "Body" not in sent
     variables = json.loads(sent["ContentVariables"])
     assert variables["2"] == "https://zoom.example/j/42"
@@ -108,7 +108,7 @@ def test_outside_the_window_without_a_template_the_reason_is_stored(
     book_by_whatsapp(runtime, last_wrote=BOOKED_AT)
     message = remind(runtime, 1)
     assert twilio.messages == []
-    assert message.status == FAILED and message.attempts == 1
+    assert message.status == OutboxStatus.FAILED and message.attempts == 1
     assert message.last_error is not None
     assert "TWILIO_TEMPLATE_SID_REMINDER is not set" in message.last_error
     runtime.db.dispose()

@@ -25,16 +25,7 @@ from consultbot.worker import (
     start_background,
 )
 from plumbing.clock import ManualClock
-from plumbing.outbox import (
-    CANCELLED,
-    FAILED,
-    PENDING,
-    SENT,
-    OutboxMessage,
-    cancel_pending,
-    enqueue,
-    retry_failed,
-)
+from plumbing.outbox import OutboxMessage, OutboxStatus, cancel_pending, enqueue, retry_failed
 from plumbing.settings import load_settings
 from tests.conftest import START
 
@@ -99,7 +90,7 @@ def test_a_stored_message_is_sent_once_with_its_content(runtime: Runtime) -> Non
     assert delivery.last_inbound_at == START - timedelta(hours=2)
     stored = row(runtime, "notice:1")
     assert (stored.status, stored.provider_message_id, stored.sent_at, stored.attempts) == \
-        (SENT, "P-1", START, 1)
+        (OutboxStatus.SENT, "P-1", START, 1)
 
 
 def test_a_message_waits_until_it_is_due(runtime: Runtime, clock: ManualClock) -> None:
@@ -172,7 +163,8 @@ def test_a_late_worker_cannot_overwrite_the_one_that_took_over(
     (claim,) = slow.claim()
     assert slow.process(claim) == OUTCOME_LOST
     stored = row(runtime, "slow")
-    assert (stored.status, stored.provider_message_id, stored.attempts) == (SENT, "P-1", 2)
+    assert (stored.status, stored.provider_message_id, stored.attempts) == \
+        (OutboxStatus.SENT, "P-1", 2)
 
 
 def test_a_claim_whose_lease_is_nearly_over_is_put_back_unsent(
@@ -185,7 +177,7 @@ def test_a_claim_whose_lease_is_nearly_over_is_put_back_unsent(
     assert worker.process(claim) == OUTCOME_RELEASED
     assert sender.calls == 0
     stored = row(runtime, "stale")
-    assert (stored.status, stored.attempts, stored.claimed_until) == (PENDING, 0, None)
+    assert (stored.status, stored.attempts, stored.claimed_until) == (OutboxStatus.PENDING, 0, None)
     assert worker.run_once() == {OUTCOME_SENT: 1}
 
 
@@ -204,7 +196,7 @@ def test_a_failing_channel_is_retried_with_backoff_then_marked_failed(
     for attempt in range(1, 4):
         assert worker.run_once() == {OUTCOME_RETRY: 1}
         stored = row(runtime, "flaky")
-        assert (stored.status, stored.attempts) == (PENDING, attempt)
+        assert (stored.status, stored.attempts) == (OutboxStatus.PENDING, attempt)
         assert stored.last_error == "HTTP 503 from the platform"
         waits.append(stored.due_at - clock())
         clock.advance(waits[-1] - timedelta(seconds=1))
@@ -214,7 +206,7 @@ def test_a_failing_channel_is_retried_with_backoff_then_marked_failed(
 
     assert worker.run_once() == {"failed": 1}
     stored = row(runtime, "flaky")
-    assert stored.status == FAILED
+    assert stored.status == OutboxStatus.FAILED
     assert stored.last_error == "HTTP 503 from the platform (gave up after 4 attempts)"
     assert sender.calls == 4 and not sender.sent
     clock.advance(timedelta(days=1))
@@ -244,7 +236,7 @@ def test_a_permanent_failure_ends_at_once_with_its_reason(runtime: Runtime) -> N
     put(runtime, "no-template")
     assert Worker(runtime, {"fake": sender}).run_once() == {"failed": 1}
     stored = row(runtime, "no-template")
-    assert (stored.status, stored.attempts) == (FAILED, 1)
+    assert (stored.status, stored.attempts) == (OutboxStatus.FAILED, 1)
     assert stored.last_error == "no approved template configured for 'notice'"
 
 
@@ -267,7 +259,7 @@ def test_a_channel_without_a_sender_fails_with_the_reason(runtime: Runtime) -> N
     put(runtime, "nowhere", channel="whatsapp")
     assert Worker(runtime, {"fake": RecordingSender()}).run_once() == {"failed": 1}
     stored = row(runtime, "nowhere")
-    assert (stored.status, stored.last_error) == (FAILED, NOT_CONFIGURED)
+    assert (stored.status, stored.last_error) == (OutboxStatus.FAILED, NOT_CONFIGURED)
 
 
 def test_the_start_up_line_says_what_happens_to_messages_without_a_channel(
@@ -301,8 +293,8 @@ def test_a_cancelled_message_is_not_sent_and_stays_cancelled(
     assert worker.process(claim) == OUTCOME_LOST
     clock.advance(timedelta(hours=1))
     assert worker.run_once() == {}
-    assert row(runtime, "reminder:5:a").status == CANCELLED
-    assert row(runtime, "reminder:6:a").status == CANCELLED
+    assert row(runtime, "reminder:5:a").status == OutboxStatus.CANCELLED
+    assert row(runtime, "reminder:6:a").status == OutboxStatus.CANCELLED
 
 
 def test_a_failed_message_can_be_put_back(runtime: Runtime) -> None:

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 from sqlmodel import select
 
-from booking.models import CANCELLED, COMPLETED, NO_SHOW, Booking, Consultant
+from booking.models import Booking, BookingStatus, Consultant
 from bot.messages import Document, Text, reply_from_dict
 from consultbot.runtime import Runtime
 from dashboard.availability import save_consultant
 from dashboard.models import BookingNote
 from plumbing.clock import ManualClock
-from plumbing.outbox import PENDING, OutboxMessage, enqueue
+from plumbing.outbox import OutboxMessage, OutboxStatus, enqueue
 from tests.dashboard.helpers import booking, post_form, sign_in, token_from
 
 TUESDAY_9 = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -129,14 +129,14 @@ def test_cancel_tells_the_applicant_in_their_language_once(
     with runtime.db.transaction() as session:
         cancelled = session.get(Booking, made.id)
         messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    assert cancelled is not None and cancelled.status == CANCELLED
+    assert cancelled is not None and cancelled.status == BookingStatus.CANCELLED
     assert cancelled.cancelled_by == "staff:staff@example.org"
     assert runtime.cipher.decrypt(cancelled.cancel_reason_enc or "") == "consultant ill"
     reminder, notice = messages
     assert reminder.status == "cancelled"
     assert (notice.kind, notice.channel, runtime.cipher.decrypt(notice.recipient_enc or ""),
             notice.status) == \
-        ("cancellation", "console", "ivan", PENDING)
+        ("cancellation", "console", "ivan", OutboxStatus.PENDING)
     text, calendar = (reply_from_dict(r) for r in
                       runtime.cipher.decrypt_json(notice.payload_enc)["replies"])
     assert isinstance(text, Text) and isinstance(calendar, Document)
@@ -178,10 +178,10 @@ def test_outcome_only_once_the_consultation_has_started(
     assert "No-show" in page and "Cancel consultation" not in page
     post_form(staff, url, f"{url}/outcome", {"outcome": "no_show"})
     with runtime.db.transaction() as session:
-        assert session.get(Booking, made.id).status == NO_SHOW  # type: ignore[union-attr]
+        assert session.get(Booking, made.id).status == BookingStatus.NO_SHOW  # type: ignore[union-attr]
     post_form(staff, url, f"{url}/outcome", {"outcome": "completed"})
     with runtime.db.transaction() as session:
-        assert session.get(Booking, made.id).status == COMPLETED  # type: ignore[union-attr]
+        assert session.get(Booking, made.id).status == BookingStatus.COMPLETED  # type: ignore[union-attr]
     assert "Anna Petrova" in staff.get("/staff/bookings?tab=past").text
 
 
@@ -195,7 +195,7 @@ def test_no_outcome_for_a_cancelled_booking(
     refused = post_form(staff, url, f"{url}/outcome", {"outcome": "completed"})
     assert "This booking is cancelled." in staff.get(refused.headers["Location"]).text
     with runtime.db.transaction() as session:
-        assert session.get(Booking, made.id).status == CANCELLED  # type: ignore[union-attr]
+        assert session.get(Booking, made.id).status == BookingStatus.CANCELLED  # type: ignore[union-attr]
 
 
 def test_private_notes_are_encrypted_and_signed(runtime: Runtime, staff: FlaskClient) -> None:

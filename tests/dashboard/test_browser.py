@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from booking.models import CANCELLED, Booking
+from booking.models import Booking, BookingStatus
 from bot.engine import Bot
 from bot.messages import Text
 from channels.console import ConsoleChannel
@@ -23,7 +23,7 @@ from channels.delivery import Delivery
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.crypto import new_key
-from plumbing.outbox import SENT, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 from plumbing.settings import Settings, load_settings
 from tests.conftest import live_server
 from tests.dashboard.helpers import PASSWORD, add_staff
@@ -151,7 +151,7 @@ def test_staff_cancel_a_booking_made_in_the_chat(
         booked = session.exec(select(Booking)).one()
         sent = session.exec(select(OutboxMessage).where(
             OutboxMessage.kind == "cancellation")).one()
-    assert booked.status == CANCELLED and sent.status == SENT
+    assert booked.status == BookingStatus.CANCELLED and sent.status == OutboxStatus.SENT
 
     page.reload()
     expect(page.get_by_role("region", name="Messages about this booking")).to_contain_text(

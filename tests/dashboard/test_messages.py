@@ -14,7 +14,7 @@ from sqlmodel import select
 from booking.models import Booking
 from bot.messages import Text, reply_to_dict
 from bot.notices.reminders import reminder_key
-from bot.notices.staff_alerts import BOOKED, alert_staff
+from bot.notices.staff_alerts import AlertKind, alert_staff
 from channels.email_sender import EmailSender
 from channels.whatsapp.parsing import StatusReport
 from channels.whatsapp.status import record_status
@@ -24,7 +24,7 @@ from dashboard.messages import mask
 from plumbing import outbox
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
-from plumbing.outbox import FAILED, PENDING, SENT, OutboxMessage
+from plumbing.outbox import OutboxMessage, OutboxStatus
 from plumbing.settings import Settings, load_settings
 from tests.dashboard.helpers import booking, token_from
 from tests.dashboard.test_auth import staff_urls
@@ -60,8 +60,8 @@ def rows(runtime: Runtime) -> list[OutboxMessage]:
 def booked_with_alert(runtime: Runtime, user: str = PHONE, channel: str = "whatsapp") -> Booking:
     made = booking(runtime, user, channel=channel)
     with runtime.db.transaction() as session:
-        assert alert_staff(session, runtime, kind=BOOKED, booking=session.get(Booking, made.id),
-                           now=runtime.clock()) == 1
+        assert alert_staff(session, runtime, kind=AlertKind.BOOKED,
+                           booking=session.get(Booking, made.id), now=runtime.clock()) == 1
     return made
 
 
@@ -97,7 +97,7 @@ def test_a_failed_e_mail_alert_is_listed_with_its_reason(
     made = booked_with_alert(runtime)
     send_round(runtime, smtp)
     [alert] = rows(runtime)
-    assert alert.status == FAILED and alert.conversation_id is None
+    assert alert.status == OutboxStatus.FAILED and alert.conversation_id is None
     page = staff.get("/staff/messages").text
     assert "Staff alert: new booking" in page
     assert ALERTS_TO in page  # a staff address, shown in full
@@ -116,7 +116,7 @@ def test_a_person_s_recipient_is_masked_and_no_text_is_shown(
     clock.advance(timedelta(minutes=10))
     remind(runtime, made, 24, due_now=True)
     send_round(runtime, smtp)  # no WhatsApp sender: the reminder fails
-    assert [r.status for r in rows(runtime)] == [FAILED, FAILED]
+    assert [r.status for r in rows(runtime)] == [OutboxStatus.FAILED, OutboxStatus.FAILED]
     page = staff.get("/staff/messages").text
     assert "Reminder" in page and "channel not configured" in page
     assert PHONE not in page and "447700900123" not in page
@@ -145,13 +145,14 @@ def test_try_again_puts_it_back_in_the_queue_and_needs_its_token(
     refused = staff.post(f"/staff/messages/{alert.id}/retry",
                          data={"next": "/staff/messages?tab=failed"})
     assert refused.status_code == 400
-    assert rows(runtime)[0].status == FAILED
+    assert rows(runtime)[0].status == OutboxStatus.FAILED
     again = staff.post(f"/staff/messages/{alert.id}/retry",
                        data={"csrf_token": token_from(page), "next": "/staff/messages?tab=failed"})
     assert again.status_code == 302
     assert again.headers["Location"] == "/staff/messages?tab=failed"
     [queued] = rows(runtime)
-    assert (queued.status, queued.attempts, queued.due_at) == (PENDING, 0, runtime.clock())
+    assert (queued.status, queued.attempts, queued.due_at) == \
+        (OutboxStatus.PENDING, 0, runtime.clock())
     page = staff.get("/staff/messages").text
     assert "The message will be sent again." in page and "Every message has been sent" in page
     assert ALERTS_TO not in page and 'aria-label="1 failed"' not in page
@@ -179,7 +180,8 @@ def test_a_whatsapp_report_of_non_delivery_is_listed_without_try_again(
     remind(runtime, made, 24)
     with runtime.db.transaction() as session:
         sent = session.exec(select(OutboxMessage)).one()
-        sent.status, sent.provider_message_id, sent.sent_at = SENT, "SM1", runtime.clock()
+        sent.status, sent.provider_message_id = OutboxStatus.SENT, "SM1"
+        sent.sent_at = runtime.clock()
         session.add(sent)
     assert record_status(runtime, StatusReport("SM1", "undelivered", "63016"))
     page = staff.get("/staff/messages").text

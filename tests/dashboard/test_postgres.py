@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlmodel import select
 
-from booking.models import CANCELLED, Booking
+from booking.models import Booking, BookingStatus
 from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from dashboard.models import LoginThrottle
@@ -40,7 +40,7 @@ def test_pages_and_cancel_on_postgres(pg_runtime: Runtime, pg_app: Flask) -> Non
     url = f"/staff/bookings/{made.id}"
     assert post_form(client, url, f"{url}/cancel", {"confirm": "y"}).status_code == 302
     with pg_runtime.db.transaction() as session:
-        assert session.exec(select(Booking)).one().status == CANCELLED
+        assert session.exec(select(Booking)).one().status == BookingStatus.CANCELLED
 
 
 def test_simultaneous_wrong_passwords_all_count(pg_runtime: Runtime, pg_app: Flask) -> None:

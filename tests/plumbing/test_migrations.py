@@ -52,7 +52,8 @@ def test_the_one_active_booking_per_slot_index_is_partial(any_empty_database_url
         assert "UNIQUE" in sql.upper()
         for status in booking.models.ACTIVE_STATUSES:
             assert f"'{status}'" in sql
-        for status in (booking.models.CANCELLED, booking.models.RESCHEDULED):
+        statuses = booking.models.BookingStatus
+        for status in (statuses.CANCELLED, statuses.RESCHEDULED):
             assert f"'{status}'" not in sql
     finally:
         db.dispose()

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
-from booking.models import CANCELLED, Booking
+from booking.models import Booking, BookingStatus
 from bot.engine import Bot
 from bot.models import InboundMessage
 from consultbot.runtime import Runtime
@@ -127,7 +127,7 @@ def test_dashboard_erasure_names_the_consultation_and_erases(
     assert "at the person&#39;s request" in after and "Erased on" in after
     assert NAME not in admin.get("/staff/people").text
     with rt.db.transaction() as session:
-        assert session.get(Booking, booked.id).status == CANCELLED  # type: ignore[union-attr]
+        assert session.get(Booking, booked.id).status == BookingStatus.CANCELLED  # type: ignore[union-attr]
     booking_page = admin.get(f"/staff/bookings/{booked.id}").text
     assert "Erased on" in booking_page and NAME not in booking_page
     assert [e.target for e in events(rt, audit.ERASE)] == [f"person:{conversation_id(rt)}"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import select
 
-from booking.models import CANCELLED, MEETING_DELETE, Booking
+from booking.models import Booking, BookingStatus, MeetingStatus
 from bot.engine import Bot
 from bot.models import Conversation, InboundMessage
 from bot.notices.booking_notices import when_text
@@ -32,15 +32,16 @@ def test_after_erasure_nothing_the_person_told_can_be_read(runtime: Runtime) -> 
     when = when_text(booked.start, booked.end, "Europe/London", "en")
     assert f"Your consultation on {when}" in warning and "will be cancelled" in warning
     with runtime.db.transaction() as session:  # nothing is cancelled before the yes
-        assert session.exec(select(Booking)).one().status != CANCELLED
+        assert session.exec(select(Booking)).one().status != BookingStatus.CANCELLED
     assert "has been deleted" in person.say("Yes, delete")
     assert found(runtime) == []
     with runtime.db.transaction() as session:
         cancelled = session.exec(select(Booking)).one()
         stub = session.exec(select(Conversation)).one()
         last = session.exec(select(InboundMessage).order_by(InboundMessage.id.desc())).first()  # type: ignore[union-attr]
-    assert (cancelled.status, cancelled.meeting_status) == (CANCELLED, "cancelled") or \
-        cancelled.meeting_status == MEETING_DELETE
+    assert (cancelled.status, cancelled.meeting_status) == \
+        (BookingStatus.CANCELLED, "cancelled") or \
+        cancelled.meeting_status == MeetingStatus.DELETE
     assert stub.erased_at == runtime.clock() and stub.user_id_enc is None
     assert last is not None and last.text_enc is None and last.replies_enc is None
 

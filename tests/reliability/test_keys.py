@@ -17,7 +17,7 @@ from consultbot.runtime import build_runtime
 from consultbot.worker import UNDECRYPTABLE, Worker
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
-from plumbing.outbox import PENDING, OutboxMessage, enqueue
+from plumbing.outbox import OutboxMessage, OutboxStatus, enqueue
 from plumbing.settings import load_settings
 
 
@@ -131,6 +131,6 @@ def test_an_undecryptable_outbox_message_stays_pending(database_url: str,
         clock.advance(timedelta(minutes=1))
     with runtime.db.transaction() as session:
         [row] = session.exec(select(OutboxMessage)).all()
-    assert (row.status, row.last_error) == (PENDING, UNDECRYPTABLE)
+    assert (row.status, row.last_error) == (OutboxStatus.PENDING, UNDECRYPTABLE)
     runtime.db.dispose()
     stranger.db.dispose()
