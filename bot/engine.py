@@ -35,6 +35,7 @@ from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
 from bot.models import Conversation, InboundMessage
 from bot.repeats import held_back
 from bot.understanding import Intent, Understanding, understand, warm_up
+from bot.working import WorkingData
 from plumbing.crypto import Cipher, Undecryptable
 from plumbing.db import Database
 from plumbing.runtime import Runtime
@@ -147,7 +148,8 @@ class Bot:
             if seen is not None:
                 stored = cipher.decrypt_json(seen.replies_enc) if seen.replies_enc else []
                 return Handled([reply_from_dict(r) for r in stored], repeated=True)
-            data = cipher.decrypt_json(conversation.data_enc) if conversation.data_enc else {}
+            data = WorkingData.from_dict(
+                cipher.decrypt_json(conversation.data_enc) if conversation.data_enc else {})
             language = self._language(conversation.language, inbound)
             if inbound.text and understood.lang != language:  # changed meanwhile
                 understood = understand(inbound.text, language)
@@ -162,12 +164,12 @@ class Bot:
                 log.exception("flow failed in state %s", conversation.state)
                 # The savepoint undid the rows; undo the working data too, or half a step
                 # would be stored with the state it was not meant for.
-                turn.data = cipher.decrypt_json(conversation.data_enc) \
-                    if conversation.data_enc else {}
+                turn.data = WorkingData.from_dict(
+                    cipher.decrypt_json(conversation.data_enc) if conversation.data_enc else {})
                 turn.replies = [Text(turn.t("common.error"))]
             if cut:
                 turn.replies.insert(0, Text(turn.t("common.text_cut")))
-            conversation.data_enc = cipher.encrypt_json(turn.data)
+            conversation.data_enc = cipher.encrypt_json(turn.data.to_dict())
             conversation.updated_at = now
             conversation.last_inbound_at = now
             conversation.unreachable = False
@@ -257,10 +259,9 @@ def step(turn: Turn) -> None:
     if not turn.text and not inbound.choice_id:
         turn.stay("common.attachment" if inbound.attachments else "common.empty")
         return
-    offered = turn.data.get("choices") or []
+    offered = turn.data.choices or []
     if inbound.choice_id is not None:
-        current_token = format(int(turn.data.get("asked", 0)), "x")
-        stale_token = inbound.choice_token is not None and inbound.choice_token != current_token
+        stale_token = inbound.choice_token is not None and inbound.choice_token != turn.token
         if stale_token or inbound.choice_id not in {choice_id for choice_id, _ in offered}:
             turn.stay("common.stale_choice")
             return
@@ -291,9 +292,9 @@ def keep_first_words(turn: Turn) -> None:
     if detected is not None and detected.intent is Intent.LANGUAGE and detected.language:
         turn.conversation.language = detected.language
     elif detected is not None and detected.intent not in _SMALL_TALK:
-        turn.data["pending_intent"] = detected.intent.value
+        turn.data.pending_intent = detected.intent.value
     elif turn.understood.match is not None:
-        turn.data["pending_topic"] = turn.understood.match.topic_id
+        turn.data.pending_topic = turn.understood.match.topic_id
 
 
 def run_command(turn: Turn, command: str) -> None:

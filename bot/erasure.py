@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select, update
 from booking.models import Booking
 from bot.flow.forget import ERASERS
 from bot.models import CaseFile, Conversation, HandoffRequest, InboundMessage
+from bot.working import WorkingData
 from plumbing.outbox import OutboxMessage, OutboxStatus
 from plumbing.runtime import Runtime
 
@@ -59,7 +60,8 @@ def erase(target: Erasing, *, reason: str = REQUEST) -> None:
                  .values(resolved_at=target.now, resolved_by="erased at the person's request"))
     _blank_messages(target)
     asked = _asked(target)
-    conversation.data_enc = target.runtime.cipher.encrypt_json({"asked": asked} if asked else {})
+    conversation.data_enc = target.runtime.cipher.encrypt_json(
+        WorkingData(asked=asked).to_dict())
     conversation.user_id_enc = None
     conversation.timezone = None
     conversation.language = None
@@ -72,16 +74,18 @@ def erase(target: Erasing, *, reason: str = REQUEST) -> None:
         eraser(target)  # type: ignore[arg-type]
 
 
-def _asked(target: Erasing) -> int | None:
+def _asked(target: Erasing) -> int:
     """The question counter (not personal: keeps buttons from before recognisably stale)."""
-    data = getattr(target, "data", None)
-    if data is None and target.conversation.data_enc:
-        try:
-            data = target.runtime.cipher.decrypt_json(target.conversation.data_enc)
-        except ValueError:
-            data = None
-    asked = data.get("asked") if isinstance(data, dict) else None
-    return int(asked) if isinstance(asked, int) else None
+    data = getattr(target, "data", None)  # a chat turn's, else the stored one
+    if isinstance(data, WorkingData):
+        return data.asked
+    if not target.conversation.data_enc:
+        return 0
+    try:
+        return WorkingData.from_dict(
+            target.runtime.cipher.decrypt_json(target.conversation.data_enc)).asked
+    except ValueError:
+        return 0
 
 
 def _blank_messages(target: Erasing) -> None:

@@ -19,7 +19,7 @@ _CHANNELS = {"whatsapp"}  # where typed numbers answer questions (no tappable bu
 
 def held_back(turn: Turn) -> bool:
     """True (and the person asked again) when the typed answer is held back."""
-    current = format(int(turn.data.get("asked", 0)), "x")
+    current = turn.token
     quoted = turn.inbound.replied_token
     if quoted is not None and quoted != current:
         turn.stay("common.stale_answer")
@@ -29,12 +29,12 @@ def held_back(turn: Turn) -> bool:
 
 def _double_send(turn: Turn, current: str) -> bool:
     text = turn.text
-    last = turn.data.pop("last_number", None)
-    held = turn.data.pop("held_number", None)
+    last, held = turn.data.last_number, turn.data.held_number
+    turn.data.last_number = turn.data.held_number = None
     if turn.inbound.channel not in _CHANNELS or not (text.isascii() and text.isdigit()):
         return False
-    turn.data["last_number"] = {"text": text, "at": turn.now.isoformat(), "token": current}
-    if held == text or not isinstance(last, dict):
+    turn.data.last_number = {"text": text, "at": turn.now.isoformat(), "token": current}
+    if held == text or last is None:
         return False
     try:
         since = turn.now - datetime.fromisoformat(str(last.get("at")))
@@ -42,6 +42,6 @@ def _double_send(turn: Turn, current: str) -> bool:
         return False
     if last.get("text") != text or last.get("token") == current or since > REPEAT_WINDOW:
         return False
-    turn.data["held_number"] = text
+    turn.data.held_number = text
     turn.stay("common.repeat_check", text=text)
     return True

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, delete, select
 from booking import service
 from booking.models import Booking, BookingStatus, Consultant
 from bot import booking_changes
+from bot.case import BY_NAME, CaseDetails
 from bot.flow.forget import ERASERS
 from bot.i18n import Translator
 from bot.messages import Reply, Text
@@ -88,7 +89,7 @@ class BookingView:
     booking: Booking
     consultant: Consultant | None
     conversation: Conversation | None
-    case: dict[str, Any]
+    case: CaseDetails
     name: str
     notes: list[tuple[BookingNote, str, str]] = field(default_factory=list)
     messages: list[OutboxMessage] = field(default_factory=list)
@@ -96,51 +97,51 @@ class BookingView:
     @property
     def origin(self) -> str:
         """The country of origin's English name (and code)."""
-        return country_name(self.case.get("origin"))
+        return country_name(self.case.origin)
 
     @property
     def asylum_country(self) -> str:
-        return country_name(self.case.get("asylum_country"))
+        return country_name(self.case.asylum_country)
 
     @property
     def stage(self) -> str:
         """The stage of the case as the intake offered it, in English."""
-        return intake_label("stage", self.case.get("stage"))
+        return intake_label("stage", self.case.stage)
 
     @property
     def role(self) -> str:
-        return intake_label("role", self.case.get("role"))
+        return intake_label("role", self.case.role)
 
     @property
     def represented(self) -> str:
-        return intake_label("represented", self.case.get("represented"))
+        return intake_label("represented", self.case.represented)
 
     @property
     def deadline(self) -> str:
-        value = self.case.get("deadline")
+        value = self.case.deadline
         if not value:
             return ""
-        return "None" if value == "none" else str(value)
+        return "None" if value == "none" else value
 
 
-def country_name(code: Any) -> str:
+def country_name(code: str | None) -> str:
     """``Syria (SY)`` for ``SY``; empty for nothing."""
     if not code:
         return ""
     try:
-        return f"{Country(str(code)).name('en')} ({code})"
+        return f"{Country(code).name('en')} ({code})"
     except (KeyError, LookupError, ValueError):
-        return str(code)
+        return code
 
 
-def intake_label(question: str, value: Any) -> str:
+def intake_label(question: str, value: str | None) -> str:
     """The English label of an intake option (``waiting`` → its text), or the raw value."""
     if not value:
         return ""
     try:
-        return Translator("en")(f"intake.{question}.{value}")
+        return Translator("en")(BY_NAME[question].option_key(value))
     except KeyError:
-        return str(value)
+        return value
 
 
 def consultants(session: Session) -> list[Consultant]:
@@ -159,22 +160,22 @@ def _views(session: Session, cipher: Cipher, bookings: Sequence[Booking]) -> lis
         select(Conversation).where(col(Conversation.id).in_(people)))}
     cases: dict[int | None, CaseFile] = {}
     newest: dict[int, CaseFile] = {}
-    for case in session.exec(
+    for row in session.exec(
         select(CaseFile).where(or_(col(CaseFile.conversation_id).in_(people),
                                    col(CaseFile.id).in_({b.case_id for b in bookings})))
         .order_by(col(CaseFile.created_at), col(CaseFile.id))
     ):
-        cases[case.id] = newest[case.conversation_id] = case
-    details: dict[int | None, dict[str, Any]] = {}
+        cases[row.id] = newest[row.conversation_id] = row
+    details: dict[int | None, CaseDetails] = {}
     found = []
     for booking in bookings:
         case = cases.get(booking.case_id) if booking.case_id else \
             newest.get(booking.conversation_id)
         if case is not None and case.id not in details:
             details[case.id] = case_details(cipher, case)
-        facts = details[case.id] if case is not None else {}
+        facts = details[case.id] if case is not None else CaseDetails()
         conversation = conversations.get(booking.conversation_id)
-        name = str(facts.get("name") or "") or (
+        name = facts.name or (
             display_name(cipher, conversation, None) if conversation else "(unknown)")
         found.append(BookingView(booking=booking, consultant=by_id.get(booking.consultant_id),
                                  conversation=conversation, case=facts, name=name))
@@ -217,7 +218,7 @@ def list_bookings(session: Session, cipher: Cipher, now: datetime, filters: Filt
     origins: set[str] = set()
     needle = " ".join(filters.query.split()).casefold()
     for view in _views(session, cipher, session.exec(query).all()):
-        origin = str(view.case.get("origin") or "").upper()
+        origin = (view.case.origin or "").upper()
         if origin:
             origins.add(origin)
         if filters.country and origin != filters.country.upper():

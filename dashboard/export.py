@@ -42,7 +42,7 @@ def person_export(session: Session, cipher: Cipher, conversation_id: int) -> dic
     person = session.get(Conversation, conversation_id)
     if person is None:
         return None
-    answers = {k: v for k, v in conversation_data(cipher, person).items()
+    answers = {k: v for k, v in conversation_data(cipher, person).to_dict().items()
                if k not in _BOOKKEEPING}
     cases = []
     for case in session.exec(select(CaseFile).where(CaseFile.conversation_id == conversation_id)

@@ -40,9 +40,8 @@ def bookings_csv(rows: list[BookingView], zone_name: str) -> str:
             b.id, b.status, b.start.isoformat(), times.when(b.start, zone_name),
             b.applicant_timezone, times.when(b.start, b.applicant_timezone), b.duration_minutes,
             view.consultant.name if view.consultant else "", b.channel, b.language, view.name,
-            case.get("role", ""), case.get("origin", ""), case.get("asylum_country", ""),
-            case.get("stage", ""), case.get("represented", ""), case.get("firm", ""),
-            case.get("deadline", ""), case.get("email", ""), case.get("description", ""),
+            case.role, case.origin, case.asylum_country, case.stage, case.represented,
+            case.firm, case.deadline, case.email, case.description,
             b.join_url or "", b.meeting_status, b.created_at.isoformat(),
             b.cancelled_at.isoformat() if b.cancelled_at else "",
         )])

@@ -7,36 +7,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from booking.models import Booking, BookingStatus
+from bot.case import CaseDetails, read_case
 from bot.models import CaseFile, Conversation
+from bot.working import WorkingData
 from plumbing.crypto import Cipher
 from plumbing.settings import Settings
 
 
-def conversation_data(cipher: Cipher, conversation: Conversation) -> dict[str, Any]:
-    """The conversation's stored answers (empty when erased or unreadable)."""
+def conversation_data(cipher: Cipher, conversation: Conversation) -> WorkingData:
+    """The conversation's working data (empty when erased or unreadable)."""
     if not conversation.data_enc:
-        return {}
+        return WorkingData()
     try:
-        data = cipher.decrypt_json(conversation.data_enc)
+        return WorkingData.from_dict(cipher.decrypt_json(conversation.data_enc))
     except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+        return WorkingData()
 
 
-def case_details(cipher: Cipher, case: CaseFile | None) -> dict[str, Any]:
-    """A case file's details (role, name, origin…), or {} when erased or unreadable."""
-    if case is None or not case.payload_enc:
-        return {}
+def case_details(cipher: Cipher, case: CaseFile | None) -> CaseDetails:
+    """A case file's details (role, name, origin…); none when erased or unreadable."""
     try:
-        details = cipher.decrypt_json(case.payload_enc)
+        return read_case(cipher, case)
     except ValueError:
-        return {}
-    return details if isinstance(details, dict) else {}
+        return CaseDetails()
 
 
 def latest_case(session: Session, conversation_id: int) -> CaseFile | None:
@@ -49,11 +46,9 @@ def latest_case(session: Session, conversation_id: int) -> CaseFile | None:
 
 def display_name(cipher: Cipher, conversation: Conversation, case: CaseFile | None) -> str:
     """The name the person gave (case file first, then the intake so far), or a placeholder."""
-    name = case_details(cipher, case).get("name")
-    if not name:
-        name = conversation_data(cipher, conversation).get("intake", {}).get("name")
+    name = case_details(cipher, case).name or conversation_data(cipher, conversation).intake.name
     if name:
-        return str(name)
+        return name
     if conversation.erased_at is not None:
         return f"(erased: {conversation.channel} #{conversation.id})"
     return f"(no name yet: {conversation.channel} #{conversation.id})"
@@ -100,7 +95,7 @@ def started_intake(cipher: Cipher, conversation: Conversation, has_case: bool,
                    booked: bool) -> bool:
     """Whether the person began telling us their case (or did and was erased since)."""
     return has_case or booked or conversation.erased_at is not None or \
-        bool(conversation_data(cipher, conversation).get("intake"))
+        bool(conversation_data(cipher, conversation).intake)
 
 
 def list_people(session: Session, cipher: Cipher, settings: Settings, now: datetime,
@@ -133,7 +128,7 @@ def list_people(session: Session, cipher: Cipher, settings: Settings, now: datet
             last_message_at=conversation.last_inbound_at, booked=booked,
             purge_at=purge[conversation.id].purge_at if conversation.id in purge else None,
             erased_at=conversation.erased_at, erased_reason=conversation.erased_reason)
-        email = str(case_details(cipher, case).get("email") or "")
+        email = case_details(cipher, case).email or ""
         haystack = f"{name} {email} {row.channel} {row.stage} #{row.id}".casefold()
         if not needle or needle in haystack:
             rows.append(row)

@@ -9,15 +9,14 @@ hold names the request), re-checked under the consultants' locks. A time taken m
 answered politely with the nearest free ones.
 
 Choice ids stay short for button payloads: ``day:2026-03-04``, ``slot:202603041000``
-(UTC), ``tz:Europe/London``. Progress is kept in the conversation's data under
-``booking``.
+(UTC), ``tz:Europe/London``. Progress is kept in the conversation's working data
+(:class:`bot.working.BookingProgress`).
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -27,6 +26,7 @@ from booking import service
 from booking.models import Booking, BookingStatus, MeetingStatus
 from booking.service import NotBookable, SlotTaken
 from bot.booking_changes import cancel_booking, confirm_booking, withdraw_waiting
+from bot.case import read_case
 from bot.flow.core import State, Turn
 from bot.flow.forget import ERASERS
 from bot.flow.handoff import request_person
@@ -43,6 +43,7 @@ from bot.validation.dates import parse_deadline
 from bot.validation.phones import phone_hints
 from bot.validation.times import parse_times
 from bot.validation.timezones import resolve_timezone, suggest_timezone
+from bot.working import BookingProgress
 
 DAYS_PER_PAGE = 7
 TIMES_PER_PAGE = 7
@@ -54,9 +55,9 @@ _SLOT_FORMAT = "%Y%m%d%H%M"
 # --- helpers --------------------------------------------------------------------------
 
 
-def progress(turn: Turn) -> dict[str, Any]:
+def progress(turn: Turn) -> BookingProgress:
     """This booking attempt's progress in the conversation data."""
-    return turn.data.setdefault("booking", {})
+    return turn.data.booking
 
 
 def slot_id(start: datetime) -> str:
@@ -75,14 +76,13 @@ def zone_of(turn: Turn) -> str | None:
 
 def moving(turn: Turn) -> int | None:
     """The id of the booking being moved, when rescheduling."""
-    value = progress(turn).get("move_id")
-    return int(value) if value is not None else None
+    return progress(turn).move_id
 
 
 def free(turn: Turn) -> list[service.Slot]:
     """Free slots as this person may book them (their own hold and moved booking aside)."""
     return service.find_free_slots(turn.session, turn.runtime.settings, turn.now,
-                                   conversation_id=turn.conversation.id,
+                                   conversation_id=turn.conversation_id,
                                    exclude_booking_id=moving(turn))
 
 
@@ -127,19 +127,16 @@ def suggested_zone(turn: Turn) -> str | None:
 
 def residence(turn: Turn) -> str | None:
     """The country where the case is (asylum claimed), from the stored case."""
-    case_id = turn.data.get("case_id")
+    case_id = turn.data.case_id
     case = turn.session.get(CaseFile, case_id) if case_id else None
-    if case is None or not case.payload_enc:
-        return None
-    value = turn.runtime.cipher.decrypt_json(case.payload_enc).get("asylum_country")
-    return value if isinstance(value, str) else None
+    return read_case(turn.runtime.cipher, case).asylum_country
 
 
 def take(turn: Turn, start: datetime) -> None:
     """Hold the chosen time and ask to confirm; if it is gone, offer the nearest."""
     try:
         hold = service.hold_slot(turn.session, turn.runtime.settings, turn.now,
-                                 conversation_id=turn.conversation.id, start=start,
+                                 conversation_id=turn.conversation_id, start=start,
                                  exclude_booking_id=moving(turn))
     except SlotTaken as taken:
         offer_nearest(turn, taken)
@@ -147,15 +144,15 @@ def take(turn: Turn, start: datetime) -> None:
     state = progress(turn)
     # Names this confirmation: a redelivered or retried "Confirm" books once. (Hold ids
     # are not unique over time: SQLite reuses the id of a deleted last row.)
-    state.update(slot=slot_id(start), hold=hold.id, consultant=hold.consultant_id,
-                 request=uuid.uuid4().hex[:20])
+    state.slot, state.hold, state.consultant = slot_id(start), hold.id, hold.consultant_id
+    state.request = uuid.uuid4().hex[:20]
     turn.go("booking.confirm")
 
 
 def offer_nearest(turn: Turn, taken: SlotTaken) -> None:
     state = progress(turn)
     if taken.nearest:
-        state["nearest"] = [slot_id(s.start) for s in taken.nearest]
+        state.nearest = [slot_id(s.start) for s in taken.nearest]
         turn.say("booking.taken")
         turn.go("booking.nearest")
     else:
@@ -164,9 +161,8 @@ def offer_nearest(turn: Turn, taken: SlotTaken) -> None:
 
 
 def release(turn: Turn) -> None:
-    service.release_holds(turn.session, turn.conversation.id)
-    for key in ("slot", "hold", "consultant", "request"):
-        progress(turn).pop(key, None)
+    service.release_holds(turn.session, turn.conversation_id)
+    progress(turn).release()
 
 
 # --- time zone ------------------------------------------------------------------------
@@ -182,8 +178,9 @@ class Start(State):
         # A move left unfinished is dropped once its booking is gone (cancelled by staff,
         # begun): the person then books anew instead of "moving" nothing.
         if the_booking(turn, moving(turn)) is None:
-            turn.data["booking"] = state = {}
-            upcoming = service.upcoming_for(turn.session, turn.conversation.id, turn.now)
+            turn.data.end_booking()
+            state = progress(turn)
+            upcoming = service.upcoming_for(turn.session, turn.conversation_id, turn.now)
             if upcoming:
                 turn.say("booking.already")
                 turn.go("booking.mine")
@@ -195,12 +192,12 @@ class Start(State):
         if suggestion is None:
             turn.go("booking.timezone")
             return
-        state["suggested"] = suggestion
+        state.suggested = suggestion
         turn.ask(turn.t("booking.tz.suggest", zone=zone_name(suggestion, turn.lang, turn.now)),
                  [turn.option("yes", "booking.tz.yes"), turn.option("change", "booking.tz.change")])
 
     def handle(self, turn: Turn) -> None:
-        suggestion = progress(turn).get("suggested")
+        suggestion = progress(turn).suggested
         if turn.choice == "yes" and suggestion:
             set_zone(turn, suggestion)
         elif turn.choice == "change":
@@ -267,8 +264,8 @@ class Day(State):
             return
         state = progress(turn)
         pages = (len(days) - 1) // DAYS_PER_PAGE + 1
-        page = min(max(int(state.get("day_page", 0)), 0), pages - 1)
-        state["day_page"] = page
+        page = min(max(state.day_page or 0, 0), pages - 1)
+        state.day_page = page
         shown = days[page * DAYS_PER_PAGE:(page + 1) * DAYS_PER_PAGE]
         options = [Choice(f"day:{d.isoformat()}",
                           turn.t.shape(format_date(d, "EEE d MMM", locale=turn.lang)))
@@ -288,15 +285,15 @@ class Day(State):
         state = progress(turn)
         choice = turn.choice
         if choice and choice.startswith("day:"):
-            state.update(day=choice.removeprefix("day:"), time_page=0)
+            state.day, state.time_page = choice.removeprefix("day:"), 0
             turn.go("booking.time")
         elif choice in ("later", "earlier"):
-            state["day_page"] = int(state.get("day_page", 0)) + (1 if choice == "later" else -1)
+            state.day_page = (state.day_page or 0) + (1 if choice == "later" else -1)
             self.enter(turn)
         elif choice == "tz":
             turn.go("booking.timezone")
         elif turn.text and (typed := parse_deadline(turn.text, turn.lang, turn.now.date())):
-            state.update(day=typed.isoformat(), time_page=0)
+            state.day, state.time_page = typed.isoformat(), 0
             turn.go("booking.time")
         else:
             turn.stay("common.choose_option")
@@ -311,25 +308,24 @@ class Time(State):
     name = "booking.time"
     back_to = "booking.day"
 
-    def slots(self, turn: Turn, zone: str) -> list[service.Slot]:
-        day = date.fromisoformat(progress(turn)["day"])
+    def slots(self, turn: Turn, zone: str, day: date) -> list[service.Slot]:
         return [s for s in free(turn) if local_day(s.start, zone) == day]
 
     def enter(self, turn: Turn) -> None:
         zone = zone_of(turn)
         state = progress(turn)
-        if zone is None or "day" not in state:
+        if zone is None or state.day is None:
             turn.go("booking.day")
             return
-        slots = self.slots(turn, zone)
-        day = date.fromisoformat(state["day"])
+        day = date.fromisoformat(state.day)
+        slots = self.slots(turn, zone, day)
         if not slots:
             turn.say("booking.day_full", day=format_date(day, format="full", locale=turn.lang))
             turn.go("booking.day")
             return
         pages = (len(slots) - 1) // TIMES_PER_PAGE + 1
-        page = min(max(int(state.get("time_page", 0)), 0), pages - 1)
-        state["time_page"] = page
+        page = min(max(state.time_page or 0, 0), pages - 1)
+        state.time_page = page
         shown = slots[page * TIMES_PER_PAGE:(page + 1) * TIMES_PER_PAGE]
         options = [Choice(slot_id(s.start), turn.t.shape(short_time(s.start, zone, turn.lang)))
                    for s in shown]
@@ -348,7 +344,7 @@ class Time(State):
         if choice and choice.startswith("slot:"):
             take(turn, slot_start(choice))
         elif choice in ("later", "earlier"):
-            state["time_page"] = int(state.get("time_page", 0)) + (1 if choice == "later" else -1)
+            state.time_page = (state.time_page or 0) + (1 if choice == "later" else -1)
             self.enter(turn)
         elif choice == "day":
             turn.go("booking.day")
@@ -358,25 +354,25 @@ class Time(State):
     def typed_time(self, turn: Turn) -> bool:
         """Take a time typed in words ("3pm", "в 12", "٣ عصرًا"): the free time it names,
         or, for a time that is not free, the nearest free ones that day. False if no time."""
-        zone = zone_of(turn)
+        zone, chosen_day = zone_of(turn), progress(turn).day
         wanted = parse_times(turn.text)
-        if zone is None or not wanted or "day" not in progress(turn):
+        if zone is None or not wanted or chosen_day is None:
             return False
-        slots = self.slots(turn, zone)
+        day = date.fromisoformat(chosen_day)
+        slots = self.slots(turn, zone, day)
         tz = ZoneInfo(zone)
         local = {(s.start.astimezone(tz).hour, s.start.astimezone(tz).minute): s for s in slots}
         exact = next((local[t] for t in wanted if t in local), None)
         if exact is not None:
             take(turn, exact.start)
             return True
-        day = date.fromisoformat(progress(turn)["day"])
         targets = [datetime.combine(day, time(h, m), tz) for h, m in wanted
                    if h < 24]
         nearest = sorted(slots, key=lambda s: min(abs(s.start - t) for t in targets))
         chosen = sorted(nearest[:NEAREST_TIMES], key=lambda s: s.start)
         if not chosen:
             return False
-        progress(turn)["nearest"] = [slot_id(s.start) for s in chosen]
+        progress(turn).nearest = [slot_id(s.start) for s in chosen]
         turn.say("booking.time.not_free")
         turn.go("booking.nearest")
         return True
@@ -390,7 +386,7 @@ class Nearest(State):
 
     def enter(self, turn: Turn) -> None:
         zone = zone_of(turn) or "UTC"
-        starts = [slot_start(s) for s in progress(turn).get("nearest", [])]
+        starts = [slot_start(s) for s in progress(turn).nearest or []]
         if not starts:
             turn.go("booking.day")
             return
@@ -421,11 +417,11 @@ class Confirm(State):
     def enter(self, turn: Turn) -> None:
         state = progress(turn)
         zone = zone_of(turn)
-        if "slot" not in state or zone is None:
+        if state.slot is None or zone is None:
             turn.go("booking.day")
             return
         settings = turn.runtime.settings
-        start = slot_start(state["slot"])
+        start = slot_start(state.slot)
         end = start + timedelta(minutes=settings.booking_slot_minutes)
         values = {"when": when_text(start, end, zone, turn.lang),
                   "zone": zone_name(zone, turn.lang, start),
@@ -449,7 +445,7 @@ class Confirm(State):
         elif turn.choice == "stop":
             release(turn)
             moved = moving(turn)
-            turn.data.pop("booking", None)
+            turn.data.end_booking()
             turn.say("booking.stopped_move" if moved else "booking.stopped")
             turn.go("menu")
         else:
@@ -457,7 +453,7 @@ class Confirm(State):
 
     def back(self, turn: Turn) -> None:
         release(turn)
-        turn.go("booking.time" if "day" in progress(turn) else "booking.day")
+        turn.go("booking.time" if progress(turn).day is not None else "booking.day")
 
 
 def confirm(turn: Turn) -> None:
@@ -466,33 +462,34 @@ def confirm(turn: Turn) -> None:
     settings = turn.runtime.settings
     conversation = turn.conversation
     assert conversation.id is not None and conversation.timezone is not None
-    start = slot_start(state["slot"])
-    request_key = f"{conversation.id}:{state['request']}"
+    assert state.slot is not None and state.request is not None  # held before confirming
+    start = slot_start(state.slot)
+    request_key = f"{conversation.id}:{state.request}"
     moved = moving(turn)
     try:
         if moved is not None:
             booking = service.reschedule(
                 turn.session, settings, turn.now, booking_id=moved,
                 conversation_id=conversation.id, start=start, request_key=request_key,
-                preferred_consultant_id=state.get("consultant"))
+                preferred_consultant_id=state.consultant)
         else:
             booking = service.book(
                 turn.session, settings, turn.now, conversation_id=conversation.id, start=start,
                 request_key=request_key, channel=conversation.channel,
                 language=turn.lang,
-                applicant_timezone=conversation.timezone, case_id=turn.data.get("case_id"),
-                preferred_consultant_id=state.get("consultant"))
+                applicant_timezone=conversation.timezone, case_id=turn.data.case_id,
+                preferred_consultant_id=state.consultant)
     except SlotTaken as taken:
         release(turn)
         offer_nearest(turn, taken)
         return
     except NotBookable:
         release(turn)  # the held time is nobody's now: free it for others at once
-        turn.data.pop("booking", None)
+        turn.data.end_booking()
         turn.say("booking.move_gone")
         turn.go("menu")
         return
-    turn.data.pop("booking", None)
+    turn.data.end_booking()
     confirm_booking(turn.session, turn.runtime, booking, turn.now, moved_from=moved)
     when, zone = describe(turn, booking)
     turn.say("booking.moved" if moved is not None else "booking.confirmed", when=when, zone=zone)
@@ -514,14 +511,14 @@ class Mine(State):
     name = "booking.mine"
 
     def enter(self, turn: Turn) -> None:
-        upcoming = service.upcoming_for(turn.session, turn.conversation.id, turn.now)
+        upcoming = service.upcoming_for(turn.session, turn.conversation_id, turn.now)
         if not upcoming:
-            turn.data.pop("booking", None)
+            turn.data.end_booking()
             turn.say("booking.none")
             turn.go("menu")
             return
         booking = upcoming[0]
-        turn.data["booking"] = {"mine": booking.id}
+        turn.data.booking = BookingProgress(mine=booking.id)
         when, zone = describe(turn, booking)
         lines = [turn.t("booking.mine.summary", when=when, zone=zone)]
         if booking.join_url:
@@ -536,11 +533,11 @@ class Mine(State):
                                     turn.option("menu", "common.menu")])
 
     def handle(self, turn: Turn) -> None:
-        booking = the_booking(turn, progress(turn).get("mine"))
+        booking = the_booking(turn, progress(turn).mine)
         if booking is None:
             self.enter(turn)
         elif turn.choice == "move":
-            turn.data["booking"] = {"move_id": booking.id}
+            turn.data.booking = BookingProgress(move_id=booking.id)
             turn.go("booking.start")
         elif turn.choice == "cancel":
             turn.go("booking.cancel")
@@ -561,7 +558,7 @@ class Cancel(State):
     back_to = "booking.mine"
 
     def enter(self, turn: Turn) -> None:
-        booking = the_booking(turn, progress(turn).get("mine"))
+        booking = the_booking(turn, progress(turn).mine)
         if booking is None:
             turn.go("booking.mine")
             return
@@ -571,7 +568,7 @@ class Cancel(State):
                   turn.option("no", "booking.cancel.no")])
 
     def handle(self, turn: Turn) -> None:
-        booking = the_booking(turn, progress(turn).get("mine"))
+        booking = the_booking(turn, progress(turn).mine)
         if booking is None:
             turn.go("booking.mine")
         elif turn.choice == "yes":
@@ -582,7 +579,7 @@ class Cancel(State):
             turn.say("booking.cancel.done", when=when, zone=zone)
             turn.replies.append(calendar_document(cancelled, turn.runtime.settings, turn.lang,
                                                   turn.now))
-            turn.data["booking"] = {"cancelled": booking.id}
+            turn.data.booking = BookingProgress(cancelled=booking.id)
             turn.go("booking.cancel_reason")
         elif turn.choice == "no":
             turn.say("booking.cancel.kept")
@@ -601,8 +598,8 @@ class CancelReason(State):
                  [turn.option("skip", "booking.cancel.skip")])
 
     def handle(self, turn: Turn) -> None:
-        booking_id = progress(turn).get("cancelled")
-        turn.data.pop("booking", None)
+        booking_id = progress(turn).cancelled
+        turn.data.end_booking()
         if turn.choice != "skip" and turn.text and booking_id is not None:
             booking = turn.session.get(Booking, booking_id)
             if booking is not None and booking.conversation_id == turn.conversation.id:

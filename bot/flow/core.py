@@ -19,6 +19,7 @@ from bot.messages import Choice, Choices, Inbound, Reply, Text
 from bot.models import Conversation
 from bot.understanding import Understanding
 from bot.validation.choices import read_choice
+from bot.working import WorkingData
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -57,13 +58,19 @@ class Turn:
     runtime: Runtime
     session: Session
     conversation: Conversation
-    data: dict[str, Any]
+    data: WorkingData
     inbound: Inbound
     now: datetime
     replies: list[Reply] = field(default_factory=list)
     choice: str | None = None
     #: The message read before the transaction (intent, question, FAQ match).
     understood: Understanding = field(default_factory=Understanding)
+
+    @property
+    def conversation_id(self) -> int:
+        """The conversation's id (it is locked, so stored)."""
+        assert self.conversation.id is not None
+        return self.conversation.id
 
     @property
     def t(self) -> Translator:
@@ -97,10 +104,14 @@ class Turn:
         (and logged, naming the state and the ids, never the labels).
         """
         choices = distinct_labels(choices, self.conversation.state)
-        token = format(int(self.data.get("asked", 0)) + 1, "x")
-        self.replies.append(Choices(text, tuple(choices), token))
-        self.data["asked"] = int(token, 16)
-        self.data["choices"] = [[c.id, c.label] for c in choices]
+        self.data.asked += 1
+        self.replies.append(Choices(text, tuple(choices), self.token))
+        self.data.choices = [(c.id, c.label) for c in choices]
+
+    @property
+    def token(self) -> str:
+        """Names the latest question with options (buttons of an older one are stale)."""
+        return format(self.data.asked, "x")
 
     def option(self, choice_id: str, key: str, **values: Any) -> Choice:
         """A choice whose label is the translation of ``key``."""
@@ -108,7 +119,7 @@ class Turn:
 
     def go(self, state: str) -> None:
         """Move to ``state`` and let it speak."""
-        self.data.pop("choices", None)
+        self.data.choices = None
         self.conversation.state = state
         STATES[state].enter(self)
 

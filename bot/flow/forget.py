@@ -17,9 +17,8 @@ def consultation_warning(turn: Turn) -> str | None:
     from booking.service import upcoming_for
     from bot.flow.booking import describe
 
-    assert turn.conversation.id is not None
     lines = []
-    for booking in upcoming_for(turn.session, turn.conversation.id, turn.now):
+    for booking in upcoming_for(turn.session, turn.conversation_id, turn.now):
         when, zone = describe(turn, booking)
         lines.append(turn.t("forget.consultation", when=when, zone=zone))
     return "\n".join(lines) or None
@@ -40,14 +39,12 @@ class Forget(State):
         if turn.choice == "erase":
             from bot.erasure import erase
 
-            asked, done = turn.data.get("asked"), turn.t("forget.done")
+            done = turn.t("forget.done")
             erase(turn)  # type: ignore[arg-type]  # the state is "new" again, no language
             turn.say_text(done)
             # The engine stores neither this confirmation nor its answer (erased_at is this
             # turn's), and keeps only the question counter of the working data.
-            turn.data.clear()
-            if asked:
-                turn.data["asked"] = asked
+            turn.data.forget()
         elif turn.choice == "keep":
             turn.say("forget.kept")
             turn.go("menu")

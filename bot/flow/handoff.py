@@ -16,14 +16,14 @@ def request_person(turn: Turn, reason: str) -> bool:
     """Record that the person wants staff; False if a request is already waiting."""
     waiting = turn.session.exec(
         select(HandoffRequest).where(
-            HandoffRequest.conversation_id == turn.conversation.id,
+            HandoffRequest.conversation_id == turn.conversation_id,
             HandoffRequest.resolved_at.is_(None),  # type: ignore[union-attr]
         )
     ).first()
     if waiting is not None:
         return False
     turn.session.add(
-        HandoffRequest(conversation_id=turn.conversation.id, reason=reason, requested_at=turn.now)
+        HandoffRequest(conversation_id=turn.conversation_id, reason=reason, requested_at=turn.now)
     )
     alert_staff(turn.session, turn.runtime, kind=AlertKind.HANDOFF, conversation=turn.conversation,
                 reason=reason, now=turn.now)
@@ -40,7 +40,7 @@ class Handoff(State):
             turn.say("handoff.recorded")
         else:
             turn.say("handoff.already_waiting")
-        if turn.data.get("intake"):  # asked mid-intake: nothing typed so far is lost
+        if turn.data.intake:  # asked mid-intake: nothing typed so far is lost
             turn.say("understanding.answers_kept")
         turn.go("menu")
 

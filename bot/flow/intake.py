@@ -1,16 +1,18 @@
 """Case intake before booking: one question per state, checked, with back and a review.
 
-Answers collect in the conversation's (encrypted) data under ``intake``; nothing is lost
+The questions are defined in :mod:`bot.case`; each has a state here that checks its
+answer. Answers collect in the conversation's (encrypted) working data; nothing is lost
 when the person leaves for the menu and comes back. Confirming stores a :class:`CaseFile`.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from babel.dates import format_date
 
+from bot.case import BY_NAME, EDITABLE, FIELDS, CaseDetails, IntakeField, Kind
 from bot.flow.core import STATES, State, Turn
 from bot.messages import Choice
 from bot.models import CaseFile
@@ -19,48 +21,30 @@ from bot.validation.dates import parse_deadline
 from bot.validation.emails import normalise_email
 from bot.validation.regions import covered_region, region_name
 
-ROLES = ("applicant", "lawyer")
-STAGES = ("not_applied", "waiting", "appealing", "other")
-NAME_MAX, FIRM_MAX, DESCRIPTION_MIN, DESCRIPTION_MAX = 100, 150, 10, 1000
 #: A description this short with a question mark is a question; with a FAQ topic, longer.
 QUESTION_WORDS, QUESTION_WORDS_FAQ = 8, 15
 
-#: The questions in order; ``firm`` is asked only of lawyers and represented applicants.
-FIELDS = ("role", "name", "origin", "asylum_country", "stage", "represented", "firm",
-          "deadline", "description", "email", "consent")
-#: What the review lets the person change.
-EDITABLE = ("role", "name", "origin", "asylum_country", "stage", "represented", "firm",
-            "deadline", "description", "email")
 BOOKING_START = "booking.start"
 
 
-def answers(turn: Turn) -> dict[str, Any]:
-    """The intake answers so far (created on first use)."""
-    return turn.data.setdefault("intake", {})
+def answers(turn: Turn) -> CaseDetails:
+    """The intake answers so far."""
+    return turn.data.intake
 
 
-def applies(field: str, given: dict[str, Any]) -> bool:
-    """Whether ``field`` is asked, given the answers so far."""
-    if field == "represented":
-        return given.get("role") != "lawyer"
-    if field == "firm":
-        return given.get("role") == "lawyer" or given.get("represented") == "yes"
-    return True
-
-
-def next_field(given: dict[str, Any]) -> str | None:
-    """The first question not yet answered, or None when all are."""
-    return next((f for f in FIELDS if applies(f, given) and f not in given), None)
+def editing_done(turn: Turn) -> bool:
+    """Whether the answer just given was a review's change (and the mark is now cleared)."""
+    editing, turn.data.intake_editing = turn.data.intake_editing, False
+    return editing
 
 
 def advance(turn: Turn) -> None:
     """After a valid answer: back to the review when editing, else the next question."""
-    given = answers(turn)
-    if turn.data.pop("intake_editing", False) and next_field(given) in (None, "consent"):
+    question = answers(turn).next_question()
+    if editing_done(turn) and (question is None or question.name == "consent"):
         turn.go("intake.review")
         return
-    field = next_field(given)
-    turn.go(f"intake.{field}" if field else "intake.review")
+    turn.go(f"intake.{question.name}" if question else "intake.review")
 
 
 class Begin(State):
@@ -69,7 +53,7 @@ class Begin(State):
     name = "book"
 
     def enter(self, turn: Turn) -> None:
-        if turn.data.get("case_id") and BOOKING_START in STATES:
+        if turn.data.case_id and BOOKING_START in STATES:
             turn.go(BOOKING_START)
             return
         if answers(turn):
@@ -87,15 +71,18 @@ class Question(State):
 
     field: ClassVar[str]
 
+    @property
+    def question(self) -> IntakeField:
+        """The question's definition."""
+        return BY_NAME[self.field]
+
     def enter(self, turn: Turn) -> None:
         turn.say_text(self.prompt(turn))
 
     def prompt(self, turn: Turn) -> str:
-        role = answers(turn).get("role", "applicant")
-        return turn.t(f"intake.{self.field}.prompt.{role}" if self.per_role else
+        role = answers(turn).role or "applicant"
+        return turn.t(f"intake.{self.field}.prompt.{role}" if self.question.per_role else
                       f"intake.{self.field}.prompt")
-
-    per_role: ClassVar[bool] = False
 
     def handle(self, turn: Turn) -> None:
         if turn.choice is None and turn.text and self.not_an_answer(turn):
@@ -104,7 +91,7 @@ class Question(State):
         value = self.parse(turn)
         if value is None:
             return  # parse has said why and asked again
-        answers(turn)[self.field] = value
+        answers(turn).set(self.field, value)
         self.after(turn, value)
         advance(turn)
 
@@ -112,24 +99,24 @@ class Question(State):
         """Whether the reply asks something instead of answering (see ``asks``)."""
         return asks(turn, short=True)
 
-    def parse(self, turn: Turn) -> Any:
+    def parse(self, turn: Turn) -> str | None:
         """Return the checked answer, or say what is wrong, re-ask, and return None."""
         raise NotImplementedError
 
-    def after(self, turn: Turn, value: Any) -> None:
+    def after(self, turn: Turn, value: str) -> None:
         """Hook for follow-up remarks or clearing answers that no longer apply."""
 
     def back(self, turn: Turn) -> None:
-        if turn.data.pop("intake_editing", False):
+        if editing_done(turn):
             turn.go("intake.review")
             return
         given = answers(turn)
-        earlier = [f for f in FIELDS[: FIELDS.index(self.field)] if applies(f, given)]
+        earlier = [f for f in FIELDS[: FIELDS.index(self.question)] if f.applies(given)]
         if not earlier:
             turn.go("menu")
             return
-        given.pop(earlier[-1], None)
-        turn.go(f"intake.{earlier[-1]}")
+        given.clear(earlier[-1].name)
+        turn.go(f"intake.{earlier[-1].name}")
 
 
 def asks(turn: Turn, *, short: bool) -> bool:
@@ -156,10 +143,6 @@ def asks(turn: Turn, *, short: bool) -> bool:
     return understood.question_mark and words <= QUESTION_WORDS
 
 
-#: Fields answered by a choice: an aside there needs no "I have not saved that as …".
-_CHOICE_FIELDS = ("role", "stage", "represented", "consent")
-
-
 def answer_aside(turn: Turn, field: str) -> None:
     """Answer the question asked instead of an answer, then ask the same question again."""
     from bot.flow.faq import knowledge  # the FAQ flow imports the intake through booking
@@ -169,23 +152,22 @@ def answer_aside(turn: Turn, field: str) -> None:
         turn.say_text(knowledge().topic(match.topic_id, turn.lang).answer)
     else:
         turn.say("understanding.no_answer_here")
-    if field not in _CHOICE_FIELDS:
-        turn.say("understanding.not_an_answer", label=turn.t(f"intake.{field}.label"))
+    question = BY_NAME[field]
+    if question.kind is not Kind.CHOICE:  # an aside to a choice needs no "not saved as …"
+        turn.say("understanding.not_an_answer", label=turn.t(question.label_key))
     turn.stay()
 
 
 class ChoiceQuestion(Question):
     """A question answered by one of fixed options."""
 
-    options: ClassVar[tuple[str, ...]]
-
     def enter(self, turn: Turn) -> None:
         turn.ask(self.prompt(turn), [
-            turn.option(o, f"intake.{self.field}.{o}") for o in self.options
+            turn.option(o, self.question.option_key(o)) for o in self.question.options
         ])
 
-    def parse(self, turn: Turn) -> Any:
-        if turn.choice in self.options:
+    def parse(self, turn: Turn) -> str | None:
+        if turn.choice in self.question.options:
             return turn.choice
         turn.stay("common.choose_option")
         return None
@@ -198,34 +180,32 @@ class ChoiceQuestion(Question):
 class TextQuestion(Question):
     """A free-text answer within length limits."""
 
-    min_length: ClassVar[int] = 2
-    max_length: ClassVar[int]
-
-    def parse(self, turn: Turn) -> Any:
+    def parse(self, turn: Turn) -> str | None:
         text = " ".join(turn.text.split())
-        if len(text) > self.max_length:
-            turn.stay("intake.too_long", limit=turn.t.count("count.characters", self.max_length),
+        limit = self.question.max_length
+        if len(text) > limit:
+            turn.stay("intake.too_long", limit=turn.t.count("count.characters", limit),
                       length=turn.t.count("count.characters", len(text)))
             return None
-        if len(text) < self.min_length or not any(ch.isalpha() for ch in text):
+        if len(text) < self.question.min_length or not any(ch.isalpha() for ch in text):
             turn.stay(f"intake.{self.field}.invalid")
             return None
         return text
 
 
 class Role(ChoiceQuestion):
-    name, field, options = "intake.role", "role", ROLES
+    name, field = "intake.role", "role"
 
-    def after(self, turn: Turn, value: Any) -> None:
+    def after(self, turn: Turn, value: str) -> None:
         given = answers(turn)
         if value == "lawyer":
-            given.pop("represented", None)
-        elif given.get("represented") == "no":
-            given.pop("firm", None)
+            given.represented = None
+        elif given.represented == "no":
+            given.firm = None
 
 
 class Name(TextQuestion):
-    name, field, max_length, per_role = "intake.name", "name", NAME_MAX, True
+    name, field = "intake.name", "name"
 
 
 class CountryQuestion(Question):
@@ -239,7 +219,7 @@ class CountryQuestion(Question):
         # alone ("Korea") may well match the FAQ's list of countries and is still an answer.
         return turn.understood.question and turn.understood.words >= 3
 
-    def parse(self, turn: Turn) -> Any:
+    def parse(self, turn: Turn) -> str | None:
         if turn.choice and turn.choice.startswith("country:"):
             return turn.choice.removeprefix("country:")
         if turn.choice == "retype" or not turn.text:
@@ -258,9 +238,9 @@ class CountryQuestion(Question):
 
 
 class Origin(CountryQuestion):
-    name, field, per_role = "intake.origin", "origin", True
+    name, field = "intake.origin", "origin"
 
-    def after(self, turn: Turn, value: Any) -> None:
+    def after(self, turn: Turn, value: str) -> None:
         country = Country(value).name(turn.lang)
         region = covered_region(value)
         if region:
@@ -271,23 +251,23 @@ class Origin(CountryQuestion):
 
 
 class AsylumCountry(CountryQuestion):
-    name, field, per_role = "intake.asylum_country", "asylum_country", True
+    name, field = "intake.asylum_country", "asylum_country"
 
 
 class Stage(ChoiceQuestion):
-    name, field, options = "intake.stage", "stage", STAGES
+    name, field = "intake.stage", "stage"
 
 
 class Represented(ChoiceQuestion):
-    name, field, options = "intake.represented", "represented", ("yes", "no")
+    name, field = "intake.represented", "represented"
 
-    def after(self, turn: Turn, value: Any) -> None:
+    def after(self, turn: Turn, value: str) -> None:
         if value == "no":
-            answers(turn).pop("firm", None)
+            answers(turn).firm = None
 
 
 class Firm(TextQuestion):
-    name, field, max_length, per_role = "intake.firm", "firm", FIRM_MAX, True
+    name, field = "intake.firm", "firm"
 
 
 class Deadline(Question):
@@ -300,7 +280,7 @@ class Deadline(Question):
     def enter(self, turn: Turn) -> None:
         turn.ask(self.prompt(turn), [turn.option("none", "intake.deadline.none")])
 
-    def parse(self, turn: Turn) -> Any:
+    def parse(self, turn: Turn) -> str | None:
         if turn.choice == "none":
             return "none"
         today = turn.now.date()
@@ -316,7 +296,6 @@ class Deadline(Question):
 
 class Description(TextQuestion):
     name, field = "intake.description", "description"
-    min_length, max_length = DESCRIPTION_MIN, DESCRIPTION_MAX
 
     def not_an_answer(self, turn: Turn) -> bool:
         return asks(turn, short=False)
@@ -328,7 +307,7 @@ class Email(Question):
     def not_an_answer(self, turn: Turn) -> bool:
         return normalise_email(turn.text) is None and asks(turn, short=True)
 
-    def parse(self, turn: Turn) -> Any:
+    def parse(self, turn: Turn) -> str | None:
         email = normalise_email(turn.text) if turn.text else None
         if email is None:
             turn.stay("intake.email.invalid")
@@ -336,11 +315,11 @@ class Email(Question):
 
 
 class Consent(ChoiceQuestion):
-    name, field, options = "intake.consent", "consent", ("yes", "no")
+    name, field = "intake.consent", "consent"
 
     def handle(self, turn: Turn) -> None:
         if turn.choice == "no":
-            turn.data.pop("intake", None)
+            turn.data.end_intake()
             turn.say("intake.consent.refused")
             turn.go("menu")
             return
@@ -380,29 +359,29 @@ class EditChoice(State):
 
     def enter(self, turn: Turn) -> None:
         given = answers(turn)
-        options = [turn.option(f, f"intake.{f}.label") for f in EDITABLE if applies(f, given)]
+        options = [turn.option(f.name, f.label_key) for f in EDITABLE if f.applies(given)]
         turn.ask(turn.t("intake.edit.prompt"), options)
 
     def handle(self, turn: Turn) -> None:
-        if turn.choice in EDITABLE:
-            answers(turn).pop(turn.choice, None)
-            turn.data["intake_editing"] = True
+        if turn.choice in {f.name for f in EDITABLE}:
+            answers(turn).clear(turn.choice)
+            turn.data.intake_editing = True
             turn.go(f"intake.{turn.choice}")
         else:
             turn.stay("common.choose_option")
 
 
-def describe(turn: Turn, field: str, value: Any) -> str:
+def describe(turn: Turn, question: IntakeField, value: str) -> str:
     """An answer as the person should read it in the summary."""
-    if field in ("role", "stage", "represented"):
-        return turn.t(f"intake.{field}.{value}")
-    if field in ("origin", "asylum_country"):
+    if question.kind is Kind.CHOICE:
+        return turn.t(question.option_key(value))
+    if question.kind is Kind.COUNTRY:
         return Country(value).name(turn.lang)
-    if field == "deadline":
+    if question.kind is Kind.DEADLINE:
         if value == "none":
             return turn.t("intake.deadline.none")
         return format_date(date.fromisoformat(value), format="long", locale=turn.lang)
-    return str(value)
+    return value
 
 
 def summary(turn: Turn) -> str:
@@ -410,26 +389,24 @@ def summary(turn: Turn) -> str:
     given = answers(turn)
     lines = [turn.t("intake.review.title")]
     lines += [
-        f"• {turn.t(f'intake.{f}.label')}: {describe(turn, f, given[f])}"
-        for f in EDITABLE if applies(f, given) and f in given
+        f"• {turn.t(f.label_key)}: {describe(turn, f, value)}"
+        for f in EDITABLE if f.applies(given) and (value := given.get(f.name)) is not None
     ]
     return "\n".join(lines)
 
 
 def confirm_case(turn: Turn) -> None:
     """Store the case (encrypted) and hand over to booking."""
-    given = dict(answers(turn))
-    given.pop("consent", None)
     case = CaseFile(
-        conversation_id=turn.conversation.id,
-        payload_enc=turn.runtime.cipher.encrypt_json(given),
+        conversation_id=turn.conversation_id,
+        payload_enc=turn.runtime.cipher.encrypt_json(answers(turn).for_case_file().to_dict()),
         consent_at=turn.now,
         created_at=turn.now,
     )
     turn.session.add(case)
     turn.session.flush()
-    turn.data["case_id"] = case.id
-    turn.data.pop("intake", None)
+    turn.data.case_id = case.id
+    turn.data.end_intake()
     turn.say("intake.saved")
     if BOOKING_START in STATES:
         turn.go(BOOKING_START)

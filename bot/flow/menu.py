@@ -6,10 +6,9 @@ from bot.flow.core import STATES, State, Turn
 from bot.i18n import Translator, language_name, languages, supported
 from bot.messages import Choice
 from bot.understanding import Detected, Intent
+from bot.working import BookingProgress
 
 MENU_TARGETS = ("faq", "book", "mybooking", "documents", "handoff", "language", "forget")
-#: Where a language change or a greeting leaves the person: the same question again.
-_RETURN = "language_return"
 
 
 class Welcome(State):
@@ -34,7 +33,7 @@ class Welcome(State):
             # A typed question instead of a language: continue in the suggested language.
             turn.conversation.language = turn.lang
             if turn.understood.match is not None:
-                turn.data["pending_topic"] = turn.understood.match.topic_id
+                turn.data.pending_topic = turn.understood.match.topic_id
         else:
             turn.stay("common.choose_option")
             return
@@ -45,11 +44,11 @@ def settled(turn: Turn) -> None:
     """The language is settled: answer the first question, or do what was asked, or the menu."""
     from bot.flow.faq import knowledge  # the FAQ module imports this one
 
-    turn.data.pop("pending_text", None)  # kept by earlier versions; matched no more
-    topic = turn.data.pop("pending_topic", None)
+    turn.data.extra.pop("pending_text", None)  # kept by earlier versions; matched no more
+    topic, turn.data.pending_topic = turn.data.pending_topic, None
     if topic:
         turn.say_text(knowledge().topic(topic, turn.lang).answer)
-    pending = turn.data.pop("pending_intent", None)
+    pending, turn.data.pending_intent = turn.data.pending_intent, None
     turn.conversation.state = "menu"
     if pending in set(Intent):
         run_intent(turn, Detected(Intent(pending)))
@@ -73,10 +72,10 @@ class LanguageChoice(State):
             return
         turn.conversation.language = code
         turn.say("language.changed", language=language_name(code))
-        turn.go(turn.data.pop(_RETURN, None) or "menu")
+        turn.go(returning(turn))
 
     def back(self, turn: Turn) -> None:
-        turn.go(turn.data.pop(_RETURN, None) or "menu")
+        turn.go(returning(turn))
 
 
 class Menu(State):
@@ -85,7 +84,7 @@ class Menu(State):
     name = "menu"
 
     def enter(self, turn: Turn) -> None:
-        turn.data.pop(_RETURN, None)
+        turn.data.language_return = None
         options = [turn.option(target, f"menu.{target}") for target in MENU_TARGETS]
         turn.ask(turn.t("menu.prompt"), options)
 
@@ -161,7 +160,13 @@ def remember_return(turn: Turn) -> None:
     """Before the language question: come back to the current question afterwards."""
     state = turn.conversation.state
     if state not in ("new", "welcome", "language", "menu"):
-        turn.data[_RETURN] = state
+        turn.data.language_return = state
+
+
+def returning(turn: Turn) -> str:
+    """Where the language question leads back to (once): the question before, or the menu."""
+    state, turn.data.language_return = turn.data.language_return, None
+    return state or "menu"
 
 
 def change_language(turn: Turn, code: str | None) -> None:
@@ -176,7 +181,7 @@ def change_language(turn: Turn, code: str | None) -> None:
     if state == "welcome":
         settled(turn)
     elif state == "language":
-        turn.go(turn.data.pop(_RETURN, None) or "menu")
+        turn.go(returning(turn))
     else:
         turn.stay()
 
@@ -188,8 +193,7 @@ def open_booking(turn: Turn, *, cancel: bool) -> None:
         return
     from booking import service
 
-    assert turn.conversation.id is not None  # locked, so stored
-    upcoming = service.upcoming_for(turn.session, turn.conversation.id, turn.now)
+    upcoming = service.upcoming_for(turn.session, turn.conversation_id, turn.now)
     if not upcoming and not cancel and turn.conversation.state.startswith("booking."):
         turn.go("booking.day")  # "change the time" while booking: the days again
         return
@@ -198,8 +202,8 @@ def open_booking(turn: Turn, *, cancel: bool) -> None:
         turn.go("menu")
         return
     if cancel:  # asked to confirm first, as from "My booking"
-        turn.data["booking"] = {"mine": upcoming[0].id}
+        turn.data.booking = BookingProgress(mine=upcoming[0].id)
         turn.go("booking.cancel")
     else:
-        turn.data["booking"] = {"move_id": upcoming[0].id}
+        turn.data.booking = BookingProgress(move_id=upcoming[0].id)
         turn.go("booking.start")

@@ -21,8 +21,10 @@ from babel.dates import format_datetime
 from sqlmodel import Session, col, select
 
 from booking.models import Booking
+from bot.case import read_case
 from bot.messages import Text, reply_to_dict
 from bot.models import CaseFile, Conversation
+from bot.working import WorkingData
 from plumbing import outbox_keys
 from plumbing.outbox import enqueue
 from plumbing.runtime import Runtime
@@ -93,9 +95,7 @@ def _name_from_case(session: Session, runtime: Runtime, conversation_id: int,
     if case_id is not None:
         statement = statement.where(CaseFile.id == case_id)
     case = session.exec(statement.order_by(col(CaseFile.id).desc())).first()
-    if case is None or not case.payload_enc:
-        return None
-    return first_name(runtime.cipher.decrypt_json(case.payload_enc).get("name"))
+    return first_name(read_case(runtime.cipher, case).name)
 
 
 def _name_from_answers(session: Session, runtime: Runtime, conversation_id: int) -> str:
@@ -103,8 +103,8 @@ def _name_from_answers(session: Session, runtime: Runtime, conversation_id: int)
     if conversation is None:
         return "An applicant"
     if conversation.data_enc:
-        data = runtime.cipher.decrypt_json(conversation.data_enc)
-        name = first_name(data.get("intake", {}).get("name"))
+        data = WorkingData.from_dict(runtime.cipher.decrypt_json(conversation.data_enc))
+        name = first_name(data.intake.name)
         if name:
             return name
     return f"A {conversation.channel.capitalize()} user"

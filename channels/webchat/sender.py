@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.case import read_case
 from bot.messages import Text, reply_to_dict
 from bot.models import CaseFile, Conversation
 from channels.delivery import Delivery, DeliveryFailed
@@ -72,10 +73,8 @@ class WebchatSender:
             CaseFile.conversation_id == conversation_id, CaseFile.erased_at.is_(None))  # type: ignore[union-attr]
             .order_by(CaseFile.created_at.desc(), CaseFile.id.desc())  # type: ignore[attr-defined,union-attr]
         ).first()
-        details = self.runtime.cipher.decrypt_json(case.payload_enc) \
-            if case is not None and case.payload_enc else {}
-        address = details.get("email") if isinstance(details, dict) else None
-        if not isinstance(address, str) or "@" not in address:
+        address = read_case(self.runtime.cipher, case).email
+        if address is None or "@" not in address:
             return False
         language = session.exec(select(Conversation.language).where(
             Conversation.id == conversation_id)).first()

@@ -39,7 +39,7 @@ def _person_page(conversation_id: int, *, export_form: ExportForm | None = None,
         if person is None:
             abort(404)
         case = domain.latest_case(db, conversation_id)
-        details = domain.case_details(rt.cipher, case)
+        details = domain.case_details(rt.cipher, case).to_dict()
         lines = transcript(db, rt.cipher, conversation_id)
         ahead = upcoming_for(db, conversation_id, moment)
         due = schedule(db, rt.settings, moment, [conversation_id]).get(conversation_id)

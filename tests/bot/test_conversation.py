@@ -279,7 +279,7 @@ def test_a_failing_step_leaves_state_and_answers_as_they_were(
     start_intake(chat)
 
     def broken(turn: object) -> None:  # a bug half-way through a step
-        turn.data["intake"] = {"role": "lawyer"}  # type: ignore[attr-defined]
+        turn.data.intake.role = "lawyer"  # type: ignore[attr-defined]
         turn.conversation.state = "intake.name"  # type: ignore[attr-defined]
         raise RuntimeError("bug")
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 import bot.flow  # importing registers every state
-from bot.flow.core import STATES
-from bot.flow.intake import EDITABLE, ChoiceQuestion
+from bot.case import EDITABLE, FIELDS
 from bot.flow.menu import MENU_TARGETS
 from bot.i18n import FALLBACK, Translator, catalog, language_name, languages
 
@@ -34,17 +33,14 @@ def _expand(template: str) -> set[str]:
     """The keys an f-string option key of the flow can take."""
     if template == "menu.{target}":
         return {f"menu.{target}" for target in MENU_TARGETS}
-    if template == "intake.{self.field}.{o}":
-        return {f"intake.{state.field}.{option}" for state in STATES.values()
-                if isinstance(state, ChoiceQuestion) for option in state.options}
-    if template == "intake.{f}.label":
-        return {f"intake.{field}.label" for field in EDITABLE}
     raise AssertionError(f"option key {template!r} is built in a way this test cannot expand")
 
 
 def label_keys() -> set[str]:
     """Every catalog key the flow shows as an option label."""
-    keys: set[str] = set()
+    # The intake's options and (in the review's "change") labels, from their definitions.
+    keys = {f.option_key(option) for f in FIELDS for option in f.options}
+    keys |= {f.label_key for f in EDITABLE}
     for path in FLOW.glob("*.py"):
         source = path.read_text(encoding="utf-8")
         for is_fstring, key in _OPTION.findall(source):
