@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
@@ -181,7 +182,7 @@ def waiting_messages(session: Session, cipher: Cipher, now: datetime, *,
     return Listing(_rows(session, cipher, rows, now), pending_count(session))
 
 
-def _rows(session: Session, cipher: Cipher, rows: Iterable[tuple],  # type: ignore[type-arg]
+def _rows(session: Session, cipher: Cipher, rows: Iterable[Any],  # sqlalchemy Rows
           now: datetime) -> list[MessageRow]:
     rows = list(rows)
     named = {r.id: _named(r.key) for r in rows}
