@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
 def describe(settings: Any, app_areas: dict[str, str]) -> list[str]:
     """What is configured, for the start-up output; never a secret's value."""
     database = make_url(settings.database_url).set(query={}).render_as_string(hide_password=True)
-    lines = [*describe_paths(settings), f"database: {database}"]
+    lines = [f"database: {database}", *describe_paths(settings)]
     lines += [f"{name}: {state}" for name, state in app_areas.items()]
     return lines
 
