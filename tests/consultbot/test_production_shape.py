@@ -92,6 +92,8 @@ def world(empty_postgres_url: str) -> Iterator[dict[str, object]]:
 
 def test_a_booking_over_https_through_caddy_to_two_web_processes(
         tmp_path: Path, world: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    if CADDY is None:
+        pytest.fail("REQUIRE_CADDY is set but caddy is not installed (apt-get install caddy)")
     zoom, twilio, telegram = world["zoom"], world["twilio"], world["telegram"]
     assert isinstance(zoom, FakeZoomServer) and isinstance(twilio, FakeTwilioApi)
     assert isinstance(telegram, FakeTelegramServer)
@@ -134,7 +136,7 @@ def test_a_booking_over_https_through_caddy_to_two_web_processes(
             process.wait_for_line(f"listening on http://127.0.0.1:{port}")
         processes[2].wait_for_line("consultbot worker: on: sends by")
         processes[3].wait_for_line("is polling for messages")
-        caddy = Process([str(CADDY), "run", "--config", str(ROOT / "deploy" / "Caddyfile"),
+        caddy = Process([CADDY, "run", "--config", str(ROOT / "deploy" / "Caddyfile"),
                          "--adapter", "caddyfile"], env=caddy_env, cwd=tmp_path)
         processes.append(caddy)
         caddy.wait_for_line("certificate obtained successfully")
