@@ -77,6 +77,30 @@ def test_web_runs_the_app_and_neither_the_worker_nor_the_poller(deployment: Depl
     assert deployment.outbox_statuses() == [PENDING]
 
 
+def test_web_in_webhook_mode_runs_the_telegram_service_its_webhook_feeds(
+        deployment: Deployment) -> None:
+    api = deployment.telegram.api
+    deployment.env.update({"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret-hook",
+                           "PUBLIC_BASE_URL": "https://bot.example.org"})
+    port = free_port()
+    web = deployment.serve("web", "--port", str(port))
+    try:
+        web.wait_for_line(f"listening on http://127.0.0.1:{port}")
+        assert api.wait_for(lambda: bool(api.calls_to("setWebhook")), timeout=30), web.output
+        update = TelegramUser(api, chat_id=502).message("/start")
+        answer = httpx.post(f"http://127.0.0.1:{port}/webhooks/telegram", json=update,
+                            headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-hook"},
+                            timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert api.sent(502)  # answered before the webhook returned
+    finally:
+        web.stop()
+    [hook] = api.calls_to("setWebhook")
+    assert hook.params["url"] == "https://bot.example.org/webhooks/telegram"
+    assert not api.calls_to("getUpdates")
+    assert deployment.outbox_statuses() == [PENDING]
+
+
 def test_worker_sends_what_is_due_and_serves_nothing(deployment: Deployment) -> None:
     worker = deployment.serve("worker")
     try:
