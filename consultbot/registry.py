@@ -1,10 +1,11 @@
 """Every channel and web area the composition root wires in, as real imports.
 
 A channel contributes up to three things: a webhook (``attach(app, runtime, bot)``), a
-sender for messages sent first (``build_sender(runtime) -> Sender | None``) and a
-background service started by ``consultbot serve`` (``start(runtime, bot, areas)`` returning
-a function that stops it, or None when its settings leave it off). Adding a channel is one
-entry in :data:`CHANNELS`.
+sender for messages sent first (``build_sender(runtime) -> Sender | None``) and background
+services (``start(runtime, bot, areas)`` returning a function that stops it, or None when
+its settings leave it off): one that every web process runs beside its webhook, and a poller
+that one process of the deployment runs (``consultbot serve --role all|telegram``). Adding a
+channel is one entry in :data:`CHANNELS`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Channel:
     webhook: AttachArea | None = None
     sender: SenderFactory | None = None
     background: StartBackground | None = None
+    #: Fetches the platform's updates itself; one per deployment.
+    poller: StartBackground | None = None
     #: Housekeeping the outbox worker runs every round, e.g. dropping old records.
     periodic: Callable[[Runtime], object] | None = None
 
@@ -54,7 +57,8 @@ CHANNELS: tuple[Channel, ...] = (
             periodic=channels.whatsapp.questions.forget_old),
     Channel("telegram", webhook=channels.telegram.webhook.attach,
             sender=channels.telegram.sender.build_sender,
-            background=channels.telegram.polling.start),
+            background=channels.telegram.polling.start_webhook,
+            poller=channels.telegram.polling.start_polling),
     Channel("staff_telegram", sender=channels.staff_telegram.build_sender),
     Channel("email", sender=channels.email_sender.build_sender),
     Channel("webchat", webhook=channels.webchat.web.attach,
@@ -92,5 +96,10 @@ def periodic_jobs() -> list[tuple[str, Callable[[Runtime], object]]]:
 
 
 def backgrounds() -> list[StartBackground]:
-    """The channels' background services for ``consultbot serve``."""
+    """The channels' services every web process runs beside its webhooks."""
     return [c.background for c in CHANNELS if c.background is not None]
+
+
+def pollers() -> list[StartBackground]:
+    """The channels' pollers, for the one process that polls."""
+    return [c.poller for c in CHANNELS if c.poller is not None]

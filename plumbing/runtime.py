@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar, cast
 from plumbing.clock import Clock, system_clock
 from plumbing.crypto import Cipher, load_or_create_key_file
 from plumbing.db import Database
-from plumbing.settings import DEFAULT_KEY_FILE, Settings
+from plumbing.settings import Settings, SettingsError
 
 T = TypeVar("T")
 
@@ -65,16 +65,29 @@ class Runtime:
     services: Services = field(default_factory=Services, repr=False, compare=False)
 
 
+def data_keys(settings: Settings) -> str:
+    """The data keys: DATA_ENCRYPTION_KEY, else DATA_KEY_FILE. Only the embedded setup
+    (SQLite) makes the file on first start; with PostgreSQL it must exist (a fresh key there
+    would hide a lost one until the key check stops the start)."""
+    if settings.data_encryption_key is not None:
+        return settings.data_encryption_key.get_secret_value()
+    if settings.is_default_setup:
+        return load_or_create_key_file(settings.data_key_file)
+    try:
+        return settings.data_key_file.read_text().strip()
+    except OSError as exc:
+        raise SettingsError(
+            f"Setting DATA_KEY_FILE: cannot read {settings.data_key_file} "
+            f"({exc.strerror or exc}); create it with: consultbot keygen > "
+            f"{settings.data_key_file} && chmod 600 {settings.data_key_file}") from exc
+
+
 def open_runtime(
     settings: Settings, *, clock: Clock = system_clock, migrate: bool = True
 ) -> Runtime:
     """Connect to the database (applying migrations) and load the encryption key."""
-    if settings.data_encryption_key is not None:
-        keys = settings.data_encryption_key.get_secret_value()
-    else:  # only possible on the embedded default (Settings enforces it)
-        keys = load_or_create_key_file(DEFAULT_KEY_FILE)
     runtime = Runtime(settings=settings, db=Database(settings.database_url), clock=clock,
-                      cipher=Cipher(keys))
+                      cipher=Cipher(data_keys(settings)))
     if migrate:
         runtime.db.upgrade(runtime.cipher)
     return runtime

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,8 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from plumbing.content_sids import MAX_BUTTONS, MAX_LIST_ITEMS, parse_sized_sids
 from plumbing.weekly_hours import parse_weekly_hours
 
-DEFAULT_DATABASE_URL = "sqlite:///var/consultbot.db"
-DEFAULT_KEY_FILE = Path("var/data.key")
+DEFAULT_DATA_DIR = Path("var")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOCALES = Path(__file__).resolve().parent.parent / "bot" / "locales"
 
@@ -42,8 +42,12 @@ class Settings(BaseSettings):
     )
 
     # Core
-    database_url: str = DEFAULT_DATABASE_URL
+    # DATABASE_URL, DATA_KEY_FILE and FAQ_CACHE_DIR default to places in DATA_DIR, made
+    # absolute when the settings are read (see ``_paths_in_data_dir``).
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
     data_encryption_key: SecretStr | None = None
+    data_key_file: Path = DEFAULT_DATA_DIR / "data.key"
     secret_key: SecretStr | None = None
     public_base_url: str | None = None
     trusted_proxies: int = Field(0, ge=0, le=5)
@@ -131,7 +135,21 @@ class Settings(BaseSettings):
     retention_days_not_booked: int = Field(30, ge=1, le=3650)
     # FAQ understanding
     faq_semantic: bool = True
-    faq_cache_dir: Path = Path("var/faq-cache")
+    faq_cache_dir: Path = DEFAULT_DATA_DIR / "faq-cache"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _paths_in_data_dir(cls, values: Any) -> Any:
+        """Fill what is not set from DATA_DIR, absolute (relative to the directory of the
+        start), so the output names the real place and the same process never reads one
+        directory and writes another."""
+        if not isinstance(values, dict):
+            return values
+        data_dir = Path(values.get("data_dir") or DEFAULT_DATA_DIR).expanduser().absolute()
+        values = {**values, "data_dir": data_dir}
+        derived = {"database_url": f"sqlite:///{data_dir / 'consultbot.db'}",
+                   "data_key_file": data_dir / "data.key", "faq_cache_dir": data_dir / "faq-cache"}
+        return {**values, **{k: v for k, v in derived.items() if not values.get(k)}}
 
     @field_validator("booking_timezone", "staff_timezone")
     @classmethod
@@ -260,11 +278,15 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _key_required_off_default(self) -> Settings:
-        if not self.is_default_setup and self.data_encryption_key is None:
+    def _key_apart_from_data_in_production(self) -> Settings:
+        if self.is_default_setup or self.data_encryption_key is not None:
+            return self
+        key_file = self.data_key_file.expanduser().absolute()
+        if key_file.resolve().is_relative_to(self.data_dir.resolve()):
             raise ValueError(
-                "DATA_ENCRYPTION_KEY is required when DATABASE_URL is not the embedded default; "
-                "create one with: consultbot keygen"
+                "DATA_ENCRYPTION_KEY is required with PostgreSQL (create one with: consultbot "
+                f"keygen), or DATA_KEY_FILE outside DATA_DIR ({self.data_dir}): a key kept "
+                "beside the data would be in every backup of it"
             )
         return self
 
@@ -278,8 +300,10 @@ class Settings(BaseSettings):
 
     @property
     def is_default_setup(self) -> bool:
-        """True on the embedded default: SQLite under ./var, no accounts needed."""
-        return self.database_url == DEFAULT_DATABASE_URL
+        """True on the embedded setup (SQLite, one host): the key file may be generated and
+        may sit in DATA_DIR. PostgreSQL is production: several processes, maybe several
+        hosts, and a database backed up on its own, so the key must come from elsewhere."""
+        return self.database_url.startswith("sqlite:")
 
     @cached_property
     def reminder_offsets_hours(self) -> tuple[float, ...]:

@@ -13,12 +13,29 @@ from plumbing.runtime import Runtime
 
 
 def start(runtime: Runtime, bot: Bot, areas: dict[str, str]) -> Callable[[], None] | None:
-    """``consultbot serve``'s background service: poll, or set the webhook the app serves."""
+    """Both parts in one process (``consultbot serve --role all``): whichever the mode needs."""
+    return start_webhook(runtime, bot, areas) or start_polling(runtime, bot, areas)
+
+
+def start_webhook(runtime: Runtime, bot: Bot, areas: dict[str, str]
+                  ) -> Callable[[], None] | None:
+    """Every web process's part in webhook mode: the service the webhook hands updates to
+    (each sets the same webhook at start, which Telegram takes as one)."""
     settings = runtime.settings
-    if not settings.telegram_enabled:
+    if not settings.telegram_enabled or settings.telegram_mode != "webhook" or \
+            webhook_problem(settings) is not None:  # the web area already says what is missing
         return None
-    if settings.telegram_mode == "webhook" and webhook_problem(settings) is not None:
-        return None  # the web area already says what is missing
+    service = service_for(runtime, bot)
+    service.start()
+    return service.stop
+
+
+def start_polling(runtime: Runtime, bot: Bot, areas: dict[str, str]
+                  ) -> Callable[[], None] | None:
+    """The poller, in one process only (two would take each other's updates away)."""
+    settings = runtime.settings
+    if not settings.telegram_enabled or settings.telegram_mode != "polling":
+        return None
     service = service_for(runtime, bot)
     service.start()
     return service.stop

@@ -18,7 +18,9 @@ def upgrade(args: argparse.Namespace) -> int:
     from consultbot.runtime import build_runtime
     from plumbing.settings import load_settings_or_exit
 
-    build_runtime(load_settings_or_exit()).db.dispose()  # migrates, with the data key
+    # Migrations, the key canary and the first consultant: run it once before starting
+    # several processes on a new database, so they do not race to make them.
+    build_runtime(load_settings_or_exit(), check_key=True).db.dispose()
     print("Database is up to date.")
     return 0
 

@@ -1,4 +1,9 @@
-"""``consultbot serve``: the web application under waitress, plus background services."""
+"""``consultbot serve``: the web application under waitress, plus background services.
+
+``--role`` splits one deployment into processes: ``web`` (as many as wanted, behind a
+proxy), one ``worker`` (outbox, reminders, meeting sync) and one ``telegram`` (the poller,
+while no webhook is configured); ``all`` (the default) is all three in one process.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +15,38 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+ROLES = ("all", "web", "worker", "telegram")
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("serve", help="run the web application and channels")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
     parser.add_argument("--threads", type=int, default=8, help="request threads")
+    parser.add_argument("--role", choices=ROLES, default="all",
+                        help="what this process runs: web (the app only), worker (the outbox "
+                             "worker only), telegram (the Telegram poller only), all "
+                             "(default: everything in one process)")
     parser.set_defaults(func=run)
 
 
 def describe(settings: Any, app_areas: dict[str, str]) -> list[str]:
     """What is configured, for the start-up output; never a secret's value."""
     database = make_url(settings.database_url).set(query={}).render_as_string(hide_password=True)
-    lines = [f"database: {database}",
-             "encryption key: " + ("from DATA_ENCRYPTION_KEY" if settings.data_encryption_key
-                                   else "generated file var/data.key (default setup)")]
+    lines = [f"database: {database}", *describe_paths(settings)]
     lines += [f"{name}: {state}" for name, state in app_areas.items()]
     return lines
+
+
+def describe_paths(settings: Any) -> list[str]:
+    """Where the data and its key are, absolute: a start in another directory shows."""
+    if settings.data_encryption_key:
+        key = "from DATA_ENCRYPTION_KEY"
+    else:
+        key = f"from the file {settings.data_key_file.absolute()}" + (
+            " (made on first start; back it up apart from the data)"
+            if settings.is_default_setup else " (DATA_KEY_FILE)")
+    return [f"data directory: {settings.data_dir}", f"encryption key: {key}"]
 
 
 def bind(host: str, port: int) -> socket.socket | None:
@@ -46,10 +66,50 @@ def bind(host: str, port: int) -> socket.socket | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.role == "worker":
+        return run_worker()
+    if args.role == "telegram":
+        return run_poller()
+    return run_web(args, everything=args.role == "all")
+
+
+def run_worker() -> int:
+    """The outbox worker alone, as ``consultbot worker``."""
+    from consultbot.commands import worker
+    from plumbing.settings import load_settings_or_exit
+
+    print_paths("worker", load_settings_or_exit())
+    return worker.run(argparse.Namespace(poll=5.0, once=False))
+
+
+def run_poller() -> int:
+    """The Telegram poller alone, as ``consultbot telegram``; nothing to do (exit 0, so a
+    supervisor restarting on failure leaves it stopped) without a token or with a webhook."""
+    from consultbot.commands import telegram
+    from plumbing.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    print_paths("telegram", settings)
+    if not settings.telegram_enabled or settings.telegram_mode == "webhook":
+        reason = ("TELEGRAM_MODE=webhook: the web processes receive Telegram's updates"
+                  if settings.telegram_enabled else "TELEGRAM_BOT_TOKEN is not set")
+        print(f"consultbot telegram poller: nothing to poll ({reason}).", flush=True)
+        return 0
+    return telegram.run(argparse.Namespace())
+
+
+def print_paths(role: str, settings: Any) -> None:
+    print(f"consultbot {role}:")
+    for line in describe_paths(settings):
+        print(f"  {line}")
+
+
+def run_web(args: argparse.Namespace, *, everything: bool) -> int:
+    """The web app under waitress; with ``everything`` also the worker and the pollers."""
     import waitress
 
     from bot.flow.faq import warm_up
-    from consultbot.registry import backgrounds, build_bot
+    from consultbot.registry import backgrounds, build_bot, pollers
     from consultbot.runtime import build_runtime
     from consultbot.web import create_app
     from consultbot.worker import start_background
@@ -66,13 +126,18 @@ def run(args: argparse.Namespace) -> int:
     bot = build_bot(runtime)
     app = create_app(runtime, bot=bot)
     stoppers = []
-    for start in (start_background, *backgrounds()):  # the outbox worker, then channels'
+    services = [start_background, *backgrounds(), *pollers()] if everything else backgrounds()
+    for start in services:  # the outbox worker, then channels'
         stopper = start(runtime, bot, app.config["AREAS"])
         if stopper is not None:
             stoppers.append(stopper)
+    if not everything:
+        app.config["AREAS"]["role"] = ("web only: run one `--role worker` and, to poll "
+                                       "Telegram, one `--role telegram` beside it")
     print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz)")
     for line in [*describe(settings, app.config["AREAS"]), faq_line]:
         print(f"  {line}")
+    sys.stdout.flush()
     try:
         waitress.serve(app, sockets=[listener], threads=args.threads, ident="consultbot")
     finally:

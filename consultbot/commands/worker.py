@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
                         "%(message)s")
     runtime = build_runtime(settings, check_key=True)
     worker = Worker(runtime)
-    print(f"consultbot worker: {describe_senders(worker.senders)}")
+    print(f"consultbot worker: {describe_senders(worker.senders)}", flush=True)
     if args.once:
         processed = worker.tick()
         print(f"processed {processed} message(s)")

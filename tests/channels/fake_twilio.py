@@ -68,6 +68,7 @@ class FakeTwilioApi:
         #: Scripted answers for the next requests; None handles one normally.
         self._failures: list[Failure | None] = []
         self._lock = threading.Lock()
+        self._accepted = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(  # a short poll: shutdown() returns at once
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
@@ -84,6 +85,12 @@ class FakeTwilioApi:
         with self._lock:
             self._failures.extend([None] * after)
             self._failures.append(Failure(status, code, message, dict(headers or {})))
+
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool],
+                 timeout: float = 10.0) -> bool:
+        """Wait until ``predicate(accepted messages)`` holds (checked after each message)."""
+        with self._accepted:
+            return self._accepted.wait_for(lambda: predicate(self.messages), timeout)
 
     def answer_late(self) -> None:
         """Take the next good message, then hold the answer until :attr:`release` is set
@@ -124,6 +131,7 @@ class FakeTwilioApi:
                    "date_created": self.clock()}
         with self._lock:
             self.messages.append(message)
+            self._accepted.notify_all()
             late, self._late = self._late > 0, max(self._late - 1, 0)
         if late:
             self.release.wait(10)

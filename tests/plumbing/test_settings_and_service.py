@@ -114,7 +114,9 @@ def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
         process.terminate()
         output = process.communicate(timeout=30)[0]
     assert f"listening on http://127.0.0.1:{port}" in output
-    assert "database: sqlite:///var/consultbot.db" in output
+    assert f"data directory: {tmp_path / 'var'}" in output  # absolute
+    assert f"database: sqlite:///{tmp_path / 'var' / 'consultbot.db'}" in output
+    assert f"encryption key: from the file {tmp_path / 'var' / 'data.key'}" in output
     assert "very-secret-value" not in output
     assert (tmp_path / "var" / "data.key").exists()
     assert oct((tmp_path / "var" / "data.key").stat().st_mode & 0o777) == "0o600"
