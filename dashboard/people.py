@@ -48,14 +48,17 @@ def latest_case(session: Session, conversation_id: int) -> CaseFile | None:
 
 
 def display_name(cipher: Cipher, conversation: Conversation, case: CaseFile | None) -> str:
-    """The name the person gave (case file first, then the intake so far), or a placeholder."""
-    name = case_details(cipher, case).get("name")
-    if not name:
-        name = conversation_data(cipher, conversation).get("intake", {}).get("name")
+    """The name the person gave (case file first, then the intake so far), else their name on
+    the platform (WhatsApp profile, Telegram), else a placeholder."""
+    data = conversation_data(cipher, conversation)
+    name = case_details(cipher, case).get("name") or data.get("intake", {}).get("name")
     if name:
         return str(name)
     if conversation.erased_at is not None:
         return f"(erased: {conversation.channel} #{conversation.id})"
+    if data.get("platform_name"):
+        return f"{data['platform_name']} ({conversation.channel} profile name, " \
+               f"#{conversation.id})"
     return f"(no name yet: {conversation.channel} #{conversation.id})"
 
 
