@@ -88,17 +88,31 @@ def _open_request(session: Session, request_id: int) -> tuple[HandoffRequest, Co
     return request, conversation
 
 
+def reply_refusal(channel: str, reachable: frozenset[str]) -> str | None:
+    """Why nothing staff write can reach a person on ``channel`` (None: it can)."""
+    if channel in reachable:
+        return None
+    if channel == "console":
+        return ("this person uses the terminal chat (consultbot chat), which shows only the "
+                "bot's answers to what is typed in it: nothing can be sent to it later")
+    return f"this server cannot send {channel} messages: its {channel} settings are incomplete"
+
+
 def send_reply(session: Session, cipher: Cipher, request_id: int, text: str, *,
-               nonce: str, now: datetime, link: str) -> bool:
+               nonce: str, now: datetime, link: str, reachable: frozenset[str]) -> bool:
     """Queue a staff reply to the person on their channel; False if this form was sent before.
 
     ``nonce`` comes from the form, so a double-submitted reply is stored once. Outside
     WhatsApp's window it goes as the *notice* template: ``{{1}}`` the reply, ``{{2}}`` ``link``.
+    A channel outside ``reachable`` (the ones this server sends on) is refused at once.
     """
     text = text.strip()
     if not text or len(text) > REPLY_MAX:
         raise ValueError(f"a reply has 1 to {REPLY_MAX} characters")
     _request, conversation = _open_request(session, request_id)
+    refusal = reply_refusal(conversation.channel, reachable)
+    if refusal:
+        raise ValueError(refusal)
     recipient = address_of(cipher, conversation)
     if recipient is None:
         raise ValueError("this person's data was erased: there is nobody to reply to")
