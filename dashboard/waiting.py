@@ -13,6 +13,7 @@ from bot.identifiers import address_of
 from bot.messages import Text, reply_to_dict
 from bot.models import Conversation, HandoffRequest
 from dashboard.people import display_name, latest_case
+from dashboard.reach import reply_refusal
 from dashboard.transcript import Line, outbox_messages, transcript
 from plumbing import outbox, outbox_keys
 from plumbing.crypto import Cipher
@@ -86,16 +87,6 @@ def _open_request(session: Session, request_id: int) -> tuple[HandoffRequest, Co
     conversation = session.get(Conversation, request.conversation_id)
     assert conversation is not None
     return request, conversation
-
-
-def reply_refusal(channel: str, reachable: frozenset[str]) -> str | None:
-    """Why nothing staff write can reach a person on ``channel`` (None: it can)."""
-    if channel in reachable:
-        return None
-    if channel == "console":
-        return ("this person uses the terminal chat (consultbot chat), which shows only the "
-                "bot's answers to what is typed in it: nothing can be sent to it later")
-    return f"this server cannot send {channel} messages: its {channel} settings are incomplete"
 
 
 def send_reply(session: Session, cipher: Cipher, request_id: int, text: str, *,

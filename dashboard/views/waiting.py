@@ -10,6 +10,7 @@ from dashboard import audit
 from dashboard import waiting as domain
 from dashboard.blueprint import audit_here, bp, now, reachable_channels, runtime
 from dashboard.forms import ActionForm, ReplyForm
+from dashboard.reach import reply_refusal
 
 
 @bp.get("/waiting")
@@ -21,7 +22,7 @@ def waiting() -> str:
     reachable = reachable_channels()
     return render_template("staff/waiting.html", title="People waiting", people=people,
                            promise=domain.PROMISE, action=ActionForm(),
-                           refusals={p.request.id: domain.reply_refusal(
+                           refusals={p.request.id: reply_refusal(
                                p.conversation.channel, reachable) for p in people},
                            reply_forms={p.request.id: ReplyForm(prefix=f"r{p.request.id}")
                                         for p in people})
