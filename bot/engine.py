@@ -150,6 +150,8 @@ class Bot:
                 return Handled([reply_from_dict(r) for r in stored], repeated=True)
             data = WorkingData.from_dict(
                 cipher.decrypt_json(conversation.data_enc) if conversation.data_enc else {})
+            if inbound.display_name:  # staff see it until a name is given; erased with data
+                data.platform_name = inbound.display_name
             language = self._language(conversation.language, inbound)
             if inbound.text and understood.lang != language:  # changed meanwhile
                 understood = understand(inbound.text, language)

@@ -95,6 +95,8 @@ class WorkingData:
     #: possible double send (:mod:`bot.repeats`).
     last_number: dict[str, Any] | None = None
     held_number: str | None = None
+    #: The person's WhatsApp/Telegram profile name: staff see it until a name is given.
+    platform_name: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -118,6 +120,7 @@ class WorkingData:
             language_return=_str(data.get("language_return")),
             last_number=last if isinstance(last, dict) else None,
             held_number=_str(data.get("held_number")),
+            platform_name=_str(data.get("platform_name")),
             extra={k: v for k, v in data.items() if k not in _names(cls)},
         )
 

@@ -6,12 +6,23 @@ import argparse
 import sys
 from types import ModuleType
 
-from consultbot.commands import chat, db, faq, keys, purge, serve, staff, telegram, worker
+from consultbot.commands import (
+    chat,
+    db,
+    faq,
+    keys,
+    purge,
+    serve,
+    settings,
+    staff,
+    telegram,
+    worker,
+)
 
 #: Modules that each contribute sub-commands through ``register(subparsers)``; each imports
 #: what its command needs only when it runs, so ``consultbot --help`` stays quick.
 COMMAND_MODULES: tuple[ModuleType, ...] = (serve, chat, db, faq, staff, purge, worker,
-                                             telegram, keys)
+                                             telegram, keys, settings)
 
 
 def build_parser() -> argparse.ArgumentParser:

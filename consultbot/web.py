@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
 from bot.understanding import warm_up
-from consultbot.registry import build_bot, web_areas
+from consultbot.registry import build_bot, build_senders, web_areas
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.extensions["consultbot.runtime"] = runtime
     app.extensions["consultbot.bot"] = bot or build_bot(runtime)
+    #: Channels the outbox can send on with these settings (staff replies go nowhere else).
+    app.extensions["consultbot.reachable"] = frozenset(build_senders(runtime))
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

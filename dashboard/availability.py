@@ -160,6 +160,56 @@ def offered_slots(session: Session, settings: Settings, now: datetime, days: int
     return dict(by_day)
 
 
+@dataclass(frozen=True)
+class OfferedDays:
+    """Consecutive days offering the same local start times, as staff read them."""
+
+    first: date
+    last: date
+    starts: str
+
+    @property
+    def days(self) -> str:
+        """``Tue 03 Mar`` or ``Tue 03 Mar – Fri 06 Mar``."""
+        first = self.first.strftime("%a %d %b")
+        return first if self.first == self.last else f"{first} – {self.last.strftime('%a %d %b')}"
+
+
+def start_ranges(starts: list[datetime]) -> str:
+    """Local start times as runs of one step: ``09:00–11:40 every 40 min, 14:00``."""
+    parts: list[str] = []
+    index = 0
+    while index < len(starts):
+        end = index
+        step = starts[index + 1] - starts[index] if index + 1 < len(starts) else None
+        while end + 1 < len(starts) and starts[end + 1] - starts[end] == step:
+            end += 1
+        if end - index >= 2 and step is not None:  # three or more evenly spaced: a range
+            minutes = int(step.total_seconds() // 60)
+            parts.append(f"{starts[index]:%H:%M}–{starts[end]:%H:%M} every {minutes} min")
+            index = end + 1
+        else:
+            parts.append(f"{starts[index]:%H:%M}")
+            index += 1
+    return ", ".join(parts)
+
+
+def offered_summary(by_day: dict[date, list[Slot]], zone_name: str) -> list[OfferedDays]:
+    """The offered slots, each day's starts as ranges, neighbouring days with the same
+    starts merged; times in ``zone_name`` (named once by the page, not on every time)."""
+    zone = times.zone(zone_name)
+    summary: list[OfferedDays] = []
+    for day in sorted(by_day):
+        starts = start_ranges([s.start.astimezone(zone).replace(tzinfo=None)
+                               for s in sorted(by_day[day], key=lambda s: s.start)])
+        previous = summary[-1] if summary else None
+        if previous and previous.starts == starts and (day - previous.last).days == 1:
+            summary[-1] = OfferedDays(previous.first, day, starts)
+        else:
+            summary.append(OfferedDays(day, day, starts))
+    return summary
+
+
 def save_calendar(session: Session, cipher: Cipher, consultant_id: int, *, kind: str, url: str,
                   username: str, password: str, now: datetime) -> ConsultantCalendar:
     """Connect (or re-point) a consultant's calendar; the address and password are stored

@@ -49,6 +49,11 @@ def runtime() -> Runtime:
     return current_app.extensions["consultbot.runtime"]  # type: ignore[no-any-return]
 
 
+def reachable_channels() -> frozenset[str]:
+    """Channels messages can be sent on with this server's settings."""
+    return current_app.extensions.get("consultbot.reachable", frozenset())  # type: ignore[no-any-return]
+
+
 def now() -> datetime:
     """The current instant from the injected clock."""
     return runtime().clock()

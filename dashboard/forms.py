@@ -49,6 +49,14 @@ class ReplyForm(FlaskForm):
     submit = SubmitField("Send reply")
 
 
+class ByHandForm(FlaskForm):
+    text = TextAreaField("Message", validators=[Optional(), Length(max=REPLY_MAX)])
+    link = StringField("Meeting link (optional)", validators=[Optional(), Length(max=500)])
+    #: Makes a double-submitted message be stored once.
+    nonce = HiddenField(default=lambda: secrets.token_urlsafe(16))
+    submit = SubmitField("Send")
+
+
 class CancelForm(FlaskForm):
     reason = TextAreaField("Reason (for staff; not sent to the applicant)",
                            validators=[Optional(), Length(max=1000)])

@@ -45,12 +45,16 @@ def latest_case(session: Session, conversation_id: int) -> CaseFile | None:
 
 
 def display_name(cipher: Cipher, conversation: Conversation, case: CaseFile | None) -> str:
-    """The name the person gave (case file first, then the intake so far), or a placeholder."""
-    name = case_details(cipher, case).name or conversation_data(cipher, conversation).intake.name
+    """The name the person gave (case file first, then the intake so far), else their name on
+    the platform (WhatsApp profile, Telegram), else a placeholder."""
+    data = conversation_data(cipher, conversation)
+    name = case_details(cipher, case).name or data.intake.name
     if name:
         return name
     if conversation.erased_at is not None:
         return f"(erased: {conversation.channel} #{conversation.id})"
+    if data.platform_name:
+        return f"{data.platform_name} ({conversation.channel} profile name, #{conversation.id})"
     return f"(no name yet: {conversation.channel} #{conversation.id})"
 
 

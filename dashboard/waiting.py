@@ -13,6 +13,7 @@ from bot.identifiers import address_of
 from bot.messages import Text, reply_to_dict
 from bot.models import Conversation, HandoffRequest
 from dashboard.people import display_name, latest_case
+from dashboard.reach import reply_refusal
 from dashboard.transcript import Line, outbox_messages, transcript
 from plumbing import outbox, outbox_keys
 from plumbing.crypto import Cipher
@@ -89,16 +90,20 @@ def _open_request(session: Session, request_id: int) -> tuple[HandoffRequest, Co
 
 
 def send_reply(session: Session, cipher: Cipher, request_id: int, text: str, *,
-               nonce: str, now: datetime, link: str) -> bool:
+               nonce: str, now: datetime, link: str, reachable: frozenset[str]) -> bool:
     """Queue a staff reply to the person on their channel; False if this form was sent before.
 
     ``nonce`` comes from the form, so a double-submitted reply is stored once. Outside
     WhatsApp's window it goes as the *notice* template: ``{{1}}`` the reply, ``{{2}}`` ``link``.
+    A channel outside ``reachable`` (the ones this server sends on) is refused at once.
     """
     text = text.strip()
     if not text or len(text) > REPLY_MAX:
         raise ValueError(f"a reply has 1 to {REPLY_MAX} characters")
     _request, conversation = _open_request(session, request_id)
+    refusal = reply_refusal(conversation.channel, reachable)
+    if refusal:
+        raise ValueError(refusal)
     recipient = address_of(cipher, conversation)
     if recipient is None:
         raise ValueError("this person's data was erased: there is nobody to reply to")

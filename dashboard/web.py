@@ -133,13 +133,6 @@ def _when(moment: datetime | None, zone_name: str | None = None) -> str:
     return times.when(moment, zone_name or staff_zone())
 
 
-@bp.app_template_filter("time_only")
-def _time_only(moment: datetime | None, zone_name: str | None = None) -> str:
-    from dashboard.blueprint import staff_zone
-
-    return times.when(moment, zone_name or staff_zone(), with_date=False)
-
-
 @bp.app_template_filter("meeting")
 def _meeting(status: str) -> str:
     from dashboard.bookings import meeting_label

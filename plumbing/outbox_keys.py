@@ -10,6 +10,7 @@ change of booking can withdraw what is still waiting for it. Forms::
     cancellation:<booking>                  the staff's cancellation notice
     staff:<alert>:<subject>:<channel>:<to>  a staff alert about a booking or hand-off
     staff_reply:<request>:<nonce>           a staff member's answer to a hand-off
+    staff-message:<booking>:<nonce>         a message (or meeting link) staff sent by hand
     whatsapp:reply:<message sid>            a chat reply WhatsApp could not take at once
 """
 
@@ -31,13 +32,14 @@ class KeyKind(StrEnum):
     CANCELLATION = "cancellation"
     STAFF_ALERT = "staff"
     STAFF_REPLY = "staff_reply"
+    STAFF_MESSAGE = "staff-message"
     CHAT_REPLY = "whatsapp"
     OTHER = ""
 
 
 #: Kinds whose second part is a booking id.
 BOOKING_KINDS = frozenset({KeyKind.MEETING_LINK, KeyKind.MEETING_FAILED, KeyKind.REMINDER,
-                           KeyKind.CANCELLATION})
+                           KeyKind.CANCELLATION, KeyKind.STAFF_MESSAGE})
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,10 @@ def staff_alert(alert: str, subject_id: int | None, channel: str, target: str, *
 
 def staff_reply(request_id: int, nonce: str) -> str:
     return f"{KeyKind.STAFF_REPLY}:{request_id}:{nonce[:64]}"
+
+
+def staff_message(booking_id: int | None, nonce: str) -> str:
+    return f"{KeyKind.STAFF_MESSAGE}:{_id(booking_id)}:{nonce[:64]}"
 
 
 def chat_reply(message_id: str) -> str:

@@ -44,98 +44,207 @@ class Settings(BaseSettings):
     # Core
     # DATABASE_URL, DATA_KEY_FILE and FAQ_CACHE_DIR default to places in DATA_DIR, made
     # absolute when the settings are read (see ``_paths_in_data_dir``).
-    data_dir: Path = DEFAULT_DATA_DIR
-    database_url: str = ""
-    data_encryption_key: SecretStr | None = None
-    data_key_file: Path = DEFAULT_DATA_DIR / "data.key"
-    secret_key: SecretStr | None = None
-    public_base_url: str | None = None
-    trusted_proxies: int = Field(0, ge=0, le=5)
-    log_level: str = "INFO"
-    default_language: str = "en"
-    message_digits: str = "native"
-    company_name: str = "The Human Rights"
-    company_email: str = "info@thehuman-rights.com"
-    company_website: str = "https://thehuman-rights.com"
-    sample_report: str | None = None
-    expert_cv: str | None = None
+    data_dir: Path = Field(DEFAULT_DATA_DIR,
+        description="The data directory: the SQLite database, the generated key file and the FAQ "
+                    "cache live here unless set apart; printed absolute at start.")
+    database_url: str = Field("",
+        description="SQLite (empty: DATA_DIR/consultbot.db) or PostgreSQL, e.g. "
+                    "postgresql://consultbot:password@localhost/consultbot; PostgreSQL for "
+                    "several processes.")
+    data_encryption_key: SecretStr | None = Field(None,
+        description="Fernet key(s) encrypting case details and transcripts, comma-separated to "
+                    "rotate (the first encrypts). With PostgreSQL: this, or DATA_KEY_FILE outside "
+                    "DATA_DIR. Create one: consultbot keygen.")
+    data_key_file: Path = Field(DEFAULT_DATA_DIR / "data.key",
+        description="The key file used when DATA_ENCRYPTION_KEY is empty (empty: "
+                    "DATA_DIR/data.key, generated on the SQLite default only; with PostgreSQL it "
+                    "must exist outside DATA_DIR).")
+    secret_key: SecretStr | None = Field(None,
+        description="Signs staff session cookies; empty: derived from DATA_ENCRYPTION_KEY. Set it "
+                    "to end all sessions without touching the data key.")
+    public_base_url: str | None = Field(None,
+        description="The public https address Twilio and Telegram call (behind a proxy or "
+                    "tunnel), without a trailing slash.")
+    trusted_proxies: int = Field(0, ge=0, le=5,
+        description="Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are "
+                    "trusted, that many hops deep; 0: none.")
+    log_level: str = Field("INFO",
+        description="DEBUG, INFO, WARNING, ERROR or CRITICAL. Message contents are never logged.")
+    default_language: str = Field("en",
+        description="Language for people whose platform gives no hint (a catalog in bot/locales).")
+    message_digits: str = Field("native",
+        description="Digits in Arabic and Persian messages: native (٠١٢, ۰۱۲) or latin (012); "
+                    "answers are read in any digits.")
+    company_name: str = Field("The Human Rights", description="The company as the bot names it.")
+    company_email: str = Field("info@thehuman-rights.com",
+        description="The company's e-mail address, as the bot gives it.")
+    company_website: str = Field("https://thehuman-rights.com",
+        description="The company's website; also the link of WhatsApp notice templates.")
+    sample_report: str | None = Field(None,
+        description="Sample report sent from the menu: an https URL or a local PDF path; empty: "
+                    "staff are asked to send it.")
+    expert_cv: str | None = Field(None,
+        description="Expert CV sent from the menu: an https URL or a local PDF path; empty: staff "
+                    "are asked to send it.")
 
     # Booking
-    booking_timezone: str = "Europe/London"
-    booking_consultant_name: str = "Consultant"
-    booking_consultant_email: str = "consultant@example.org"
-    booking_weekly_hours: str = "mon-fri 09:00-17:00"
-    booking_slot_minutes: int = Field(30, ge=10, le=240)
-    booking_buffer_minutes: int = Field(10, ge=0, le=240)
-    booking_min_notice_hours: int = Field(12, ge=0, le=24 * 14)
-    booking_horizon_days: int = Field(30, ge=1, le=365)
-    booking_daily_limit: int = Field(8, ge=1, le=100)
-    booking_hold_minutes: int = Field(10, ge=1, le=120)
-    zoom_account_id: str | None = None
-    zoom_client_id: str | None = None
-    zoom_client_secret: SecretStr | None = None
-    zoom_api_base_url: str = "https://api.zoom.us/v2"
-    zoom_oauth_url: str = "https://zoom.us/oauth/token"
-    zoom_fallback_link: str | None = None
-    calendar_refresh_minutes: int = Field(5, ge=1, le=24 * 60)
-    calendar_confirm_max_age_seconds: int = Field(60, ge=0, le=3600)
-    calendar_stale_minutes: int = Field(30, ge=2, le=7 * 24 * 60)
-    calendar_unreadable: str = "withhold"
-    calendar_timeout_seconds: int = Field(10, ge=1, le=120)
-    calendar_write_back: bool = False
+    booking_timezone: str = Field("Europe/London",
+        description="Time zone of the first consultant (created on a first start with an empty "
+                    "database).")
+    booking_consultant_name: str = Field("Consultant", description="Name of the first consultant.")
+    booking_consultant_email: str = Field("consultant@example.org",
+        description="E-mail of the first consultant.")
+    booking_weekly_hours: str = Field("mon-fri 09:00-17:00",
+        description="The first consultant's weekly hours in their zone, e.g. mon-thu "
+                    "09:00-12:30,13:30-17:00; sat 10:00-14:00.")
+    booking_slot_minutes: int = Field(30, ge=10, le=240,
+        description="Length of a consultation (minutes).")
+    booking_buffer_minutes: int = Field(10, ge=0, le=240,
+        description="Free time kept between two consultations (minutes).")
+    booking_min_notice_hours: int = Field(12, ge=0, le=24 * 14,
+        description="Earliest a consultation can be booked, from now (hours).")
+    booking_horizon_days: int = Field(30, ge=1, le=365,
+        description="Furthest ahead a consultation can be booked (days).")
+    booking_daily_limit: int = Field(8, ge=1, le=100,
+        description="Most consultations per consultant per day.")
+    booking_hold_minutes: int = Field(10, ge=1, le=120,
+        description="How long a chosen time is held while the person confirms (minutes).")
+    zoom_account_id: str | None = Field(None,
+        description="Zoom Server-to-Server OAuth app: account id (all three Zoom credentials, or "
+                    "none).")
+    zoom_client_id: str | None = Field(None,
+        description="Zoom Server-to-Server OAuth app: client id.")
+    zoom_client_secret: SecretStr | None = Field(None,
+        description="Zoom Server-to-Server OAuth app: client secret.")
+    zoom_api_base_url: str = Field("https://api.zoom.us/v2",
+        description="Zoom's API address (change only for a proxy or tests).")
+    zoom_oauth_url: str = Field("https://zoom.us/oauth/token",
+        description="Zoom's OAuth token address (change only for a proxy or tests).")
+    zoom_fallback_link: str | None = Field(None,
+        description="Meeting link sent when no Zoom credentials are set (e.g. a personal meeting "
+                    "room).")
+    calendar_refresh_minutes: int = Field(5, ge=1, le=24 * 60,
+        description="How often the worker reads each consultant's own calendar (minutes).")
+    calendar_confirm_max_age_seconds: int = Field(60, ge=0, le=3600,
+        description="At confirmation, a calendar read longer ago than this is read again first "
+                    "(seconds).")
+    calendar_stale_minutes: int = Field(30, ge=2, le=7 * 24 * 60,
+        description="A calendar not read successfully for this long counts as unreadable "
+                    "(minutes).")
+    calendar_unreadable: str = Field("withhold",
+        description="An unreadable calendar: withhold (its consultant's times are not offered) or "
+                    "offer (the last busy times read are used).")
+    calendar_timeout_seconds: int = Field(10, ge=1, le=120,
+        description="Timeout of one calendar request (seconds).")
+    calendar_write_back: bool = Field(False,
+        description="Copy each booking into the consultant's CalDAV calendar (moved and removed "
+                    "with it).")
 
     # WhatsApp through Twilio
-    twilio_account_sid: str | None = None
-    twilio_auth_token: SecretStr | None = None
-    twilio_whatsapp_from: str | None = None
-    twilio_api_base_url: str = "https://api.twilio.com"
-    twilio_content_sid_buttons: str | None = None
-    twilio_content_sid_list: str | None = None
-    twilio_template_sid_reminder: str | None = None
-    twilio_template_sid_notice: str | None = None
+    twilio_account_sid: str | None = Field(None,
+        description="Twilio account SID; WhatsApp is on when this, the auth token, the sender and "
+                    "PUBLIC_BASE_URL are set.")
+    twilio_auth_token: SecretStr | None = Field(None,
+        description="Twilio auth token (signs and checks webhook requests).")
+    twilio_whatsapp_from: str | None = Field(None,
+        description="The WhatsApp sender, e.g. whatsapp:+14155238886 (the sandbox number).")
+    twilio_api_base_url: str = Field("https://api.twilio.com",
+        description="Twilio's REST address (change only for a proxy or tests).")
+    twilio_content_sid_buttons: str | None = Field(None,
+        description="Content templates for buttons, one per number of options, e.g. "
+                    "2:HX...,3:HX... (a bare HX... is 3); see docs/whatsapp.md.")
+    twilio_content_sid_list: str | None = Field(None,
+        description="Content templates for list pickers, e.g. 5:HX...,10:HX... (a bare HX... is "
+                    "10 items); see docs/whatsapp.md.")
+    twilio_template_sid_reminder: str | None = Field(None,
+        description="Approved template for reminders outside WhatsApp's 24-hour window.")
+    twilio_template_sid_notice: str | None = Field(None,
+        description="Approved template for notices (links, cancellations, staff replies) outside "
+                    "the 24-hour window.")
 
     # Telegram
-    telegram_bot_token: SecretStr | None = None
-    telegram_api_base_url: str = "https://api.telegram.org/bot"
-    telegram_mode: str = "polling"
-    telegram_webhook_secret: SecretStr | None = None
-    telegram_staff_chat_id: str | None = None
+    telegram_bot_token: SecretStr | None = Field(None,
+        description="The token BotFather gives; without it Telegram is off.")
+    telegram_api_base_url: str = Field("https://api.telegram.org/bot",
+        description="Bot API address, for a self-hosted Bot API server (the token is appended).")
+    telegram_mode: str = Field("polling",
+        description="polling (no public address needed) or webhook (needs PUBLIC_BASE_URL).")
+    telegram_webhook_secret: SecretStr | None = Field(None,
+        description="Secret Telegram sends with each webhook call "
+                    "(X-Telegram-Bot-Api-Secret-Token); webhook mode.")
+    telegram_staff_chat_id: str | None = Field(None,
+        description="A staff group or chat id that receives alerts (new booking, cancellation, "
+                    "person wanted).")
 
     # Reminders, outbox and staff alerts
-    reminder_hours_before: str = "24,1"
-    outbox_max_attempts: int = Field(8, ge=1, le=50)
-    smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = True
-    smtp_from: str | None = None
-    staff_alert_emails: str | None = None
+    reminder_hours_before: str = Field("24,1",
+        description="Hours before a consultation at which the person is reminded, "
+                    "comma-separated.")
+    outbox_max_attempts: int = Field(8, ge=1, le=50,
+        description="Attempts before an outgoing message is marked failed.")
+    smtp_host: str | None = Field(None,
+        description="SMTP server for staff alert e-mails; empty: no e-mail alerts.")
+    smtp_port: int = Field(587, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP user name (empty: no login).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Use STARTTLS with the SMTP server.")
+    smtp_from: str | None = Field(None, description="Sender address of staff alert e-mails.")
+    staff_alert_emails: str | None = Field(None,
+        description="Comma-separated staff addresses that receive alert e-mails.")
 
     # Staff dashboard
-    staff_timezone: str = "Europe/London"
-    staff_session_hours: int = Field(12, ge=1, le=24 * 30)
-    staff_max_failed_logins: int = Field(5, ge=1, le=100)
-    staff_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
-    cookie_secure: bool = True
+    staff_timezone: str = Field("Europe/London",
+        description="Time zone the dashboard shows times in (each account may choose its own).")
+    staff_session_hours: int = Field(12, ge=1, le=24 * 30,
+        description="Hours a staff sign-in lasts.")
+    staff_max_failed_logins: int = Field(5, ge=1, le=100,
+        description="Failed sign-ins before an account is locked for a while.")
+    staff_lockout_minutes: int = Field(15, ge=1, le=24 * 60,
+        description="How long a locked account stays locked (minutes).")
+    cookie_secure: bool = Field(True,
+        description="Send session cookies over https only; false only for plain-http use on this "
+                    "computer.")
 
     # Web chat (channels/webchat)
-    webchat_allowed_origins: str = ""
-    webchat_max_message_chars: int = Field(2000, ge=100, le=10_000)
-    webchat_rate_limit_session: str = "30/minute"
-    webchat_rate_limit_address: str = "60/minute"
-    webchat_rate_limit_storage: str = "memory://"
-    webchat_session_days: int = Field(90, ge=1, le=730)
-    webchat_cookie_samesite: str = "Lax"
-    webchat_code_minutes: int = Field(15, ge=1, le=24 * 60)
-    webchat_stream_seconds: int = Field(25, ge=1, le=120)
-    webchat_telegram_username: str | None = None
+    webchat_allowed_origins: str = Field("",
+        description="Other sites that may embed the web chat (CORS), comma-separated origins, "
+                    "e.g. https://www.example.org; empty: only this app's pages.")
+    webchat_max_message_chars: int = Field(2000, ge=100, le=10_000,
+        description="Longest message a web-chat visitor may send (characters).")
+    webchat_rate_limit_session: str = Field("30/minute",
+        description="Messages a web-chat session may send, e.g. 30/minute.")
+    webchat_rate_limit_address: str = Field("60/minute",
+        description="Messages one address may send (reading five times as often), e.g. 60/minute.")
+    webchat_rate_limit_storage: str = Field("memory://",
+        description="Where the web-chat limits count: memory:// (per process) or "
+                    "redis://host:6379 (shared; needs redis).")
+    webchat_session_days: int = Field(90, ge=1, le=730,
+        description="How long a web-chat visitor's session cookie lasts (days).")
+    webchat_cookie_samesite: str = Field("Lax",
+        description="SameSite of the web-chat cookie: Lax, Strict, or None (a bot on another "
+                    "site; needs https).")
+    webchat_code_minutes: int = Field(15, ge=1, le=24 * 60,
+        description="How long a code to continue on WhatsApp/Telegram (or back) stays valid "
+                    "(minutes).")
+    webchat_stream_seconds: int = Field(25, ge=1, le=120,
+        description="How long one web-chat event stream stays open before the browser reconnects "
+                    "(seconds).")
+    webchat_telegram_username: str | None = Field(None,
+        description="The Telegram bot's username (without @), for the web chat's \"Continue on "
+                    "Telegram\" link.")
     # Retention (days): after the last consultation or message; for people who never booked
-    retention_days: int = Field(180, ge=1, le=3650)
-    retention_days_not_booked: int = Field(30, ge=1, le=3650)
+    retention_days: int = Field(180, ge=1, le=3650,
+        description="Days case details and transcripts are kept after the last consultation or "
+                    "message, whichever is later.")
+    retention_days_not_booked: int = Field(30, ge=1, le=3650,
+        description="Days they are kept after the last message of someone who never booked.")
     # FAQ understanding
-    faq_semantic: bool = True
-    faq_cache_dir: Path = DEFAULT_DATA_DIR / "faq-cache"
+    faq_semantic: bool = Field(True,
+        description="Match FAQ questions by meaning too (multilingual-e5-small, offline); false: "
+                    "the lexical matcher only.")
+    faq_cache_dir: Path = Field(DEFAULT_DATA_DIR / "faq-cache",
+        description="Where the FAQ knowledge base's vectors are cached "
+                    "(empty: DATA_DIR/faq-cache).")
 
     @model_validator(mode="before")
     @classmethod

@@ -20,7 +20,8 @@ def availability() -> str:
     today = moment.astimezone(domain.times.zone(zone)).date()
     with rt.db.transaction() as db:
         people = domain.overview(db, today, moment)
-        offered = domain.offered_slots(db, rt.settings, moment, PREVIEW_DAYS, zone)
+        offered = domain.offered_summary(
+            domain.offered_slots(db, rt.settings, moment, PREVIEW_DAYS, zone), zone)
     new_form = ConsultantForm(prefix="new", timezone=rt.settings.booking_timezone)
     states = {p.consultant.id: domain.calendar_state(p.calendar, rt.settings, moment)
               for p in people}

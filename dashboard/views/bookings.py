@@ -10,10 +10,11 @@ from werkzeug.wrappers import Response
 
 from booking.models import BookingStatus
 from bot.models import Conversation
-from dashboard import audit
+from dashboard import audit, by_hand
 from dashboard import bookings as domain
-from dashboard.blueprint import audit_here, bp, now, runtime, staff_zone
-from dashboard.forms import ActionForm, CancelForm, NoteForm, OutcomeForm
+from dashboard.blueprint import audit_here, bp, now, reachable_channels, runtime, staff_zone
+from dashboard.forms import ActionForm, ByHandForm, CancelForm, NoteForm, OutcomeForm
+from dashboard.reach import reply_refusal
 from dashboard.transcript import transcript
 
 #: Messages of the conversation shown at first on a booking's page (the latest).
@@ -133,3 +134,37 @@ def add_note(booking_id: int) -> Response:
     else:
         flash("The note is empty or too long.", "error")
     return redirect(url_for("staff.booking", booking_id=booking_id) + "#notes")
+
+
+@bp.route("/bookings/<int:booking_id>/message", methods=["GET", "POST"])
+def message_by_hand(booking_id: int):  # type: ignore[no-untyped-def]
+    """Write to the booking's person yourself: a message, the meeting link Zoom did not make."""
+    rt = runtime()
+    form = ByHandForm()
+    with rt.db.transaction() as db:
+        view = domain.booking_page(db, rt.cipher, booking_id)
+        if view is None:
+            abort(404)
+        refusal = reply_refusal(view.booking.channel, reachable_channels())
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash("Nothing was sent: the message has at most "
+                  f"{by_hand.MESSAGE_MAX} characters.", "error")
+        else:
+            try:
+                with rt.db.transaction() as db:
+                    stored = by_hand.send_by_hand(
+                        db, rt, booking_id, text=form.text.data or "",
+                        link=form.link.data or "", nonce=form.nonce.data or "", now=now(),
+                        reachable=reachable_channels())
+                    if stored:
+                        audit_here(db, audit.STAFF_MESSAGE, f"booking:{booking_id}")
+            except by_hand.NotSent as refused:
+                flash(f"Nothing was sent: {refused}.", "error")
+            else:
+                flash("Message queued: it goes to the person on their channel." if stored
+                      else "That message had already been sent.", "ok")
+                return redirect(url_for("staff.booking", booking_id=booking_id) + "#messages-h")
+    return render_template("staff/booking_message.html", title=f"Write to {view.name}",
+                           view=view, b=view.booking, form=form, refusal=refusal,
+                           zone=staff_zone())

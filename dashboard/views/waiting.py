@@ -8,8 +8,9 @@ from werkzeug.wrappers import Response
 
 from dashboard import audit
 from dashboard import waiting as domain
-from dashboard.blueprint import audit_here, bp, now, runtime
+from dashboard.blueprint import audit_here, bp, now, reachable_channels, runtime
 from dashboard.forms import ActionForm, ReplyForm
+from dashboard.reach import reply_refusal
 
 
 @bp.get("/waiting")
@@ -18,8 +19,11 @@ def waiting() -> str:
     moment = now()
     with rt.db.transaction() as db:
         people = domain.waiting_list(db, rt.cipher, moment)
+    reachable = reachable_channels()
     return render_template("staff/waiting.html", title="People waiting", people=people,
                            promise=domain.PROMISE, action=ActionForm(),
+                           refusals={p.request.id: reply_refusal(
+                               p.conversation.channel, reachable) for p in people},
                            reply_forms={p.request.id: ReplyForm(prefix=f"r{p.request.id}")
                                         for p in people})
 
@@ -36,14 +40,15 @@ def reply(request_id: int) -> Response:
         with rt.db.transaction() as db:
             stored = domain.send_reply(db, rt.cipher, request_id, form.text.data or "",
                                        nonce=form.nonce.data or "", now=now(),
-                                       link=rt.settings.company_website)
+                                       link=rt.settings.company_website,
+                                       reachable=reachable_channels())
             if stored:
                 audit_here(db, audit.STAFF_REPLY, f"request:{request_id}")
     except domain.NotWaiting:
         abort(404)
     except ValueError as refused:
         flash(f"The reply was not sent: {refused}.", "error")
-        return redirect(url_for("staff.waiting"))
+        return redirect(url_for("staff.waiting") + f"#request-{request_id}")
     flash("Reply queued: it goes to the person on their channel." if stored else
           "That reply had already been sent.", "ok")
     return redirect(url_for("staff.waiting") + f"#request-{request_id}")

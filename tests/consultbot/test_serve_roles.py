@@ -18,7 +18,7 @@ from sqlmodel import select
 from bot.messages import Text, reply_to_dict
 from consultbot.runtime import build_runtime
 from plumbing.crypto import new_key
-from plumbing.outbox import PENDING, OutboxMessage, enqueue
+from plumbing.outbox import OutboxMessage, OutboxStatus, enqueue
 from plumbing.settings import load_settings
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer, TelegramUser
 from tests.consultbot.processes import Process, free_port
@@ -74,7 +74,7 @@ def test_web_runs_the_app_and_neither_the_worker_nor_the_poller(deployment: Depl
     assert "role: web only" in web.output
     assert deployment.telegram.api.calls == []  # not even getMe
     assert deployment.smtp.received == []
-    assert deployment.outbox_statuses() == [PENDING]
+    assert deployment.outbox_statuses() == [OutboxStatus.PENDING]
 
 
 def test_web_in_webhook_mode_runs_the_telegram_service_its_webhook_feeds(
@@ -98,7 +98,7 @@ def test_web_in_webhook_mode_runs_the_telegram_service_its_webhook_feeds(
     [hook] = api.calls_to("setWebhook")
     assert hook.params["url"] == "https://bot.example.org/webhooks/telegram"
     assert not api.calls_to("getUpdates")
-    assert deployment.outbox_statuses() == [PENDING]
+    assert deployment.outbox_statuses() == [OutboxStatus.PENDING]
 
 
 def test_worker_sends_what_is_due_and_serves_nothing(deployment: Deployment) -> None:
@@ -124,7 +124,7 @@ def test_telegram_polls_and_answers_but_sends_no_outbox(deployment: Deployment) 
         assert poller.stop() == 0
     assert "listening" not in poller.output
     assert deployment.smtp.received == []
-    assert deployment.outbox_statuses() == [PENDING]
+    assert deployment.outbox_statuses() == [OutboxStatus.PENDING]
 
 
 def test_all_runs_every_part_in_one_process(deployment: Deployment) -> None:

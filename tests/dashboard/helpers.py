@@ -102,9 +102,10 @@ def booking(runtime: Runtime, user: str, *, start: datetime | None = None,
 
 
 def handoff(runtime: Runtime, user: str, requested_at: datetime, *, said: str = "I need help",
-            name: str | None = None) -> int:
-    """A person waiting for staff since ``requested_at``."""
-    conversation_id = conversation(runtime, user, said=(said,))
+            name: str | None = None, channel: str = "webchat") -> int:
+    """A person waiting for staff since ``requested_at`` (on the web chat, which this server
+    can always send on)."""
+    conversation_id = conversation(runtime, user, said=(said,), channel=channel)
     with runtime.db.transaction() as session:
         if name:
             row = session.get(Conversation, conversation_id)

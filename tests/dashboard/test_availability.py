@@ -64,7 +64,23 @@ def test_availability_page_lists_what_the_bot_offers(
         runtime: Runtime, staff: FlaskClient) -> None:
     page = staff.get("/staff/availability").text
     assert "mon-fri 09:00-17:00" in page  # the default consultant's hours
-    assert "Tue 03 Mar" in page and "09:00 GMT" in page
+    # Slots of 30 min with a 10 min buffer, 09:00-17:00: the working week the same,
+    # one line, one zone label.
+    assert "Tue 03 Mar – Fri 06 Mar</dt><dd>09:00–16:20 every 40 min</dd>" in page
+    assert "Start times in Europe/London time." in page
+    offered_part = page.split('id="offered-h"')[1].split("</section>")[0]
+    assert "GMT" not in offered_part
+
+
+def test_start_times_collapse_to_ranges_of_one_step() -> None:
+    from dashboard.availability import start_ranges
+
+    day = datetime(2026, 3, 4, 9, 0)
+    starts = [day + timedelta(minutes=40 * n) for n in range(4)] + [
+        day.replace(hour=14), day.replace(hour=15, minute=30)]
+    assert start_ranges(starts) == "09:00–11:00 every 40 min, 14:00, 15:30"
+    assert start_ranges([day, day.replace(minute=30)]) == "09:00, 09:30"
+    assert start_ranges([]) == ""
 
 
 def test_a_deactivated_consultant_is_not_offered(runtime: Runtime, staff: FlaskClient) -> None:

@@ -257,3 +257,23 @@ def test_the_list_asks_the_database_the_same_few_times_for_any_number_of_booking
     for n in range(5):
         booking(runtime, f"more{n}")
     assert statements() == few
+
+
+def test_a_cancelled_booking_shows_no_join_or_host_links(
+        runtime: Runtime, staff: FlaskClient, clock: ManualClock) -> None:
+    from booking import service
+
+    made = booking(runtime, "zoe", start=WEDNESDAY_10, name="Zoe Zoom")
+    with runtime.db.transaction() as session:
+        row = session.get(Booking, made.id)
+        assert row is not None
+        row.join_url, row.start_url = "https://zoom.example/j/1", "https://zoom.example/s/1"
+        session.add(row)
+    url = f"/staff/bookings/{made.id}"
+    assert "Join link" in staff.get(url).text and "Join<" in staff.get("/staff/bookings").text
+    with runtime.db.transaction() as session:
+        service.cancel(session, made.id, clock(), by="applicant")  # type: ignore[arg-type]
+    page, listing = staff.get(url).text, staff.get("/staff/bookings?tab=cancelled").text
+    assert "Zoe Zoom" in listing
+    for html in (page, listing):
+        assert "zoom.example/j/1" not in html and "zoom.example/s/1" not in html

@@ -1,9 +1,11 @@
 """End to end in a real headless Chromium: a chat books, staff sign in, find it, cancel it,
-and the applicant's channel receives the cancellation.
+and the applicant's channel receives the cancellation; then every page on a desktop and a
+phone screen.
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright`` package; it is
 skipped without them unless ``REQUIRE_BROWSER`` is set (CI sets it, so there it fails).
-Screenshots of every page are kept in ``artifacts/screenshots/``.
+Screenshots of the cancel walk-through are kept in ``artifacts/screenshots/``; those of the
+pages, referenced from the README, in ``docs/screenshots/dashboard-*.png``.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from sqlmodel import select
 
 from booking.models import Booking, BookingStatus
 from bot.engine import Bot
-from bot.messages import Text
+from bot.messages import Choices, Inbound, Text
+from bot.models import Conversation, HandoffRequest
 from channels.console import ConsoleChannel
-from channels.delivery import Delivery
+from channels.delivery import Delivery, DeliveryFailed
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.crypto import new_key
@@ -35,6 +38,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ZOOM_LINK = "https://zoom.us/j/5550001234"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 if not CHROMIUM.exists() and not os.environ.get("REQUIRE_BROWSER"):
     pytest.skip("no /usr/bin/chromium (set REQUIRE_BROWSER to make this a failure)",
@@ -164,3 +169,79 @@ def test_staff_cancel_a_booking_made_in_the_chat(
     page.goto("/staff/bookings?tab=cancelled")
     shot(page, "06-bookings-on-a-phone")
     assert requested and all(url.startswith(base_url) for url in requested)
+
+
+class GoneVisitor:
+    """The web chat's far side when the visitor's session has ended: every send refused."""
+
+    def send(self, delivery: Delivery) -> str | None:
+        raise DeliveryFailed("the visitor's chat session has ended", permanent=True)
+
+
+def someone_waiting(runtime: Runtime) -> None:
+    """A web-chat visitor greets the bot, presses a button, and asks for a person."""
+    bot = Bot(runtime)
+    replies = bot.handle(Inbound(channel="webchat", user_id="visitor-1", message_id="w1",
+                                 text="Hello, I need help with my appeal"))
+    question = next(r for r in replies if isinstance(r, Choices))
+    bot.handle(Inbound(channel="webchat", user_id="visitor-1", message_id="w2",
+                       choice_id=question.choices[0].id, choice_token=question.token or None))
+    with runtime.db.transaction() as session:
+        conversation = session.exec(select(Conversation).where(
+            Conversation.channel == "webchat")).one()
+        session.add(HandoffRequest(conversation_id=conversation.id, reason="human",
+                                   requested_at=runtime.clock()))
+
+
+def test_every_page_on_a_desktop_and_a_phone(
+        runtime: Runtime, page: Page, base_url: str) -> None:
+    chat = ConsoleChannel(Bot(runtime), "anna")
+    assert "Your free consultation is booked" in [chat.send(line) for line in CHAT][-1]
+    worker = Worker(runtime, senders={"console": ConsoleInbox(), "webchat": GoneVisitor()})
+    worker.tick()
+    someone_waiting(runtime)
+    add_staff(runtime)
+
+    def shots(name: str) -> None:
+        for screen, size in SCREENS.items():
+            page.set_viewport_size(size)
+            DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(DOCS_SCREENSHOTS / f"dashboard-{name}-{screen}.png"),
+                            full_page=True)
+        page.set_viewport_size(SCREENS["desktop"])
+
+    front = page.goto("/")
+    if front is not None and front.ok:  # the front door, where this version has one
+        shots("front-door")
+    page.goto("/staff/login")
+    shots("sign-in")
+    page.get_by_label("E-mail").fill("staff@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base_url}/staff/bookings")
+    shots("bookings")
+    page.get_by_role("link", name="Anna Petrova", exact=True).click()
+    expect(page.get_by_role("heading", name="Anna Petrova")).to_be_visible()
+    shots("booking")
+
+    page.goto("/staff/waiting")
+    person = page.locator("article.waiting")
+    expect(person).to_contain_text("Applicant pressed a button")
+    person.get_by_label("Your reply").fill("Hello, this is Kate from the team. How can I help?")
+    person.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_role("status")).to_contain_text("Reply queued")
+    worker.tick()  # the visitor has gone: the reply fails, and says why
+    page.reload()
+    again = page.locator("article.waiting").get_by_role("button", name="Try again")
+    expect(again).to_be_visible()
+    colour, background = again.evaluate(
+        "b => [getComputedStyle(b).color, getComputedStyle(b.closest('.card')).backgroundColor]")
+    assert colour != background, "Try again is drawn in the colour of the card behind it"
+    shots("waiting")
+    page.goto("/staff/messages")
+    expect(page.get_by_role("button", name="Try again")).to_be_visible()
+    shots("messages")
+    page.goto("/staff/availability")
+    expect(page.get_by_role("heading", name="What the bot offers now")).to_contain_text(
+        "next 7 days")
+    shots("availability")

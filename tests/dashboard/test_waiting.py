@@ -61,7 +61,7 @@ def test_a_reply_is_queued_for_the_person_s_channel_once(
     assert len(rows) == 1
     message = rows[0]
     assert (message.kind, message.channel, runtime.cipher.decrypt(message.recipient_enc or "")) \
-        == ("staff_reply", "console", "omar")
+        == ("staff_reply", "webchat", "omar")
     payload = runtime.cipher.decrypt_json(message.payload_enc)
     assert reply_from_dict(payload["replies"][0]).text == "Hello Omar, this is Kate."  # type: ignore[union-attr]
     assert payload["template"] == {  # outside WhatsApp's window: {{1}} the text, {{2}} a link
@@ -77,7 +77,7 @@ def test_the_list_shows_why_a_reply_did_not_go(
     staff.post(f"/staff/waiting/{request_id}/reply",
                data={"csrf_token": token_from(page), f"r{request_id}-text": "Hi",
                      f"r{request_id}-nonce": "n"})
-    Worker(runtime, senders={}).run_once()  # the console channel cannot send on its own
+    Worker(runtime, senders={}).run_once()  # a worker without the web chat's sender
     page = staff.get("/staff/waiting").text
     assert "failed" in page and "channel not configured" in page
     [message] = outbox_rows(runtime)
@@ -86,7 +86,7 @@ def test_the_list_shows_why_a_reply_did_not_go(
                              "next": f"/staff/waiting#request-{request_id}"})
     assert again.headers["Location"] == f"/staff/waiting#request-{request_id}"
     inbox = Inbox()
-    Worker(runtime, senders={"console": inbox}).run_once()
+    Worker(runtime, senders={"webchat": inbox}).run_once()
     assert [d.recipient for d in inbox.received] == ["omar"]
     assert outbox_rows(runtime)[0].status == "sent"
     assert "Try again" not in staff.get("/staff/waiting").text
@@ -126,3 +126,29 @@ def test_resolving_takes_the_person_off_the_list(
                       data={"csrf_token": token_from(page), f"r{request_id}-text": "Hi",
                             f"r{request_id}-nonce": "n"})
     assert late.status_code == 404
+
+
+def test_a_reply_to_the_terminal_chat_is_refused_up_front(
+        runtime: Runtime, staff: FlaskClient, clock: ManualClock) -> None:
+    request_id = handoff(runtime, "tess", clock(), channel="console", name="Tess Terminal")
+    page = staff.get("/staff/waiting").text
+    assert "Tess Terminal" in page and "the terminal chat" in page
+    assert f'action="/staff/waiting/{request_id}/reply"' not in page  # no form to fill in
+    refused = staff.post(f"/staff/waiting/{request_id}/reply",
+                         data={"csrf_token": token_from(page), f"r{request_id}-text": "Hi",
+                               f"r{request_id}-nonce": "n"})
+    shown = staff.get(refused.headers["Location"]).text
+    assert "The reply was not sent: this person uses the terminal chat" in shown
+    assert "Reply queued" not in shown
+    assert outbox_rows(runtime) == []
+
+
+def test_a_reply_on_a_channel_without_settings_is_refused(
+        runtime: Runtime, staff: FlaskClient, clock: ManualClock) -> None:
+    request_id = handoff(runtime, "wanda", clock(), channel="whatsapp")
+    page = staff.get("/staff/waiting").text
+    assert "this server cannot send whatsapp messages" in page
+    staff.post(f"/staff/waiting/{request_id}/reply",
+               data={"csrf_token": token_from(page), f"r{request_id}-text": "Hi",
+                     f"r{request_id}-nonce": "n"})
+    assert outbox_rows(runtime) == []

@@ -129,20 +129,6 @@ def test_session_secret_is_stable_without_secret_key(runtime) -> None:  # type: 
     assert other != first
 
 
-def test_env_example_and_readme_list_every_setting() -> None:
-    from plumbing.settings import Settings
-
-    root = Path(__file__).resolve().parents[2]
-    example = (root / ".env.example").read_text()
-    listed = {line.split("=", 1)[0] for line in example.splitlines()
-              if line and not line.startswith("#") and "=" in line}
-    fields = {name.upper() for name in Settings.model_fields}
-    assert listed == fields, listed ^ fields
-    readme = (root / "README.md").read_text()
-    missing = {name for name in fields if f"| `{name}` |" not in readme}
-    assert not missing, missing
-
-
 def test_start_up_output_hides_database_passwords() -> None:
     from consultbot.commands.serve import describe
 

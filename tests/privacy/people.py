@@ -78,7 +78,8 @@ def book_and_get_help(runtime: Runtime, person: Person) -> int:
         request = session.exec(select(HandoffRequest)).one()
         assert request.id is not None and staff.id is not None
         waiting.send_reply(session, runtime.cipher, request.id, STAFF_REPLY, nonce="n1",
-                           now=now, link="https://example.org")
+                           now=now, link="https://example.org",
+                           reachable=frozenset({person.channel}))
         booked = session.exec(select(booking.models.Booking)).one()
         assert booked.id is not None
         staff_bookings.add_note(session, runtime.cipher, booked.id, staff.id, STAFF_NOTE, now)

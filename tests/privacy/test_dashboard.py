@@ -37,8 +37,12 @@ ADDRESS = {"environ_base": {"REMOTE_ADDR": "203.0.113.9"}}
 
 @pytest.fixture
 def rt(any_database_url: str, make_runtime: Callable[..., Runtime]) -> Runtime:
+    # WhatsApp configured (nothing is sent to Twilio: the worker here has its own sender),
+    # so the dashboard accepts staff replies to the person on it.
     return make_runtime(database_url=any_database_url, cookie_secure=False,
-                        staff_alert_emails="team@example.org")
+                        staff_alert_emails="team@example.org", twilio_account_sid="AC1",
+                        twilio_auth_token="token", twilio_whatsapp_from="whatsapp:+15550001",
+                        public_base_url="https://bot.example.org")
 
 
 @pytest.fixture
