@@ -53,6 +53,7 @@ ANSWER_MARGIN = 0.12
 ANSWER_RATIO = 0.85  # the runner-up must also score below this share of the best
 SUGGESTION_THRESHOLD = 0.2
 
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 _SENTENCE_END = re.compile(r"[.!?;…\n]+(?:\s+|$)")
 
 
@@ -93,7 +94,7 @@ class Matcher:
 
     def __init__(self, languages: Mapping[str, LanguageTerms]) -> None:
         self._stemmers = tuple(dict.fromkeys(terms.stemmer for terms in languages.values()))
-        self._stopwords = frozenset().union(*(t.stopwords for t in languages.values()))
+        self._stopwords = _stopwords(languages)
         self._question_words = frozenset().union(*(t.question_words for t in languages.values()))
         self._domain_terms = {
             stem(word, terms.stemmer) for terms in languages.values() for word in terms.domain_words
@@ -279,6 +280,24 @@ class Matcher:
         runner_up = ranked[1][0].score if len(ranked) > 1 else 0.0
         clear = runner_up <= min(best.score - ANSWER_MARGIN, best.score * ANSWER_RATIO)
         return best if supported and best.score >= ANSWER_THRESHOLD and clear else None
+
+
+def _stopwords(languages: Mapping[str, LanguageTerms]) -> frozenset[str]:
+    """Every language's stopwords, less Arabic-script ones that another language (not
+    calling them filler) uses as a question word or in a keyword: with Arabic and Persian
+    letters folded alike, Arabic filler "يعني" is Persian "یعنی" ("means", a sign of
+    "what is…")."""
+    used: dict[str, set[str]] = {}
+    for lang, terms in languages.items():
+        phrases = (keyword for keywords, _ in terms.phrases.values() for keyword in keywords)
+        for word in {*terms.question_words, *(w for p in phrases for w in words(p))}:
+            used.setdefault(word, set()).add(lang)
+    return frozenset(
+        word for lang, terms in languages.items() for word in terms.stopwords
+        if not _ARABIC_SCRIPT.match(word)
+        or not any(other != lang and word not in languages[other].stopwords
+                   for other in used.get(word, ()))
+    )
 
 
 def segments(question: str) -> list[str]:

@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.faq.text import fold
+from bot.faq.text import fold_for_model
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def cached_vectors(embedder: Embedder, texts: Sequence[str], directory: Path) ->
 def _normalised(text: str) -> str:
     """Questions and phrases alike: folded (case, Arabic short vowels, Persian ZWNJ), one
     space between words."""
-    return " ".join(fold(text).split())
+    return " ".join(fold_for_model(text).split())
 
 
 class SemanticIndex:

@@ -15,13 +15,27 @@ _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
 #: and the tatweel. Persian's zero-width non-joiner (as in mi-khaham) splits a word's parts.
 _IGNORABLE = re.compile("[\u064b-\u065f\u0670\u0640]")
 _ZWNJ = "\u200c"
+#: Arabic and Persian letter forms people type interchangeably: alef with or without hamza
+#: or madda, teh marbuta and heh, alef maksura and yeh, and the Arabic and Persian yeh and
+#: kaf (one keyboard for both languages), folded to one form each.
+LETTER_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ۀ": "ه",
+                              "ى": "ي", "ي": "ی", "ك": "ک"})
+#: The Arabic stemmer wants Arabic yeh and kaf back.
+_ARABIC_LETTERS = str.maketrans({"ی": "ي", "ک": "ك"})
 
 
-def fold(text: str) -> str:
-    """Lower-case ``text`` and drop differences that carry no meaning for matching."""
+def fold_for_model(text: str) -> str:
+    """Lower-case ``text``, drop Arabic short vowels and the tatweel, split at ZWNJ: what
+    the semantic model reads (it knows every letter form itself)."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
     text = _IGNORABLE.sub("", text).replace(_ZWNJ, " ")
     return text.replace("ё", "е")
+
+
+def fold(text: str) -> str:
+    """:func:`fold_for_model`, and Arabic and Persian letter forms folded to one each:
+    what the lexical matcher compares."""
+    return fold_for_model(text).translate(LETTER_FORMS)
 
 
 def words(text: str) -> list[str]:
@@ -49,6 +63,8 @@ def stem(word: str, algorithm: str | None) -> str:
     """Stem a folded ``word`` with a Snowball ``algorithm``; ``None`` leaves it as is."""
     if algorithm is None:
         return word
+    if algorithm == "arabic":
+        word = word.translate(_ARABIC_LETTERS)
     return fold(_stemmer(algorithm).stemWord(word))
 
 

@@ -11,7 +11,8 @@ import snowballstemmer
 
 from bot.faq import KnowledgeBase
 from bot.faq.knowledge import DEFAULT_DIRECTORY
-from bot.faq.text import words
+from bot.faq.matcher import LanguageTerms, Matcher
+from bot.faq.text import fold, words
 from tests.bot.faq_support import assert_answered_or_offered, loaded_knowledge, offered
 
 NEW_LANGUAGES = ("uk", "ar", "fa", "es", "fr")
@@ -427,3 +428,39 @@ def test_every_new_language_is_loaded_and_answers_differ_between_languages(
     for topic_id in kb.topic_ids():
         answers = [kb.topic(topic_id, lang).answer for lang in ("en", "ru", *NEW_LANGUAGES)]
         assert len(set(answers)) == len(answers), topic_id
+
+
+@pytest.mark.parametrize(
+    ("plain", "variant"),
+    [
+        ("اريد حجز استشاره", "أريد حجز استشارة"),  # hamza on the alef, teh marbuta
+        ("اين اجد الاسعار", "أين أجد الأسعار"),
+        ("گزارش یعنی چی", "گزارش يعني چي"),  # Persian typed with Arabic yeh
+        ("کارشناس کیست", "كارشناس كيست"),  # ... and Arabic kaf
+    ],
+)
+def test_letter_forms_score_alike_in_the_lexical_matcher(
+    kb: KnowledgeBase, plain: str, variant: str
+) -> None:
+    assert kb.answer(plain, lexical_only=True) == kb.answer(variant, lexical_only=True)
+    assert kb._matcher.scores(plain) == kb._matcher.scores(variant) != []
+
+
+def test_a_stopword_of_one_language_is_kept_where_another_uses_it_in_a_keyword() -> None:
+    """Arabic filler "يعني" folds to Persian "یعنی" ("means"), which a Persian keyword needs;
+    the other Arabic filler stays filler."""
+    arabic = LanguageTerms("arabic", frozenset({fold("يعني"), fold("في")}), frozenset(),
+                           frozenset(), {"what": (("تعريف",), ()), "where": (("مكان",), ())})
+    persian = LanguageTerms(None, frozenset(), frozenset(), frozenset(),
+                            {"what": (("یعنی چه",), ()), "where": (("کجا",), ())})
+    matcher = Matcher({"ar": arabic, "fa": persian})
+    assert [m.topic_id for m in matcher.scores("یعنی")] == ["what"]
+    assert matcher.scores("في") == []
+    alone = Matcher({"ar": arabic})
+    assert alone.scores("یعنی") == []
+
+
+def test_bikam_asks_for_a_price(kb: KnowledgeBase) -> None:
+    """Colloquial "بكم" ("how much", once dropped as "with you") points at the cost."""
+    assert kb._matcher.scores("بكم تقرير الخبير عندكم")[0].topic_id == "cost"
+    assert_answered_or_offered(kb, "بكم تقرير الخبير عندكم", "cost", "ar")
