@@ -9,11 +9,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
 from bot.understanding import warm_up
+from consultbot.health import liveness, readiness
 from consultbot.registry import build_bot, web_areas
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
 
 
 def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
@@ -32,12 +32,14 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        from consultbot.health import report
+        return jsonify(liveness())
 
-        healthy, body = report(runtime)
-        if not healthy:
-            log.warning("health check: database unreachable")
-        return jsonify(body), 200 if healthy else 503
+    @app.get("/readyz")
+    def readyz():  # type: ignore[no-untyped-def]
+        ready, body = readiness(runtime)
+        if not ready:
+            log.warning("readiness check failed: %s", ", ".join(body["failed"]))
+        return jsonify(body), 200 if ready else 503
 
     for attach in web_areas():  # each says in app.config["AREAS"] whether it is on
         attach(app, runtime, app.extensions["consultbot.bot"])

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         stopper = start(runtime, bot, app.config["AREAS"])
         if stopper is not None:
             stoppers.append(stopper)
-    print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz)")
+    print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz, /readyz)")
     for line in [*describe(settings, app.config["AREAS"]), faq_line]:
         print(f"  {line}")
     try:

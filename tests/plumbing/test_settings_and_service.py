@@ -80,10 +80,9 @@ def test_keygen_and_db_upgrade(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_healthz(runtime) -> None:  # type: ignore[no-untyped-def]
     client = create_app(runtime).test_client()
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    body = response.get_json()
-    assert (body["status"], body["database"]) == ("ok", "ok")
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    body = client.get("/readyz").get_json()
+    assert (body["database"], body["failed"]) == ("ok", ["worker"])  # no worker here
 
 
 def free_port() -> int:
