@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
 from bot.understanding import warm_up
+from consultbot.access import AccessLog
 from consultbot.health import liveness, readiness
 from consultbot.registry import build_bot, web_areas
 from plumbing.runtime import Runtime
@@ -27,6 +28,7 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
     if runtime.settings.trusted_proxies:
         hops = runtime.settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions["consultbot.runtime"] = runtime
     app.extensions["consultbot.bot"] = bot or build_bot(runtime)
 

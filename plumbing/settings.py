@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     trusted_proxies: int = Field(0, ge=0, le=5)
     log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_token: SecretStr | None = None
     default_language: str = "en"
     message_digits: str = "native"
     company_name: str = "The Human Rights"
@@ -169,6 +171,13 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError("must be one of " + ", ".join(LOG_LEVELS))
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in {"text", "json"}:
+            raise ValueError("must be 'text' or 'json'")
+        return value
 
     @field_validator("public_base_url")
     @classmethod

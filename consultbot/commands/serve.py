@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import socket
 import sys
 from typing import Any
@@ -53,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
     from consultbot.runtime import build_runtime
     from consultbot.web import create_app
     from consultbot.worker import start_background
+    from plumbing.logs import configure_logging
     from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     listener = bind(args.host, args.port)  # before the worker or the poller start
     if listener is None:
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     runtime = build_runtime(settings, check_key=True)
     faq_line = warm_up(enabled=settings.faq_semantic, cache_directory=settings.faq_cache_dir)
     bot = build_bot(runtime)
