@@ -11,6 +11,7 @@ from bot.engine import Bot
 from bot.understanding import warm_up
 from consultbot.access import AccessLog
 from consultbot.health import liveness, readiness
+from consultbot.metrics import attach as attach_metrics
 from consultbot.registry import build_bot, web_areas
 from plumbing.runtime import Runtime
 
@@ -43,6 +44,7 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
             log.warning("readiness check failed: %s", ", ".join(body["failed"]))
         return jsonify(body), 200 if ready else 503
 
+    attach_metrics(app, runtime)
     for attach in web_areas():  # each says in app.config["AREAS"] whether it is on
         attach(app, runtime, app.extensions["consultbot.bot"])
     return app
