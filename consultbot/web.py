@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from bot.engine import Bot
 from bot.understanding import warm_up
 from consultbot.access import AccessLog
+from consultbot.front import attach as attach_front
 from consultbot.health import liveness, readiness
 from consultbot.metrics import attach as attach_metrics
 from consultbot.registry import build_bot, web_areas
@@ -45,6 +46,7 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
         return jsonify(body), 200 if ready else 503
 
     attach_metrics(app, runtime)
+    attach_front(app, runtime)
     for attach in web_areas():  # each says in app.config["AREAS"] whether it is on
         attach(app, runtime, app.extensions["consultbot.bot"])
     return app

@@ -18,14 +18,20 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def describe(settings: Any, app_areas: dict[str, str]) -> list[str]:
+def describe(settings: Any, app_areas: dict[str, str], host: str = "127.0.0.1") -> list[str]:
     """What is configured, for the start-up output; never a secret's value."""
+    from consultbot.startup import cookie_warning, zoom_state
+    from plumbing.command import command_name
+
     database = make_url(settings.database_url).set(query={}).render_as_string(hide_password=True)
     lines = [f"database: {database}",
              "encryption key: " + ("from DATA_ENCRYPTION_KEY" if settings.data_encryption_key
                                    else "generated file var/data.key (default setup)")]
     lines += [f"{name}: {state}" for name, state in app_areas.items()]
-    return lines
+    lines += [f"terminal chat: {command_name()} chat (talk to the bot here, no platform needed)",
+              "zoom: " + zoom_state(settings)]
+    warning = cookie_warning(settings, host)
+    return lines + ([warning] if warning else [])
 
 
 def bind(host: str, port: int) -> socket.socket | None:
@@ -70,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         if stopper is not None:
             stoppers.append(stopper)
     print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz, /readyz)")
-    for line in [*describe(settings, app.config["AREAS"]), faq_line]:
+    for line in [*describe(settings, app.config["AREAS"], host=args.host), faq_line]:
         print(f"  {line}")
     try:
         waitress.serve(app, sockets=[listener], threads=args.threads, ident="consultbot")
