@@ -6,7 +6,7 @@ worker, which may run in another process or on another machine (``serve --role w
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Column, func, select, update
 from sqlmodel import Field, SQLModel
@@ -23,10 +23,15 @@ class WorkerHeartbeat(SQLModel, table=True):
     beat_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
+#: Rows of workers silent this long are dropped (each process start writes a new name).
+FORGET_AFTER = timedelta(days=7)
+
+
 def beat(db: Database, name: str, at: datetime) -> None:
-    """Record that worker ``name`` finished a round at ``at``."""
+    """Record that worker ``name`` finished a round at ``at``; forget long-gone workers."""
     table = WorkerHeartbeat.__table__  # type: ignore[attr-defined]
     with db.engine.begin() as connection:
+        connection.execute(table.delete().where(table.c.beat_at < at - FORGET_AFTER))
         changed = connection.execute(
             update(table).where(table.c.name == name).values(beat_at=at)).rowcount
         if not changed:

@@ -115,6 +115,9 @@ def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
     assert f"listening on http://127.0.0.1:{port}" in output
     assert "database: sqlite:///var/consultbot.db" in output
     assert "very-secret-value" not in output
+    assert "terminal chat: " in output and "zoom: " in output
+    assert "WARNING:" not in output  # 127.0.0.1: the Secure cookie works
+    assert " consultbot.access [" in output  # the health check's access line
     assert (tmp_path / "var" / "data.key").exists()
     assert oct((tmp_path / "var" / "data.key").stat().st_mode & 0o777) == "0o600"
 

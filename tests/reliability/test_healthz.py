@@ -88,3 +88,18 @@ def test_a_key_that_cannot_read_the_canary_fails_readiness(
     response = create_app(wrong).test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["failed"] == ["key"]
+
+
+def test_heartbeats_of_long_gone_workers_are_forgotten(runtime: Runtime,
+                                                       clock: ManualClock) -> None:
+    from sqlalchemy import select
+
+    from plumbing.heartbeat import WorkerHeartbeat, beat
+
+    beat(runtime.db, "old-host:1", clock())
+    clock.advance(timedelta(days=8))
+    beat(runtime.db, "new-host:2", clock())
+    beat(runtime.db, "new-host:2", clock())
+    table = WorkerHeartbeat.__table__  # type: ignore[attr-defined]
+    with runtime.db.engine.connect() as connection:
+        assert connection.execute(select(table.c.name)).scalars().all() == ["new-host:2"]
