@@ -1,61 +1,73 @@
-"""What ``/healthz`` reports: the database, the outbox worker's last round, the backlog.
+"""``/healthz`` (liveness) and ``/readyz`` (readiness) for load balancers and monitors.
 
-Cheap on purpose (a load balancer calls it every few seconds): one connection, one
-aggregate over the indexed pending rows, and an in-memory time stamp the worker writes.
+``/healthz`` answers without touching anything: the process is up and serving requests.
+``/readyz`` checks what this process needs to do its work, cheaply (a monitor calls it every
+few seconds): the database (one connection, aggregates over indexed rows), that the
+configured key decrypts the database's key canary, that some outbox worker finished a round
+recently (any process: heartbeats are stored, see ``plumbing.heartbeat``), and that the
+outbox is not falling behind. Any failed check makes it ``503`` and names the check.
 """
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
-from consultbot.runtime import Runtime
+from consultbot.keys import CANARY_TEXT, KeyCanary
+from plumbing.crypto import Undecryptable
+from plumbing.heartbeat import latest_beat
 from plumbing.outbox import OutboxMessage, OutboxStatus
+from plumbing.runtime import Runtime
 
-#: A worker round older than this (seconds) makes the report say "stalled".
+#: A worker round older than this (seconds) makes the worker check fail ("stalled").
 STALLED_AFTER = 120.0
-
-_ROUNDS: dict[int, datetime] = {}
-_LOCK = threading.Lock()
-
-
-def record_round(runtime: Runtime, at: datetime) -> None:
-    """Called by the worker after each round (only rounds in this process are known)."""
-    with _LOCK:
-        _ROUNDS[id(runtime)] = at
+#: A message due for longer than this (seconds) makes the outbox check fail ("behind").
+BEHIND_AFTER = 900.0
 
 
-def last_round(runtime: Runtime) -> datetime | None:
-    """When this process's worker last finished a round, if it runs here."""
-    with _LOCK:
-        return _ROUNDS.get(id(runtime))
+def liveness() -> dict[str, Any]:
+    """The process is up (nothing else is looked at)."""
+    return {"status": "ok"}
 
 
-def report(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
-    """(healthy, the JSON body): unhealthy only when the database cannot be reached."""
+def _key_state(runtime: Runtime, connection: Connection) -> str:
+    canary = KeyCanary.__table__  # type: ignore[attr-defined]
+    token = connection.execute(select(canary.c.token).limit(1)).scalar()
+    if token is None:
+        return "unchecked"  # no canary yet: written by the first start's key check
+    try:
+        return "ok" if runtime.cipher.decrypt(token) == CANARY_TEXT else "wrong"
+    except Undecryptable:
+        return "wrong"
+
+
+def readiness(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
+    """(ready, the JSON body); the body's ``failed`` lists the checks that failed."""
     now = runtime.clock()
     table = OutboxMessage.__table__.c  # type: ignore[attr-defined]
-    backlog = (select(func.count(), func.min(table.due_at))
-               .where(table.status == OutboxStatus.PENDING, table.due_at <= now))
+    due = (select(func.count(), func.min(table.due_at))
+           .where(table.status == OutboxStatus.PENDING, table.due_at <= now))
+    failed_count = select(func.count()).where(table.status == OutboxStatus.FAILED)
     try:
         with runtime.db.engine.connect() as connection:
-            waiting, oldest = connection.execute(backlog).one()
+            waiting, oldest = connection.execute(due).one()
+            failed = connection.execute(failed_count).scalar_one()
+            key = _key_state(runtime, connection)
+        last = latest_beat(runtime.db)
     except Exception:
-        return False, {"status": "error", "database": "unreachable"}
-    if oldest is not None and oldest.tzinfo is None:  # SQLite returns it naive (UTC)
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    worker: dict[str, Any] = {"state": "not in this process"}
-    last = last_round(runtime)
+        return False, {"status": "failing", "failed": ["database"], "database": "unreachable"}
+    oldest_age = round((now - oldest).total_seconds(), 1) if oldest is not None else None
+    worker: dict[str, Any] = {"state": "never ran", "last_round_seconds_ago": None}
     if last is not None:
         age = (now - last).total_seconds()
         worker = {"state": "stalled" if age > STALLED_AFTER else "ok",
                   "last_round_seconds_ago": round(age, 1)}
-    return True, {
-        "status": "ok", "database": "ok", "worker": worker,
-        "outbox": {"due": int(waiting),
-                   "oldest_due_seconds": round((now - oldest).total_seconds(), 1)
-                   if oldest is not None else None},
-    }
+    outbox = {"state": "behind" if oldest_age is not None and oldest_age > BEHIND_AFTER
+              else "ok", "due": int(waiting), "oldest_due_seconds": oldest_age,
+              "failed": int(failed)}
+    failures = [name for name, bad in (("key", key == "wrong"),
+                                       ("worker", worker["state"] != "ok"),
+                                       ("outbox", outbox["state"] != "ok")) if bad]
+    return not failures, {"status": "failing" if failures else "ok", "failed": failures,
+                          "database": "ok", "key": key, "worker": worker, "outbox": outbox}

@@ -29,7 +29,7 @@ import channels.whatsapp.webhook
 import dashboard.web
 from bot.engine import Bot
 from channels.delivery import Sender
-from channels.webchat.linking import LinkingBot
+from consultbot.metrics import MeasuredBot
 from plumbing.runtime import Runtime
 
 AttachArea = Callable[[Flask, Runtime, Bot], None]
@@ -71,8 +71,9 @@ WEB_AREAS: tuple[AttachArea, ...] = (dashboard.web.attach, channels.files.attach
 
 def build_bot(runtime: Runtime) -> Bot:
     """The flow the channels share, with the web chat's linking codes (web chat <->
-    WhatsApp/Telegram) recognised before it: see ``channels.webchat.linking``."""
-    return LinkingBot(runtime)
+    WhatsApp/Telegram) recognised before it (``channels.webchat.linking``), measured for
+    ``/metrics``."""
+    return MeasuredBot(runtime)
 
 
 def web_areas() -> list[AttachArea]:

@@ -9,11 +9,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.engine import Bot
 from bot.understanding import warm_up
+from consultbot.access import AccessLog
+from consultbot.front import attach as attach_front
+from consultbot.health import liveness, readiness
+from consultbot.metrics import attach as attach_metrics
 from consultbot.registry import build_bot, build_senders, web_areas
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
 
 
 def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
@@ -27,6 +30,7 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
     if runtime.settings.trusted_proxies:
         hops = runtime.settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions["consultbot.runtime"] = runtime
     app.extensions["consultbot.bot"] = bot or build_bot(runtime)
     #: Channels the outbox can send on with these settings (staff replies go nowhere else).
@@ -34,13 +38,17 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        from consultbot.health import report
+        return jsonify(liveness())
 
-        healthy, body = report(runtime)
-        if not healthy:
-            log.warning("health check: database unreachable")
-        return jsonify(body), 200 if healthy else 503
+    @app.get("/readyz")
+    def readyz():  # type: ignore[no-untyped-def]
+        ready, body = readiness(runtime)
+        if not ready:
+            log.warning("readiness check failed: %s", ", ".join(body["failed"]))
+        return jsonify(body), 200 if ready else 503
 
+    attach_metrics(app, runtime)
+    attach_front(app, runtime)
     for attach in web_areas():  # each says in app.config["AREAS"] whether it is on
         attach(app, runtime, app.extensions["consultbot.bot"])
     return app

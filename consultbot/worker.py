@@ -26,6 +26,8 @@ mail systems drop such a duplicate.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,9 +46,9 @@ from bot.notices.reminders import schedule_due_reminders
 from bot.retention import run_daily as run_daily_purge
 from channels.delivery import Delivery, DeliveryFailed, Sender, Template
 from channels.files import remove_expired_files
-from consultbot.health import record_round
 from consultbot.registry import build_senders, periodic_jobs
 from plumbing.crypto import Undecryptable
+from plumbing.heartbeat import beat
 from plumbing.outbox import OutboxMessage, OutboxStatus
 from plumbing.runtime import Runtime
 
@@ -112,6 +114,8 @@ class Worker:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.max_attempts = runtime.settings.outbox_max_attempts
+        #: Names this worker's heartbeat row (``/readyz`` reads the newest of them).
+        self.name = f"{socket.gethostname()}:{os.getpid()}"[:128]
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -302,7 +306,7 @@ class Worker:
         while not stop_event.is_set():
             try:
                 self.tick(stop_event)
-                record_round(self.runtime, self.runtime.clock())
+                beat(self.runtime.db, self.name, self.runtime.clock())
             except Exception:  # the database may be restarting: try again next round
                 log.exception("outbox round failed")
             stop_event.wait(poll_seconds)

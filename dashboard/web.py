@@ -33,6 +33,7 @@ from dashboard.views import (  # noqa: F401  (importing registers the views)
     people,
     waiting,
 )
+from plumbing.command import command_name
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def attach(app: Flask, runtime_: Runtime, bot: Bot) -> None:
     with runtime_.db.transaction() as db_session:
         accounts = count_accounts(db_session)
     app.config["AREAS"][AREA] = "on: /staff" if accounts else (
-        "on: /staff (no staff account yet: run consultbot staff add EMAIL)")
+        f"on: /staff (no staff account yet: run {command_name()} staff add EMAIL)")
 
 
 def _load_user(user_id: str) -> StaffUser | None:

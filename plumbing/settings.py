@@ -70,6 +70,12 @@ class Settings(BaseSettings):
                     "trusted, that many hops deep; 0: none.")
     log_level: str = Field("INFO",
         description="DEBUG, INFO, WARNING, ERROR or CRITICAL. Message contents are never logged.")
+    log_format: str = Field("text",
+        description="Log lines as text or json (one JSON object a line with a request id); "
+                    "message contents are never logged.")
+    metrics_token: SecretStr | None = Field(None,
+        description="Bearer token that Prometheus sends to scrape /metrics; empty: /metrics is off "
+                    "(404).")
     default_language: str = Field("en",
         description="Language for people whose platform gives no hint (a catalog in bot/locales).")
     message_digits: str = Field("native",
@@ -296,6 +302,13 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError("must be one of " + ", ".join(LOG_LEVELS))
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in {"text", "json"}:
+            raise ValueError("must be 'text' or 'json'")
+        return value
 
     @field_validator("public_base_url")
     @classmethod

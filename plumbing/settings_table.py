@@ -18,7 +18,7 @@ END = "<!-- end of the settings table -->"
 
 #: The first setting of each group, and the group's heading in the table.
 GROUPS = {
-    "database_url": "Core",
+    "data_dir": "Core",
     "booking_timezone": "Booking",
     "twilio_account_sid": "WhatsApp through Twilio",
     "telegram_bot_token": "Telegram",

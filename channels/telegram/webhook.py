@@ -29,6 +29,7 @@ from channels.telegram.service import (
     service_for,
 )
 from channels.telegram.service import webhook_url as _webhook_url
+from plumbing.metrics import rejected
 from plumbing.runtime import Runtime
 from plumbing.settings import Settings
 
@@ -64,23 +65,28 @@ def make_blueprint(service: TelegramService, secret: str) -> Blueprint:
         if not hmac.compare_digest(given, expected):
             log.warning("telegram webhook refused from %s: %s %s", request.remote_addr,
                         SECRET_HEADER, "does not match" if given else "missing")
+            rejected("telegram", "secret")
             return jsonify(ok=False), 403
         try:
             data = read_update(request.get_data(cache=False))
         except BadBody as exc:
             log.warning("telegram webhook: bad request from %s (%s)", request.remote_addr,
                         exc.reason)
+            rejected("telegram", "malformed")
             return jsonify(ok=False, error="not a Telegram update"), 400
         try:
             service.submit(data)
         except NotRunning:
+            rejected("telegram", "unavailable")
             return jsonify(ok=False, error="not running"), 503, _RETRY_AFTER
         except NotHandled:
             log.warning("telegram update %s not handled yet; Telegram is asked to retry",
                         data["update_id"])
+            rejected("telegram", "unavailable")
             return jsonify(ok=False, error="not handled"), 503, _RETRY_AFTER
         except BadUpdate:
             log.warning("webhook body %s is not a readable update", data["update_id"])
+            rejected("telegram", "malformed")
             return jsonify(ok=False, error="not a Telegram update"), 400
         return jsonify(ok=True)
 

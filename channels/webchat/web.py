@@ -29,6 +29,7 @@ from channels.webchat.models import IN, OUT
 from channels.webchat.render import publisher, render
 from channels.webchat.sessions import Cookies, Visitor, find_visitor, new_session_id, open_visitor
 from channels.webchat.stream import Notifier, sse, wait_for
+from plumbing.metrics import rejected
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class WebChat:
         if not request.path.startswith(API):
             return None
         if self.origins.refused(request):
+            rejected(CHANNEL, "origin")
             return Response("forbidden\n", status=403, mimetype="text/plain")
         if request.method == "OPTIONS":
             return Response(status=204)
@@ -112,6 +114,8 @@ class WebChat:
         return language_of(hint, self.settings.default_language)
 
     def _refuse(self, status: int, word: str, language: str | None, **values: Any) -> Response:
+        rejected(CHANNEL, {429: "rate_limited"}.get(status, "too_long" if word == "too_long"
+                                                    else "malformed"))
         response = jsonify(error=word, text=say(language or self._language(), word, **values))
         response.status_code = status
         if status == 429:

@@ -42,6 +42,7 @@ from channels.whatsapp.render import first_interactive, plan, to_twiml
 from channels.whatsapp.sender import STATUS_PATH
 from channels.whatsapp.status import record_status
 from plumbing import outbox_keys
+from plumbing.metrics import rejected
 from plumbing.outbox import enqueue
 from plumbing.runtime import Runtime
 from plumbing.settings import Settings
@@ -108,6 +109,7 @@ class WhatsAppWebhooks:
             return None
         log.warning("whatsapp webhook %s refused from %s: %s", request.path,
                     request.remote_addr, reason)
+        rejected("whatsapp", "signature")
         return Response("forbidden\n", status=403, mimetype="text/plain")
 
     def message(self) -> Response:
@@ -119,6 +121,7 @@ class WhatsAppWebhooks:
             inbound = parse_inbound(request.form)
         except MalformedRequest as exc:
             log.warning("whatsapp webhook: bad request (%s)", exc.reason)
+            rejected("whatsapp", "malformed")
             return Response("bad request\n", status=400, mimetype="text/plain")
         started = time.perf_counter()
         try:
@@ -135,6 +138,7 @@ class WhatsAppWebhooks:
             # that did commit answer the same (the outbox key adds the buttons once).
             log.warning("whatsapp message %s not stored; asking Twilio to retry",
                         inbound.message_id)
+            rejected("whatsapp", "unavailable")
             return Response("unavailable\n", status=503, mimetype="text/plain",
                             headers={"Retry-After": RETRY_AFTER})
         messages = plan(replies, self.templates)
@@ -174,6 +178,7 @@ class WhatsAppWebhooks:
             report = parse_status(request.form)
         except MalformedRequest as exc:
             log.warning("whatsapp status callback: bad request (%s)", exc.reason)
+            rejected("whatsapp", "malformed")
             return Response("bad request\n", status=400, mimetype="text/plain")
         asked = request.args.get(ASKED, "")
         if asked.isascii() and asked.isalnum() and len(asked) <= 16:

@@ -8,7 +8,6 @@ while no webhook is configured); ``all`` (the default) is all three in one proce
 from __future__ import annotations
 
 import argparse
-import logging
 import socket
 import sys
 from typing import Any
@@ -30,12 +29,18 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def describe(settings: Any, app_areas: dict[str, str]) -> list[str]:
+def describe(settings: Any, app_areas: dict[str, str], host: str = "127.0.0.1") -> list[str]:
     """What is configured, for the start-up output; never a secret's value."""
+    from consultbot.startup import cookie_warning, zoom_state
+    from plumbing.command import command_name
+
     database = make_url(settings.database_url).set(query={}).render_as_string(hide_password=True)
     lines = [f"database: {database}", *describe_paths(settings)]
     lines += [f"{name}: {state}" for name, state in app_areas.items()]
-    return lines
+    lines += [f"terminal chat: {command_name()} chat (talk to the bot here, no platform needed)",
+              "zoom: " + zoom_state(settings)]
+    warning = cookie_warning(settings, host)
+    return lines + ([warning] if warning else [])
 
 
 def describe_paths(settings: Any) -> list[str]:
@@ -113,14 +118,14 @@ def run_web(args: argparse.Namespace, *, everything: bool) -> int:
     from consultbot.runtime import build_runtime
     from consultbot.web import create_app
     from consultbot.worker import start_background
+    from plumbing.logs import configure_logging
     from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     listener = bind(args.host, args.port)  # before the worker or the poller start
     if listener is None:
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     runtime = build_runtime(settings, check_key=True)
     faq_line = warm_up(enabled=settings.faq_semantic, cache_directory=settings.faq_cache_dir)
     bot = build_bot(runtime)
@@ -134,8 +139,8 @@ def run_web(args: argparse.Namespace, *, everything: bool) -> int:
     if not everything:
         app.config["AREAS"]["role"] = ("web only: run one `--role worker` and, to poll "
                                        "Telegram, one `--role telegram` beside it")
-    print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz)")
-    for line in [*describe(settings, app.config["AREAS"]), faq_line]:
+    print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz, /readyz)")
+    for line in [*describe(settings, app.config["AREAS"], host=args.host), faq_line]:
         print(f"  {line}")
     sys.stdout.flush()
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -20,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from channels.telegram.polling import poll_until_stopped
     from consultbot.registry import build_bot
     from consultbot.runtime import build_runtime
+    from plumbing.logs import configure_logging
     from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
@@ -32,8 +32,7 @@ def run(args: argparse.Namespace) -> int:
               "serve`; polling here would remove that webhook. Set TELEGRAM_MODE=polling to "
               "poll.", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     runtime = build_runtime(settings, check_key=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

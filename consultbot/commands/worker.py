@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import threading
 from typing import Any
@@ -22,11 +21,11 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from consultbot.runtime import build_runtime
     from consultbot.worker import Worker, describe_senders
+    from plumbing.logs import configure_logging
     from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     runtime = build_runtime(settings, check_key=True)
     worker = Worker(runtime)
     print(f"consultbot worker: {describe_senders(worker.senders)}", flush=True)

@@ -21,6 +21,7 @@ from dashboard.blueprint import (
 )
 from dashboard.forms import ActionForm, SignInForm
 from dashboard.models import StaffAccount
+from plumbing.command import command_name
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def login() -> Response | tuple[str, int] | str:
     form = SignInForm()
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
-        return render_template("staff/login.html", form=form), status
+        return render_template("staff/login.html", form=form, cli=command_name()), status
     settings = runtime().settings
     moment = now()
     email = (form.email.data or "").strip().lower()
@@ -77,7 +78,8 @@ def login() -> Response | tuple[str, int] | str:
         message = "This account is disabled." if disabled else \
             _locked_message(until) if until else "Wrong e-mail or password."
         flash(message, "error")
-        return render_template("staff/login.html", form=SignInForm(email=email)), \
+        return render_template("staff/login.html", form=SignInForm(email=email),
+                               cli=command_name()), \
             403 if disabled else 429 if until else 401
     session.clear()  # a fresh session for the signed-in person
     login_user(user)

@@ -24,6 +24,7 @@ from channels.telegram.webhook import SECRET_HEADER, attach
 from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
+from plumbing.metrics import REGISTRY as METRICS
 from tests.channels.fake_telegram import TOKEN, FakeBotApi, FakeTelegramServer, TelegramUser
 from tests.conftest import close_runtime, runtime_for
 
@@ -150,8 +151,12 @@ def test_the_right_secret_is_answered(site: Site) -> None:
 def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_processed(
         site: Site, secret: str | None, caplog: pytest.LogCaptureFixture) -> None:
     user = TelegramUser(site.api, 9002)
+    labels = {"channel": "telegram", "reason": "secret"}
+    before = METRICS.get_sample_value("consultbot_webhook_rejections_total", labels) or 0
     with caplog.at_level(logging.INFO, logger="channels.telegram.webhook"):
         assert site.post(user.message("/start"), secret=secret) == 403
+    assert METRICS.get_sample_value("consultbot_webhook_rejections_total", labels) == \
+        before + 1
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "refused" in logged
     for private in ("Amina", "/start", SECRET, *([secret] if secret else [])):

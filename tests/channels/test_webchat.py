@@ -25,6 +25,7 @@ from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from consultbot.worker import Worker
 from dashboard.web import SECURITY_HEADERS
+from plumbing.metrics import REGISTRY as METRICS
 from plumbing.outbox import OutboxMessage, OutboxStatus
 from tests.channels.fake_twilio import (
     ACCOUNT_SID,
@@ -324,10 +325,14 @@ def test_other_sites_need_to_be_allowed(make_runtime: Callable[..., Runtime],
                        headers=allowed)
     assert sent.status_code == 200
     assert sent.headers["Access-Control-Allow-Origin"] == "https://thehuman-rights.com"
+    labels = {"channel": "webchat", "reason": "origin"}
+    before = METRICS.get_sample_value("consultbot_webhook_rejections_total", labels) or 0
     with caplog.at_level(logging.WARNING):
         refused = client.post(f"{API}/messages", json={"id": "cors-0002", "text": "secret"},
                               headers={"Origin": "https://evil.example"})
     assert refused.status_code == 403
+    assert METRICS.get_sample_value("consultbot_webhook_rejections_total", labels) == \
+        before + 1
     assert "evil.example" in caplog.text and "secret" not in caplog.text
     same_site = client.get(f"{API}/session", headers={"Origin": "http://localhost"})
     assert same_site.status_code == 200

@@ -67,10 +67,11 @@ def test_web_runs_the_app_and_neither_the_worker_nor_the_poller(deployment: Depl
     web = deployment.serve("web", "--port", str(port))
     try:
         web.wait_for_line(f"listening on http://127.0.0.1:{port}")
-        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
     finally:
         web.stop()
-    assert health["worker"] == {"state": "not in this process"}
+    assert ready.status_code == 503  # no worker anywhere has ever beaten
+    assert ready.json()["worker"]["state"] == "never ran"
     assert "role: web only" in web.output
     assert deployment.telegram.api.calls == []  # not even getMe
     assert deployment.smtp.received == []

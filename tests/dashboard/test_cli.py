@@ -13,6 +13,7 @@ from consultbot.runtime import Runtime
 from consultbot.web import create_app
 from dashboard.accounts import verify_password
 from dashboard.models import LoginThrottle, StaffAccount
+from plumbing.command import command_name
 from plumbing.settings import Settings
 
 
@@ -103,7 +104,7 @@ def test_password_reset_lifts_the_lock(env: Settings, runtime: Runtime,
 
 def test_start_up_output_says_how_to_create_the_first_account(
         env: Settings, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    hint = "no staff account yet: run consultbot staff add EMAIL"
+    hint = f"no staff account yet: run {command_name()} staff add EMAIL"
     assert hint in create_app(runtime).config["AREAS"]["staff dashboard"]
     monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough secret\n"))
     cli.main(["staff", "add", "kate@example.org"])

@@ -16,11 +16,12 @@ import channels.files
 import channels.webchat.models
 import channels.whatsapp.questions
 import dashboard.models
+import plumbing.heartbeat
 import plumbing.outbox
 from plumbing.db import Database, alembic_config, newest
 
 MODELS = (booking.models, booking.calendars.models, bot.models, channels.files,
-          plumbing.outbox, dashboard.models, channels.whatsapp.questions,
+          plumbing.outbox, plumbing.heartbeat, dashboard.models, channels.whatsapp.questions,
           channels.webchat.models, bot.retention)
 
 

@@ -80,10 +80,9 @@ def test_keygen_and_db_upgrade(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_healthz(runtime) -> None:  # type: ignore[no-untyped-def]
     client = create_app(runtime).test_client()
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    body = response.get_json()
-    assert (body["status"], body["database"]) == ("ok", "ok")
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    body = client.get("/readyz").get_json()
+    assert (body["database"], body["failed"]) == ("ok", ["worker"])  # no worker here
 
 
 def free_port() -> int:
@@ -118,6 +117,9 @@ def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
     assert f"database: sqlite:///{tmp_path / 'var' / 'consultbot.db'}" in output
     assert f"encryption key: from the file {tmp_path / 'var' / 'data.key'}" in output
     assert "very-secret-value" not in output
+    assert "terminal chat: " in output and "zoom: " in output
+    assert "WARNING:" not in output  # 127.0.0.1: the Secure cookie works
+    assert " consultbot.access [" in output  # the health check's access line
     assert (tmp_path / "var" / "data.key").exists()
     assert oct((tmp_path / "var" / "data.key").stat().st_mode & 0o777) == "0o600"
 
