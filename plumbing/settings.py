@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     # Retention (days): after the last consultation or message; for people who never booked
     retention_days: int = Field(180, ge=1, le=3650)
     retention_days_not_booked: int = Field(30, ge=1, le=3650)
+    # Case files: the largest file kept, and the most one person's case file holds (MB)
+    case_file_max_mb: int = Field(20, ge=1, le=100)
+    case_files_max_mb: int = Field(100, ge=1, le=5000)
+    #: An offline speech-to-text command for voice notes (off when empty; see docs).
+    case_file_transcriber: str | None = None
     # FAQ understanding
     faq_semantic: bool = True
     faq_cache_dir: Path = Path("var/faq-cache")
