@@ -7,8 +7,8 @@ from bot.i18n import Translator, language_name, languages, supported
 from bot.messages import Choice
 from bot.understanding import Detected, Intent
 
-MENU_TARGETS = ("faq", "book", "mybooking", "myfiles", "documents", "handoff", "language",
-                "forget")
+MENU_TARGETS = ("faq", "book", "mybooking", "documents", "handoff", "language", "forget",
+                "myfiles")
 #: Where a language change or a greeting leaves the person: the same question again.
 _RETURN = "language_return"
 
