@@ -57,6 +57,7 @@ def staff_files(session: Session, cipher: Cipher, conversation_id: int,
     for item in documents_of(session, cipher, conversation_id, booking_id=booking_id):
         kind = BY_TYPE.get(item.media_type or "")
         family = kind.family if kind else "file"
+        what = _VOICE if item.kind == "voice" else _KIND_NAMES.get(family, "File")
         found.append(StaffFile(item, family, type_label(item, family), size_label(item.size),
-                               item.name or f"{item.kind} #{item.id}"))
+                               item.name or f"{what} #{item.id}"))
     return found

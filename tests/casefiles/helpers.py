@@ -6,8 +6,8 @@ import dataclasses
 
 from sqlmodel import col, select
 
-from bot.casefiles.models import CaseDocument, CaseDocumentChunk
 from bot.casefiles.downloads import run_downloads
+from bot.casefiles.models import CaseDocument, CaseDocumentChunk
 from bot.casefiles.store import content_of
 from bot.messages import Media
 from channels.telegram.media import TelegramFiles
