@@ -49,9 +49,9 @@ def cdn() -> Iterator[FakeFileHost]:
 
 
 @pytest.fixture
-def wa(database_url: str, clock: ManualClock, twilio: FakeTwilioApi) -> Iterator[Runtime]:
+def wa(any_database_url: str, clock: ManualClock, twilio: FakeTwilioApi) -> Iterator[Runtime]:
     settings = load_settings(
-        database_url=database_url, data_encryption_key=new_key(),
+        database_url=any_database_url, data_encryption_key=new_key(),
         twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
         twilio_whatsapp_from=SENDER, public_base_url=PUBLIC_BASE_URL,
         twilio_api_base_url=twilio.base_url, case_file_max_mb=1, case_files_max_mb=3)
