@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from booking import service
 from booking.models import Booking
+from bot.casefiles.store import link_to_booking
 from bot.notices.staff_alerts import AlertKind, alert_staff
 from plumbing import outbox_keys
 from plumbing.outbox import cancel_pending
@@ -40,8 +41,11 @@ def cancel_booking(session: Session, runtime: Runtime, booking_id: int, now: dat
 def confirm_booking(session: Session, runtime: Runtime, booking: Booking, now: datetime, *,
                     moved_from: int | None = None) -> None:
     """A booking was made, or moved here from ``moved_from``: withdraw what still names the
-    old time and alert staff."""
+    old time, give it the person's files (those of no booking yet, or of the old one) and
+    alert staff."""
     if moved_from is not None:
         withdraw_waiting(session, moved_from)
+    if booking.id is not None:
+        link_to_booking(session, booking.conversation_id, booking.id, moved_from=moved_from)
     alert_staff(session, runtime, kind=AlertKind.MOVED if moved_from is not None
                 else AlertKind.BOOKED, booking=booking, now=now)

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 import bot.flow  # noqa: F401  (registers every state)
 from bot.bounds import bounded_inbound
 from bot.calendar_checks import before_turn
+from bot.casefiles.receiving import keep_files
 from bot.flow.core import STATES, Turn, match_choice
 from bot.flow.menu import change_language, run_intent, show_help, suggested_language
 from bot.i18n import Translator
@@ -252,11 +253,14 @@ def command_of(turn: Turn) -> str | None:
 def step(turn: Turn) -> None:
     """Advance the conversation by the person's message."""
     conversation, inbound = turn.conversation, turn.inbound
+    files = keep_files(turn)  # noted for the download job, which acknowledges them
     if conversation.state == "new" or conversation.state not in STATES:
         conversation.language = conversation.language or suggested_language(
             inbound.language_hint, turn.runtime.settings.default_language)
         keep_first_words(turn)
         turn.go("welcome")
+        return
+    if files:
         return
     if not turn.text and not inbound.choice_id:
         turn.stay("common.attachment" if inbound.attachments else "common.empty")

@@ -1,6 +1,7 @@
 """Erasing one person: what "delete my data", the dashboard's erase and the purge share.
 
-Everything personal goes: case details, both sides of the transcript, every message the
+Everything personal goes: case details, the files sent (documents, photos, voice notes),
+both sides of the transcript, every message the
 service sent or was to send them (reminders, links, staff replies) and the staff alerts
 about them, the encrypted platform id, and whatever other areas register in
 :data:`bot.flow.forget.ERASERS` (upcoming consultations are cancelled, their Zoom meetings
@@ -18,6 +19,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select, update
 
 from booking.models import Booking
+from bot.casefiles.store import erase_documents
 from bot.flow.forget import ERASERS
 from bot.models import CaseFile, Conversation, HandoffRequest, InboundMessage
 from bot.working import WorkingData
@@ -47,6 +49,7 @@ def erase(target: Erasing, *, reason: str = REQUEST) -> None:
     session, conversation = target.session, target.conversation
     conversation_id = conversation.id
     assert conversation_id is not None
+    erase_documents(session, conversation_id, target.now)
     for case in session.exec(select(CaseFile).where(CaseFile.conversation_id == conversation_id)):
         case.payload_enc = None
         case.erased_at = case.erased_at or target.now
@@ -93,7 +96,8 @@ def _blank_messages(target: Erasing) -> None:
     session, conversation_id = target.session, target.conversation.id
     booking_ids = list(session.exec(select(Booking.id).where(
         Booking.conversation_id == conversation_id)))
-    about = [col(OutboxMessage.key).startswith(f"staff:handoff:{conversation_id}:")]
+    about = [col(OutboxMessage.key).startswith(f"staff:{kind}:{conversation_id}:")
+             for kind in ("handoff", "documents")]
     about += [col(OutboxMessage.key).startswith(f"staff:{kind}:{booking_id}:")
               for kind in _BOOKING_ALERTS for booking_id in booking_ids]
     blank = target.runtime.cipher.encrypt_json({"replies": [], "template": None})

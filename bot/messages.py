@@ -8,6 +8,21 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Media:
+    """A file attached to a message, as the platform describes it (nothing here is trusted:
+    the content decides what it is, and a host is checked before anything is fetched)."""
+
+    #: Where to fetch it: a Twilio media URL, a Telegram ``file_id``.
+    source: str
+    #: document, photo, voice, audio, video
+    kind: str = "document"
+    media_type: str = ""
+    filename: str | None = None
+    size: int | None = None
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
 class Inbound:
     """One message from a person, as every channel describes it."""
 
@@ -26,6 +41,8 @@ class Inbound:
     #: For a typed answer quoting one of our messages: the token of the question that
     #: message asked, when the channel knows it (a quoted earlier question is stale).
     replied_token: str | None = None
+    #: Files the message carries (its text, if any, is their caption).
+    media: tuple[Media, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ class WorkingData:
     held_number: str | None = None
     #: The person's WhatsApp/Telegram profile name: staff see it until a name is given.
     platform_name: str | None = None
+    #: The stored file "My documents" is asking to confirm the removal of.
+    removing_file: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -121,6 +123,7 @@ class WorkingData:
             last_number=last if isinstance(last, dict) else None,
             held_number=_str(data.get("held_number")),
             platform_name=_str(data.get("platform_name")),
+            removing_file=_int(data.get("removing_file")),
             extra={k: v for k, v in data.items() if k not in _names(cls)},
         )
 

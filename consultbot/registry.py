@@ -18,15 +18,18 @@ from flask import Flask
 import channels.email_sender
 import channels.files
 import channels.staff_telegram
+import channels.telegram.media
 import channels.telegram.polling
 import channels.telegram.sender
 import channels.telegram.webhook
 import channels.webchat.sender
 import channels.webchat.web
+import channels.whatsapp.media
 import channels.whatsapp.questions
 import channels.whatsapp.sender
 import channels.whatsapp.webhook
 import dashboard.web
+from bot.casefiles.fetching import Fetcher
 from bot.engine import Bot
 from channels.delivery import Sender
 from consultbot.metrics import MeasuredBot
@@ -49,16 +52,20 @@ class Channel:
     poller: StartBackground | None = None
     #: Housekeeping the outbox worker runs every round, e.g. dropping old records.
     periodic: Callable[[Runtime], object] | None = None
+    #: Fetches the files people send (``bot.casefiles.fetching.Fetcher``), when configured.
+    fetcher: Callable[[Runtime], Fetcher | None] | None = None
 
 
 CHANNELS: tuple[Channel, ...] = (
     Channel("whatsapp", webhook=channels.whatsapp.webhook.attach,
             sender=channels.whatsapp.sender.build_sender,
-            periodic=channels.whatsapp.questions.forget_old),
+            periodic=channels.whatsapp.questions.forget_old,
+            fetcher=channels.whatsapp.media.build_fetcher),
     Channel("telegram", webhook=channels.telegram.webhook.attach,
             sender=channels.telegram.sender.build_sender,
             background=channels.telegram.polling.start_webhook,
-            poller=channels.telegram.polling.start_polling),
+            poller=channels.telegram.polling.start_polling,
+            fetcher=channels.telegram.media.build_fetcher),
     Channel("staff_telegram", sender=channels.staff_telegram.build_sender),
     Channel("email", sender=channels.email_sender.build_sender),
     Channel("webchat", webhook=channels.webchat.web.attach,
@@ -94,6 +101,16 @@ def build_senders(runtime: Runtime) -> dict[str, Sender]:
 def periodic_jobs() -> list[tuple[str, Callable[[Runtime], object]]]:
     """The channels' housekeeping for each worker round, named for the log."""
     return [(f"{c.name} housekeeping", c.periodic) for c in CHANNELS if c.periodic is not None]
+
+
+def build_fetchers(runtime: Runtime) -> dict[str, Fetcher]:
+    """A file fetcher for every channel that receives files and is configured."""
+    fetchers: dict[str, Fetcher] = {}
+    for channel in CHANNELS:
+        fetcher = channel.fetcher(runtime) if channel.fetcher is not None else None
+        if fetcher is not None:
+            fetchers[channel.name] = fetcher
+    return fetchers
 
 
 def backgrounds() -> list[StartBackground]:

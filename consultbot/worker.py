@@ -39,6 +39,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from bot.calendar_checks import run_calendar_jobs
+from bot.casefiles.downloads import run_downloads
+from bot.casefiles.fetching import Fetcher
 from bot.messages import reply_from_dict
 from bot.models import Conversation
 from bot.notices.booking_notices import run_meeting_sync
@@ -46,7 +48,7 @@ from bot.notices.reminders import schedule_due_reminders
 from bot.retention import run_daily as run_daily_purge
 from channels.delivery import Delivery, DeliveryFailed, Sender, Template
 from channels.files import remove_expired_files
-from consultbot.registry import build_senders, periodic_jobs
+from consultbot.registry import build_fetchers, build_senders, periodic_jobs
 from plumbing.crypto import Undecryptable
 from plumbing.heartbeat import beat
 from plumbing.outbox import OutboxMessage, OutboxStatus
@@ -116,6 +118,7 @@ class Worker:
         self.max_attempts = runtime.settings.outbox_max_attempts
         #: Names this worker's heartbeat row (``/readyz`` reads the newest of them).
         self.name = f"{socket.gethostname()}:{os.getpid()}"[:128]
+        self.fetchers: dict[str, Fetcher] | None = None
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -267,6 +270,13 @@ class Worker:
 
     # -- loops ------------------------------------------------------------------------------
 
+    def fetch_files(self, runtime: Runtime) -> int:
+        """Download the files people sent (``bot.casefiles.downloads``); the acknowledgements
+        it queues go out in this same round."""
+        if self.fetchers is None:
+            self.fetchers = build_fetchers(runtime)
+        return run_downloads(runtime, self.fetchers)
+
     def run_once(self) -> dict[str, int]:
         """Claim one batch and process it; how many messages ended in each outcome."""
         counts: dict[str, int] = {}
@@ -293,7 +303,7 @@ class Worker:
         jobs: list[tuple[str, Callable[[Runtime], object]]] = [
             ("reminders", schedule_due_reminders), ("meeting sync", run_meeting_sync),
             ("calendars", run_calendar_jobs), ("expired files", remove_expired_files),
-            ("purge", run_daily_purge), *periodic_jobs()]
+            ("purge", run_daily_purge), ("case files", self.fetch_files), *periodic_jobs()]
         for name, job in jobs:
             try:
                 job(self.runtime)

@@ -14,6 +14,7 @@ from dashboard.models import AuditEvent
 
 VIEW_CASE = "view case"
 VIEW_PERSON = "view person"
+VIEW_FILE = "view file"
 EXPORT = "export"
 ERASE = "erase"
 STAFF_REPLY = "staff reply"

@@ -28,6 +28,7 @@ from dashboard.views import (  # noqa: F401  (importing registers the views)
     auth,
     availability,
     bookings,
+    casefiles,
     exports,
     messages,
     people,

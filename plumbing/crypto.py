@@ -57,6 +57,17 @@ class Cipher:
         except InvalidToken as exc:
             raise Undecryptable("data cannot be decrypted with the configured keys") from exc
 
+    def encrypt_bytes(self, data: bytes) -> str:
+        """Encrypt bytes (one chunk of a file) to an ASCII token."""
+        return self._fernet.encrypt(data).decode()
+
+    def decrypt_bytes(self, token: str) -> bytes:
+        """Decrypt a token made by :meth:`encrypt_bytes` with any configured key."""
+        try:
+            return self._fernet.decrypt(token.encode())
+        except InvalidToken as exc:
+            raise Undecryptable("data cannot be decrypted with the configured keys") from exc
+
     def is_current(self, token: str) -> bool:
         """Whether ``token`` is encrypted under the first key (rotation left nothing to do)."""
         try:

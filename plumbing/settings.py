@@ -244,6 +244,15 @@ class Settings(BaseSettings):
                     "message, whichever is later.")
     retention_days_not_booked: int = Field(30, ge=1, le=3650,
         description="Days they are kept after the last message of someone who never booked.")
+    # Case files
+    case_file_max_mb: int = Field(20, ge=1, le=100,
+        description="The largest document, photo or voice note kept (MB); Telegram lets a bot "
+                    "fetch at most 20 MB, WhatsApp media is at most 16 MB.")
+    case_files_max_mb: int = Field(100, ge=1, le=5000,
+        description="The most one person's case file holds (MB).")
+    case_file_transcriber: str | None = Field(None,
+        description="An offline speech-to-text command for voice notes (see docs/case-files.md); "
+                    "empty: off, nothing is ever sent to a third party.")
     # FAQ understanding
     faq_semantic: bool = Field(True,
         description="Match FAQ questions by meaning too (multilingual-e5-small, offline); false: "

@@ -26,6 +26,7 @@ GROUPS = {
     "staff_timezone": "Staff dashboard",
     "webchat_allowed_origins": "Web chat",
     "retention_days": "Retention",
+    "case_file_max_mb": "Case files",
     "faq_semantic": "FAQ understanding",
 }
 

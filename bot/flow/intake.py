@@ -300,6 +300,9 @@ class Description(TextQuestion):
     def not_an_answer(self, turn: Turn) -> bool:
         return asks(turn, short=False)
 
+    def after(self, turn: Turn, value: str) -> None:
+        turn.say("casefiles.invite")  # photos and PDFs of their papers, now or any time
+
 
 class Email(Question):
     name, field = "intake.email", "email"

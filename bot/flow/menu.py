@@ -8,7 +8,8 @@ from bot.messages import Choice
 from bot.understanding import Detected, Intent
 from bot.working import BookingProgress
 
-MENU_TARGETS = ("faq", "book", "mybooking", "documents", "handoff", "language", "forget")
+MENU_TARGETS = ("faq", "book", "mybooking", "documents", "handoff", "language", "forget",
+                "myfiles")
 
 
 class Welcome(State):

@@ -214,3 +214,25 @@ def alert_calendar(session: Session, runtime: Runtime, *, consultant_id: int, na
                           kind=KIND, channel=channel, recipient=recipient,
                           replies=[reply_to_dict(Text(text))], now=now)
     return stored
+
+
+DOCUMENTS = "documents"
+
+
+def alert_documents(session: Session, runtime: Runtime, *, conversation_id: int, count: int,
+                    now: datetime) -> int:
+    """"3 documents received: Anna, <time>" with a link to the person's page; never a file's
+    name, caption or content. How many alerts were stored."""
+    label = applicant_label(session, runtime, conversation_id)
+    noun = "document" if count == 1 else "documents"
+    text = alert_text(f"{count} {noun} received: {label}, {staff_time(runtime, now)}",
+                      dashboard_link(runtime, f"/staff/people/{conversation_id}"))
+    stored = 0
+    for channel, recipient in destinations(runtime):
+        target = hashlib.sha256(recipient.encode()).hexdigest()[:12]
+        stored += enqueue(session, runtime.cipher, key=outbox_keys.staff_alert(
+                              DOCUMENTS, conversation_id, channel, target,
+                              instance=f"{now:%Y%m%dT%H%M%S.%f}"),
+                          kind=KIND, channel=channel, recipient=recipient,
+                          replies=[reply_to_dict(Text(text))], now=now)
+    return stored

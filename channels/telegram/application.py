@@ -30,6 +30,7 @@ from bot.messages import Inbound, Reply
 from channels.telegram import CHANNEL
 from channels.telegram.client import api_urls, delivery_failure
 from channels.telegram.commands import command_text
+from channels.telegram.media import media_of
 from channels.telegram.ordering import PerChatUpdateProcessor
 from channels.telegram.render import CallbackCodec, plan_messages, send_outgoing
 from channels.telegram.store import mark_unreachable, message_id
@@ -113,7 +114,8 @@ class TelegramConversations:
         contact = message.contact
         phone = contact.phone_number if contact and user and contact.user_id == user.id else None
         has_attachment = message.effective_attachment is not None and message.text is None
-        return Inbound(**common, text=text, phone=phone, attachments=int(has_attachment))
+        return Inbound(**common, text=text, phone=phone, attachments=int(has_attachment),
+                       media=media_of(message))
 
     def answer(self, inbound: Inbound) -> list[Reply] | None:
         """The core's replies; None if this update was handled (and answered) before."""

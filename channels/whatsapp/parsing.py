@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.messages import Inbound
+from bot.messages import Inbound, Media
 from bot.validation.phones import phone_hints
 from channels.whatsapp import CHANNEL
 
@@ -88,6 +88,21 @@ def _media_count(form: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def _media(form: Mapping[str, str], count: int) -> tuple[Media, ...]:
+    """The attached files (``MediaUrl{i}``, ``MediaContentType{i}``); their URLs are checked
+    before anything is fetched (see ``channels.whatsapp.media``)."""
+    found = []
+    for n in range(count):
+        url = _field(form, f"MediaUrl{n}").strip()
+        if not url:
+            raise MalformedRequest(f"MediaUrl{n} missing")
+        declared = _field(form, f"MediaContentType{n}").strip().lower()[:100]
+        family = declared.partition("/")[0]
+        kind = {"image": "photo", "audio": "voice", "video": "video"}.get(family, "document")
+        found.append(Media(source=url[:2000], kind=kind, media_type=declared))
+    return tuple(found)
+
+
 def _choice(form: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
     """(choice_id, choice_token, text) for a tapped button or list item."""
     payload = _field(form, "ButtonPayload") or _field(form, "ListId")
@@ -110,6 +125,7 @@ def parse_inbound(form: Mapping[str, str]) -> Inbound:
     if number is None:
         raise MalformedRequest("From is not a whatsapp:+E.164 address")
     attachments = _media_count(form)
+    media = _media(form, attachments)
     choice_id, choice_token, button_text = _choice(form)
     body = _field(form, "Body")
     text = body if body.strip() else button_text
@@ -125,6 +141,7 @@ def parse_inbound(form: Mapping[str, str]) -> Inbound:
         language_hint=hints.language if hints else None,
         attachments=attachments,
         choice_token=choice_token,
+        media=media,
     )
 
 

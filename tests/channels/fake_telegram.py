@@ -81,6 +81,9 @@ class FakeBotApi:
         self._failures: dict[str, list[Failure]] = {}
         self._changed = threading.Condition()
         self.closed = False
+        #: Files people sent: file_id -> (file_path, bytes); served at /file/bot<token>/<path>.
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.file_downloads = 0
 
     # -- what tests do ---------------------------------------------------------------------
 
@@ -119,6 +122,19 @@ class FakeBotApi:
         with self._changed:
             return [m for (chat, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1])
                     if chat_id is None or chat == chat_id]
+
+    def add_file(self, data: bytes, extension: str = "bin") -> str:
+        """A file a person sent: its ``file_id``."""
+        with self._changed:
+            file_id = f"F{len(self.files) + 1:04d}-{len(data)}"
+            self.files[file_id] = (f"documents/file_{len(self.files)}.{extension}", data)
+        return file_id
+
+    def file_at(self, path: str) -> bytes | None:
+        """The bytes at a file path ``getFile`` gave."""
+        with self._changed:
+            self.file_downloads += 1
+            return next((data for p, data in self.files.values() if p == path), None)
 
     def close(self) -> None:
         """Release every waiting long poll."""
@@ -262,6 +278,16 @@ class FakeBotApi:
         self._answered.add(query_id)
         return self._ok(True)
 
+    def _getFile(self, params: dict[str, Any], files: Any) -> tuple[int, dict[str, Any]]:
+        found = self.files.get(str(params.get("file_id", "")))
+        if found is None:
+            return self._error(Failure(400, "Bad Request: invalid file_id"))
+        path, data = found
+        if len(data) > 20 * 1024 * 1024:
+            return self._error(Failure(400, "Bad Request: file is too big"))
+        return self._ok({"file_id": params["file_id"], "file_unique_id": params["file_id"],
+                         "file_size": len(data), "file_path": path})
+
     def _setMyCommands(self, params: dict[str, Any], files: Any) -> tuple[int, dict[str, Any]]:
         self.commands[params.get("language_code", "")] = params["commands"]
         return self._ok(True)
@@ -325,6 +351,17 @@ class FakeTelegramServer:
         api_ref = self.api
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                prefix = f"/file/bot{api_ref.token}/"
+                if not self.path.startswith(prefix):
+                    self.do_POST()
+                    return
+                data = api_ref.file_at(self.path.removeprefix(prefix))
+                self.send_response(200 if data is not None else 404)
+                self.send_header("Content-Length", str(len(data or b"")))
+                self.end_headers()
+                self.wfile.write(data or b"")
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
@@ -337,8 +374,6 @@ class FakeTelegramServer:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
-
-            do_GET = do_POST
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
@@ -412,6 +447,31 @@ class TelegramUser:
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0,
                                     "length": len(text.split()[0])}]
+        return {"update_id": self._update_id(), "message": message}
+
+    def file_message(self, kind: str, file_id: str, size: int, *, caption: str | None = None,
+                     file_name: str | None = None, mime_type: str | None = None,
+                     duration: int | None = None) -> dict[str, Any]:
+        """The update for a sent file: ``kind`` is document, photo, voice, audio or video."""
+        item: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                "file_size": size}
+        if kind == "photo":
+            small = {**item, "file_id": f"{file_id}-small", "width": 90, "height": 60}
+            content: Any = [small, {**item, "width": 1280, "height": 853}]
+        else:
+            item.update({k: v for k, v in (("file_name", file_name), ("mime_type", mime_type),
+                                           ("duration", duration)) if v is not None})
+            if kind in ("voice", "audio", "video"):
+                item.setdefault("duration", 1)
+            if kind == "video":
+                item.update(width=640, height=360)
+            content = item
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": self.chat_id, "type": "private", "first_name": self.user["first_name"]},
+            "from": self.user, kind: content}
+        if caption:
+            message["caption"] = caption
         return {"update_id": self._update_id(), "message": message}
 
     def keyboards(self) -> list[dict[str, Any]]:

@@ -65,6 +65,11 @@ class FakeTwilioApi:
         self.sender = sender
         self.messages: list[dict[str, Any]] = []
         self.requests = 0
+        #: Media resources (path -> where Twilio's CDN serves the bytes) and the
+        #: Authorization header of every request for one.
+        self.media: dict[str, str] = {}
+        self.media_requests: list[tuple[str, str]] = []
+        self._media_failures: list[int] = []
         #: Scripted answers for the next requests; None handles one normally.
         self._failures: list[Failure | None] = []
         self._lock = threading.Lock()
@@ -91,6 +96,36 @@ class FakeTwilioApi:
         """Wait until ``predicate(accepted messages)`` holds (checked after each message)."""
         with self._accepted:
             return self._accepted.wait_for(lambda: predicate(self.messages), timeout)
+
+    def add_media(self, data: bytes, content_type: str, cdn: FakeFileHost) -> str:
+        """A media resource of an incoming message (its bytes kept on ``cdn``): its URL, as
+        a webhook's ``MediaUrl0`` carries it."""
+        path = (f"/2010-04-01/Accounts/{self.account_sid}/Messages/{new_sid('MM')}"
+                f"/Media/{new_sid('ME')}")
+        with self._lock:
+            self.media[path] = cdn.add(data, content_type)
+        return f"{self.base_url}{path}"
+
+    def fail_media_next(self, status: int) -> None:
+        """The next request for a media resource gets this status."""
+        with self._lock:
+            self._media_failures.append(status)
+
+    def _media(self, path: str, authorization: str) -> tuple[int, dict[str, str]]:
+        """Twilio's media resource: Basic auth, then a redirect to the CDN."""
+        with self._lock:
+            self.media_requests.append((path, authorization))
+            failure = self._media_failures.pop(0) if self._media_failures else None
+            location = self.media.get(path)
+        expected = "Basic " + base64.b64encode(
+            f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if authorization != expected:
+            return 401, {}
+        if location is None:
+            return 404, {}
+        if failure is not None:
+            return failure, {}
+        return 307, {"Location": location}
 
     def answer_late(self) -> None:
         """Take the next good message, then hold the answer until :attr:`release` is set
@@ -196,6 +231,14 @@ class FakeTwilioApi:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path, _, raw = self.path.partition("?")
+                if "/Media/" in path:
+                    status, headers = api._media(path, self.headers.get("Authorization", ""))
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 status, payload, _ = api._list(
                     path, self.headers.get("Authorization", ""), parse_qs(raw))
                 body = json.dumps(payload).encode()
@@ -224,6 +267,60 @@ class FakeTwilioApi:
                 return
 
         return Handler
+
+
+class FakeFileHost:
+    """A plain file server on 127.0.0.1: Twilio's media CDN, or a host that is not Twilio's.
+    Serves added bytes by path and records the headers of every request it gets."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.requests: list[dict[str, str]] = []
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                host.requests.append({k.lower(): v for k, v in self.headers.items()})
+                found = host.files.get(self.path)
+                if found is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data, content_type = found
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add(self, data: bytes, content_type: str) -> str:
+        """Serve ``data``; its (unguessable, signed-looking) URL."""
+        path = f"/media/{uuid.uuid4().hex}?Expires=1&Signature={uuid.uuid4().hex}"
+        self.files[path] = (data, content_type)
+        return f"{self.base_url}{path}"
+
+    def __enter__(self) -> FakeFileHost:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
 
 
 def _error(status: int, code: int | None, message: str,
@@ -258,7 +355,8 @@ class TwilioWebhooks:
 
     def message_fields(self, sender: str, body: str = "", *, sid: str | None = None,
                        profile_name: str = "Anna", media: list[str] | None = None,
-                       button: tuple[str, str] | None = None) -> dict[str, str]:
+                       button: tuple[str, str] | None = None,
+                       media_types: list[str] | None = None) -> dict[str, str]:
         """The form of one incoming WhatsApp message, with the fields Twilio sends."""
         sid = sid or new_sid("SM" if not media else "MM")
         fields = {
@@ -271,8 +369,10 @@ class TwilioWebhooks:
         }
         for n, url in enumerate(media or []):
             fields[f"MediaUrl{n}"] = url
-            fields[f"MediaContentType{n}"] = "image/jpeg"
-            fields["MessageType"] = "image"
+            declared = (media_types or [])[n] if n < len(media_types or []) else "image/jpeg"
+            fields[f"MediaContentType{n}"] = declared
+            fields["MessageType"] = {"audio": "audio", "video": "video", "image": "image"}.get(
+                declared.partition("/")[0], "document")
         if button is not None:
             fields["ButtonText"], fields["ButtonPayload"] = button
             fields["MessageType"] = "button"

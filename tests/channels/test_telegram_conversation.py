@@ -218,13 +218,17 @@ def test_a_message_of_5000_characters(harness: Harness) -> None:
     assert en("intake.description.prompt") in too_long
 
 
-def test_attachments_get_a_text_answer(harness: Harness) -> None:
+def test_attachments_we_do_not_keep_get_a_text_answer(harness: Harness) -> None:
+    """A location cannot be kept; a photo is noted for the case file (tests/casefiles)."""
     user = harness.user(5009)
     start_in_english(harness, user)
+    location = user.message("", location={"latitude": 51.5, "longitude": -0.12})
+    del location["message"]["text"]
+    assert en("common.attachment") in texts(harness.feed(location))
     photo = user.message("", photo=[{"file_id": "p1", "file_unique_id": "p1u", "width": 90,
                                     "height": 90}])
     del photo["message"]["text"]
-    assert en("common.attachment") in texts(harness.feed(photo))
+    assert texts(harness.feed(photo)) == ""  # the download job acknowledges it
 
 
 def test_commands_with_a_payload_or_the_bot_name(harness: Harness) -> None:

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlmodel import select
 
+from bot.casefiles.models import CaseDocument
 from bot.identifiers import find_conversation
 from bot.messages import reply_from_dict
 from bot.models import Conversation, InboundMessage
@@ -231,20 +232,29 @@ def test_simultaneous_retries_of_one_message_are_handled_once(
     runtime.db.dispose()
 
 
-def test_media_without_text_is_acknowledged_politely(twilio: TwilioWebhooks,
-                                                     wa_runtime: Runtime) -> None:
+def test_media_is_noted_for_the_download_job_and_not_fetched_in_the_webhook(
+        twilio: TwilioWebhooks, wa_runtime: Runtime) -> None:
+    """The file is fetched, checked and acknowledged later (tests/casefiles); here the
+    webhook only notes it, and answers nothing yet."""
     say(twilio, "Hello")
     say(twilio, "Continue in English")
-    text = say(twilio, "", media=["https://api.twilio.com/2010-04-01/Accounts/x/Media/ME1"])
-    assert "cannot open files" in text
-    assert "How can we help?" in text  # and the question again
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
+    assert say(twilio, "", media=[url]) == ""
+    with wa_runtime.db.transaction() as session:
+        [noted] = session.exec(select(CaseDocument)).all()
+    assert (noted.status, noted.kind, noted.caption_enc) == ("pending", "photo", None)
+    assert wa_runtime.cipher.decrypt_json(noted.source_enc or "")["source"] == url
 
 
-def test_media_with_a_caption_is_handled_as_text(twilio: TwilioWebhooks) -> None:
+def test_a_caption_is_kept_with_its_file_not_taken_as_an_answer(
+        twilio: TwilioWebhooks, wa_runtime: Runtime) -> None:
     say(twilio, "Hello")
     say(twilio, "Continue in English")
-    text = say(twilio, "book", media=["https://api.twilio.com/x/Media/ME2"])
-    assert "Who is writing to us?" in text
+    assert say(twilio, "book", media=["https://api.twilio.com/x/Media/ME2"]) == ""
+    with wa_runtime.db.transaction() as session:
+        [noted] = session.exec(select(CaseDocument)).all()
+    assert wa_runtime.cipher.decrypt(noted.caption_enc or "") == "book"
+    assert "How can we help?" in say(twilio, "menu")  # the flow did not move
 
 
 def test_numbered_choice_can_be_answered_by_number_label_or_keyword(

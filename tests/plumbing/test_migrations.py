@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import booking.calendars.models
 import booking.models
+import bot.casefiles.models
 import bot.models
 import bot.retention
 import channels.files

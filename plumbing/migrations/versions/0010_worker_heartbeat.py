@@ -1,7 +1,7 @@
 """Worker heartbeats: when each outbox worker last finished a round (for ``/readyz``).
 
-Revision ID: 0009_worker_heartbeat
-Revises: 0008_webchat
+Revision ID: 0010_worker_heartbeat
+Revises: 0009_case_files
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from plumbing.db import UTCDateTime
 
-revision = "0009_worker_heartbeat"
-down_revision = "0008_webchat"
+revision = "0010_worker_heartbeat"
+down_revision = "0009_case_files"
 branch_labels = None
 depends_on = None
 
