@@ -34,7 +34,8 @@ from bot.faq.matcher import segments
 
 HERE = Path(__file__).resolve().parent
 SETS = {"heldout": HERE / "faq_heldout.json", "dev": HERE / "faq_dev.json",
-        "fresh": HERE / "faq_fresh.json", "fresh2": HERE / "faq_fresh2.json"}
+        "fresh": HERE / "faq_fresh.json", "fresh2": HERE / "faq_fresh2.json",
+        "fresh3": HERE / "faq_fresh3.json"}
 OUT_OF_SCOPE = "out_of_scope"
 
 
