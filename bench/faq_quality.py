@@ -28,13 +28,14 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core: before the model's engine loads
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.faq import fusion
+from bot.faq import fusion, knowledge
 from bot.faq.knowledge import MAX_SEMANTIC_SENTENCES, KnowledgeBase
 from bot.faq.matcher import segments
 
 HERE = Path(__file__).resolve().parent
 SETS = {"heldout": HERE / "faq_heldout.json", "dev": HERE / "faq_dev.json",
-        "fresh": HERE / "faq_fresh.json", "fresh2": HERE / "faq_fresh2.json"}
+        "fresh": HERE / "faq_fresh.json", "fresh2": HERE / "faq_fresh2.json",
+        "fresh3": HERE / "faq_fresh3.json"}
 OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -63,8 +64,8 @@ def decide(kb: KnowledgeBase, question: str, lang: str, *, lexical_only: bool) -
     """The fused decision, or with ``lexical_only`` the lexical matcher exactly as before
     the semantic layer (no arithmetic rule, no country rule)."""
     if lexical_only:
-        matcher = kb._matcher
-        return fusion.lexical_only(matcher.match(question), matcher.suggestions(question))
+        spellings = knowledge.native_spellings(question, lang)
+        return fusion.lexical_only(*kb._matcher._evaluate(question, *spellings))
     return kb.answer(question, lang)
 
 
@@ -158,7 +159,8 @@ def calibrate(kb: KnowledgeBase, cases: dict) -> list[str]:
     raw = []
     for lang, items in cases.items():
         for question, topics in items:
-            _, lexical = kb._matcher.evaluate(question)
+            spellings = knowledge.native_spellings(question, lang)
+            _, lexical = kb._matcher.evaluate(question, *spellings)
             similarity, anchor = index.similarities(
                 segments(question)[: MAX_SEMANTIC_SENTENCES + 1])
             raw.append((lang, topics, lexical, similarity, anchor))
@@ -215,10 +217,14 @@ def main() -> None:
                         help="the lexical matcher alone (the figures before the semantic layer)")
     parser.add_argument("--calibrate", action="store_true",
                         help="search the fusion constants on the development set")
+    parser.add_argument("--no-transliteration", action="store_true",
+                        help="the lexical matcher reads Latin-script questions only as written")
     parser.add_argument("--misses", action="store_true", help="list the questions missed")
     parser.add_argument("--knowledge", type=Path, default=None,
                         help="another knowledge directory (e.g. main's, for the before table)")
     args = parser.parse_args()
+    if args.no_transliteration:
+        knowledge.native_spellings = lambda text, lang: ()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     start = time.perf_counter()

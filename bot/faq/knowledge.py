@@ -26,6 +26,7 @@ from bot.faq.countries import country_in
 from bot.faq.fusion import FaqAnswer
 from bot.faq.matcher import LanguageTerms, Match, Matcher, segments
 from bot.faq.text import fold, stemmer_exists, words
+from bot.faq.transliteration import native_spellings
 
 #: Sentences of a long message embedded on their own besides the whole message.
 MAX_SEMANTIC_SENTENCES = 4
@@ -190,21 +191,25 @@ class KnowledgeBase:
         """The fused, calibrated decision on ``question`` (see :mod:`bot.faq.fusion`).
 
         Uses the semantic model when it is loaded; otherwise (or with ``lexical_only``) the
-        lexical matcher's own decision. Thread-safe.
+        lexical matcher's own decision. The lexical matcher also reads a Latin-script
+        question re-spelt in the script of ``lang`` (see :mod:`bot.faq.transliteration`);
+        the model reads it as written. Thread-safe.
         """
         if not words(question):
             return FaqAnswer(None, 0.0, (), confident=False)
         if fusion.is_arithmetic(question):
             return FaqAnswer(None, 0.0, (), confident=False, out_of_scope=True)
-        lexical_answer, lexical = self._matcher.evaluate(question)
+        spellings = native_spellings(question, lang)
+        lexical_answer, lexical = self._matcher.evaluate(question, *spellings)
         index = None if lexical_only else self.semantic_index()
         if index is None:
-            result = fusion.lexical_only(lexical_answer, self._matcher.suggestions(question))
+            result = fusion.lexical_only(lexical_answer,
+                                         self._matcher.suggestions(question, *spellings))
         else:
             texts = segments(question)[: MAX_SEMANTIC_SENTENCES + 1]
             similarity, anchor = index.similarities(texts)
             result = fusion.fuse(lexical, similarity, anchor, self.topic_ids(), limit,
-                                 may_answer=self._matcher.has_content(question))
+                                 may_answer=self._matcher.has_content(question, *spellings))
         return self._about_a_country(result, lexical_answer, question, lang)
 
     @staticmethod

@@ -126,9 +126,11 @@ class Matcher:
         kept = (w for w in words(text) if len(w) > 1 and w not in self._stopwords)
         return list(dict.fromkeys(kept))
 
-    def has_content(self, question: str) -> bool:
-        """Whether ``question`` has a word that is neither filler nor a question word."""
-        return any(w not in self._question_words for w in self._content_words(question))
+    def has_content(self, question: str, *spellings: str) -> bool:
+        """Whether ``question`` (or another spelling of it) has a word that is neither
+        filler nor a question word."""
+        return any(w not in self._question_words
+                   for text in (question, *spellings) for w in self._content_words(text))
 
     def _add(self, topic_id: str, texts: Iterable[str], stemmer: str | None, weight: float) -> None:
         vocabulary = self._terms.setdefault(topic_id, set())
@@ -236,13 +238,13 @@ class Matcher:
         """The topic the question is clearly about, or None when unsure."""
         return self._evaluate(question)[0]
 
-    def suggestions(self, question: str, limit: int = 3) -> list[Match]:
+    def suggestions(self, question: str, *spellings: str, limit: int = 3) -> list[Match]:
         """Near-miss topics for a "did you mean" list, best first, excluding the answer."""
-        return self._evaluate(question)[1][:limit]
+        return self._evaluate(question, *spellings)[1][:limit]
 
-    def _evaluate(self, question: str) -> tuple[Match | None, list[Match]]:
+    def _evaluate(self, question: str, *spellings: str) -> tuple[Match | None, list[Match]]:
         """The answer, if any, and the other topics worth suggesting."""
-        answer, best = self.evaluate(question)
+        answer, best = self.evaluate(question, *spellings)
         near = [
             Match(topic_id, score)
             for topic_id, score in sorted(best.items(), key=lambda item: -item[1])
@@ -250,7 +252,20 @@ class Matcher:
         ]
         return answer, near
 
-    def evaluate(self, question: str) -> tuple[Match | None, dict[str, float]]:
+    def evaluate(self, question: str, *spellings: str) -> tuple[Match | None, dict[str, float]]:
+        """The answer, if any, and every topic's best score over the message and its other
+        ``spellings`` (e.g. transliterated into another script): each topic keeps its best
+        score, and the surest answer wins, the question's own on a tie."""
+        answer, best = self._evaluate_text(question)
+        for spelling in spellings:
+            other, scores = self._evaluate_text(spelling)
+            for topic_id, score in scores.items():
+                best[topic_id] = max(best.get(topic_id, 0.0), score)
+            if other is not None and (answer is None or other.score > answer.score):
+                answer = other
+        return answer, best
+
+    def _evaluate_text(self, question: str) -> tuple[Match | None, dict[str, float]]:
         """The answer, if any, and every topic's best score over the message's segments.
 
         A long message often wraps its question in a story ("I fled in May... How much

@@ -1,0 +1,89 @@
+"""Latin-script Arabic, Persian, Russian and Ukrainian re-spelt for the lexical matcher:
+the rule tables, when they apply, and questions the matcher answers only through them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.faq import KnowledgeBase, knowledge
+from bot.faq.transliteration import native_spellings, transliterate
+from tests.bot.faq_support import assert_answered_or_offered, loaded_knowledge
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return loaded_knowledge()
+
+
+@pytest.mark.parametrize(
+    ("latin", "lang", "native"),
+    [
+        ("skolko stoit", "ru", "сколько стоит"),
+        ("mne nuzhna pomoshch", "ru", "мне нужна помощ"),
+        ("zapisatsya na konsultaciyu", "ru", "записаться на консултацию"),
+        ("chto delat, eto moy otchet", "ru", "что делать, это мой отчет"),
+        ("skilky koshtuye zvit", "uk", "скільки коштує звіт"),
+        ("el ta2rir sirri?", "ar", "التقرير سري?"),
+        ("3ayez a7gez", "ar", "عيز احجز"),
+        ("bade khabir lal lujou2", "ar", "بده خبير لل لوجوء"),
+        ("gozaresh chand", "fa", "گزرش چند"),
+    ],
+)
+def test_rule_tables(latin: str, lang: str, native: str) -> None:
+    assert transliterate(latin, lang) == native
+
+
+def test_only_latin_script_text_in_a_language_with_a_table_is_respelt() -> None:
+    assert native_spellings("skolko stoit", "ru") == ("сколько стоит",)
+    assert native_spellings("Skolko STOIT", "ru") == ("сколько стоит",)
+    assert native_spellings("сколько стоит", "ru") == ()
+    assert native_spellings("how much is it", "en") == ()
+    assert native_spellings("how much is it", None) == ()
+    assert native_spellings("12 + 3", "ru") == ()
+
+
+def test_arabizi_digits_mean_arabic_whatever_the_conversation_language() -> None:
+    assert native_spellings("kam se3r el ta2rir", "en") == ("كم سعر التقرير",)
+    assert native_spellings("kam se3r el ta2rir", "ru") == (
+        "كم سعر التقرير", transliterate("kam se3r el ta2rir", "ru"))
+    assert native_spellings("room 12b", "en") == ()
+    assert native_spellings("covid19 rules", "en") == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "topic"),
+    [
+        ("mne nuzhna pomoshch s zakazom otcheta", "ru", "how_to_order"),
+        ("gde posmotret obrazets zaklyucheniya", "ru", "sample_report"),
+        ("vy hranite dannye konfidentsialno", "ru", "confidentiality"),
+        ("kam taklifat el ta2rir", "ar", "cost"),
+        ("el ta2rir sirri?", "ar", "confidentiality"),
+    ],
+)
+def test_the_lexical_matcher_answers_through_the_native_spelling(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, question: str, lang: str, topic: str
+) -> None:
+    assert kb.answer(question, lang, lexical_only=True).topic_id == topic
+    assert kb.answer(question, lang, lexical_only=True).confident
+    assert_answered_or_offered(kb, question, topic, lang)
+    monkeypatch.setattr(knowledge, "native_spellings", lambda text, lang: ())
+    assert not kb.answer(question, lang, lexical_only=True).confident
+
+
+def test_the_model_reads_the_question_as_written(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the lexical matcher reads the native spelling: the model embeds what was typed."""
+    index = kb.semantic_index()
+    assert index is not None
+    read: list[str] = []
+    embed = index._embedder.embed
+
+    def spy(texts: list[str]) -> object:
+        read.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(index._embedder, "embed", spy)
+    index.clear_cache()
+    kb.answer("skolko stoit otchet", "ru")
+    assert read and all("сколько" not in text for text in read)
