@@ -55,6 +55,16 @@ ZOOM_SETTINGS: dict[str, Any] = {
 semantic.configure(cache_directory=VECTORS)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, split the cores among the workers (set before it starts them, so
+    they and their children inherit it): the embedding model's OpenMP threads (one per core
+    by default) in every worker would outnumber the cores and spin waiting for each other.
+    An OMP_NUM_THREADS already set is kept."""
+    workers = getattr(config.option, "numprocesses", None)
+    if isinstance(workers, int) and workers > 1 and not os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _faq_vectors() -> None:
     """Build the FAQ's semantic index once per session (from a cache that outlives it), as
