@@ -55,6 +55,19 @@ ZOOM_SETTINGS: dict[str, Any] = {
 semantic.configure(cache_directory=VECTORS)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The environment every process of the suite inherits (set before pytest-xdist starts
+    its workers): the commands that tests run as processes (``chat``, ``serve``) read the
+    FAQ vectors from the test cache too instead of computing them in a fresh ``var/``
+    (half a minute of CPU each time); under xdist the cores are split among the workers,
+    since the embedding model's OpenMP threads (one per core by default) in every worker
+    would outnumber the cores and spin waiting for each other. Values already set are kept."""
+    os.environ.setdefault("FAQ_CACHE_DIR", str(VECTORS))
+    workers = getattr(config.option, "numprocesses", None)
+    if isinstance(workers, int) and workers > 1 and not os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _faq_vectors() -> None:
     """Build the FAQ's semantic index once per session (from a cache that outlives it), as

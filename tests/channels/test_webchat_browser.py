@@ -240,6 +240,7 @@ def test_a_booking_on_a_phone_with_a_reload_a_staff_reply_and_arabic(
         page.wait_for_timeout(100)
     assert _unread(runtime) == []
     assert requested and all(url.startswith(base_url) for url in requested)
+    staff.context.close()  # left open, its connection kept the server from stopping for 10 s
     context.close()
 
 
