@@ -56,7 +56,8 @@ def test_the_image_is_slim_non_root_checked_and_without_dev_tools() -> None:
     [check] = [args for name, args in final if name == "HEALTHCHECK"]
     assert "/healthz" in check and "CMD" in check
     installs = " ".join(args for name, args in everything if name == "RUN")
-    assert "pip install" in installs
+    assert "--require-hashes -r requirements/runtime.lock" in installs  # the locked versions
+    assert "--no-deps ." in installs
     assert not re.search(r"\[dev\]|pytest|playwright|ruff|mypy|hypothesis|respx", installs)
     copied = [shlex.split(args)[:-1] for name, args in everything if name == "COPY"
               and not args.startswith("--from")]
