@@ -4,27 +4,28 @@ First the message is read (``bot.understanding``: intents, FAQ match) without an
 in the conversation's language as last committed. Then it is handled in one transaction
 that (1) locks the person's conversation row, (2) returns the stored replies if this
 platform message id was handled before, (3) steps the flow and (4) stores the new state
-with the message and its replies. Two messages of one person therefore never interleave,
-and a redelivered message changes nothing. Should the language have changed meanwhile,
-the message is read again inside (rare).
+with the message and its replies (:mod:`bot.store`: Core statements, one UPDATE and one
+INSERT, no savepoint). Two messages of one person therefore never interleave, and a
+redelivered message changes nothing. Should the language have changed meanwhile, the
+message is read again inside (rare).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 import bot.flow  # noqa: F401  (registers every state)
+from bot import store
 from bot.bounds import bounded_inbound
 from bot.calendar_checks import before_turn
 from bot.flow.core import STATES, Turn, match_choice
@@ -32,7 +33,7 @@ from bot.flow.menu import change_language, run_intent, show_help, suggested_lang
 from bot.i18n import Translator
 from bot.identifiers import user_keys
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
-from bot.models import Conversation, InboundMessage
+from bot.models import Conversation
 from bot.repeats import held_back
 from bot.understanding import Intent, Understanding, understand, warm_up
 from plumbing.crypto import Cipher, Undecryptable
@@ -60,6 +61,10 @@ class Handled:
     repeated: bool = False
 
 
+class _StepFailed(Exception):
+    """The flow raised after writing rows: the transaction must be rolled back."""
+
+
 class NotStored(Exception):
     """The database did not take the message: it must not be acknowledged to the platform,
     which then delivers it again. ``replies`` is the polite "busy" answer for channels that
@@ -81,6 +86,7 @@ class Bot:
     def __init__(self, runtime: Runtime, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.runtime = runtime
         self.sleep = sleep
+        store.watch_writes(runtime.db.engine)
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one message exactly once and return the replies to send (the "busy"
@@ -101,14 +107,20 @@ class Bot:
         inbound, cut = bounded_inbound(inbound)
         before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
         understood = self._understand(inbound)
+        failed = False
         for attempt in range(_RETRIES):
             try:
+                if failed:
+                    return self._turn(inbound, understood, cut, failed=True)
                 return self._handle_once(inbound, understood, cut)
+            except _StepFailed:
+                failed = True  # rolled back: now stored with the error answer, at once
             except (DBAPIError, PoolTimeout) as exc:
                 # A lost race on first contact, a deadlock, a lock timeout or the database
-                # gone: nothing was committed, so trying again is safe.
+                # gone: nothing was committed, so trying again is safe. A dead pooled
+                # connection (no pre-ping) is retried at once: the pool has dropped it.
                 log.warning("retrying message (attempt %d): %s", attempt + 1, type(exc).__name__)
-                if attempt + 1 < _RETRIES:
+                if attempt + 1 < _RETRIES and not getattr(exc, "connection_invalidated", False):
                     self.sleep(backoff(attempt))
             except Undecryptable:
                 log.error("message from %s not stored: stored data cannot be decrypted with "
@@ -134,56 +146,74 @@ class Bot:
 
     def _handle_once(self, inbound: Inbound, understood: Understanding,
                      cut: bool = False) -> Handled:
+        return self._turn(inbound, understood, cut)
+
+    def _turn(self, inbound: Inbound, understood: Understanding, cut: bool,
+              failed: bool = False) -> Handled:
+        """One attempt in one transaction; ``failed``: the step raised after writing rows
+        (rolled back), so store the message with the error answer and no step."""
         cipher = self.runtime.cipher
         now = self.runtime.clock()
+        keys = user_keys(cipher, inbound.channel, inbound.user_id)
+        text_enc = cipher.encrypt(inbound.text or inbound.choice_id or "")  # before the lock
         with self.runtime.db.transaction() as session:
-            conversation = lock_conversation(session, inbound, now, cipher)
-            seen = session.exec(
-                select(InboundMessage).where(
-                    InboundMessage.channel == inbound.channel,
-                    InboundMessage.platform_message_id == inbound.message_id,
-                )
-            ).first()
+            locked = store.lock(session, inbound.channel, keys, lambda: store.new_row(
+                inbound.channel, keys[0], cipher.encrypt(inbound.user_id), now))
+            conversation = locked.conversation
+            if conversation.user_key != keys[0]:  # found under an older key's hash
+                conversation.user_key = keys[0]
+            if conversation.user_id_enc is None:  # back after an erasure
+                conversation.user_id_enc = cipher.encrypt(inbound.user_id)
+            seen = store.replies_seen(session, inbound.channel, inbound.message_id)
             if seen is not None:
-                stored = cipher.decrypt_json(seen.replies_enc) if seen.replies_enc else []
+                stored = cipher.decrypt_json(seen[0]) if seen[0] else []
                 return Handled([reply_from_dict(r) for r in stored], repeated=True)
-            data = cipher.decrypt_json(conversation.data_enc) if conversation.data_enc else {}
+            plain = cipher.decrypt(conversation.data_enc) if conversation.data_enc else None
             language = self._language(conversation.language, inbound)
             if inbound.text and understood.lang != language:  # changed meanwhile
                 understood = understand(inbound.text, language)
-            turn = Turn(self.runtime, session, conversation, data, inbound, now,
-                        understood=understood)
-            try:
-                with session.begin_nested():
-                    step(turn)
-            except (IntegrityError, OperationalError):
-                raise  # a lost race (e.g. a slot taken meanwhile): the whole turn is retried
-            except Exception:
-                log.exception("flow failed in state %s", conversation.state)
-                # The savepoint undid the rows; undo the working data too, or half a step
-                # would be stored with the state it was not meant for.
-                turn.data = cipher.decrypt_json(conversation.data_enc) \
-                    if conversation.data_enc else {}
+            turn = Turn(self.runtime, session, conversation, json.loads(plain) if plain else {},
+                        inbound, now, understood=understood)
+            if failed:
                 turn.replies = [Text(turn.t("common.error"))]
+            else:
+                self._step(turn, locked)
             if cut:
                 turn.replies.insert(0, Text(turn.t("common.text_cut")))
-            conversation.data_enc = cipher.encrypt_json(turn.data)
-            conversation.updated_at = now
-            conversation.last_inbound_at = now
-            conversation.unreachable = False
-            session.add(conversation)
+            changes: dict[str, object] = {"updated_at": now, "last_inbound_at": now,
+                                          "unreachable": False}
+            data = json.dumps(turn.data, ensure_ascii=False, separators=(",", ":"))
+            if data != plain or conversation.data_enc != locked.stored["data_enc"]:
+                changes["data_enc"] = cipher.encrypt(data)  # else unchanged: not re-encrypted
             erased = conversation.erased_at == now  # "delete my data" confirmed: no trace
-            session.add(InboundMessage(
-                conversation_id=conversation.id,
-                channel=inbound.channel,
-                platform_message_id=inbound.message_id,
-                received_at=now,
-                text_enc=None if erased else cipher.encrypt(
-                    inbound.text or inbound.choice_id or ""),
-                replies_enc=None if erased else cipher.encrypt_json(
-                    [reply_to_dict(r) for r in turn.replies]),
-            ))
+            store.save(session, locked, changes, {
+                "conversation_id": conversation.id, "channel": inbound.channel,
+                "platform_message_id": inbound.message_id, "received_at": now,
+                "text_enc": None if erased else text_enc,
+                "replies_enc": None if erased else cipher.encrypt_json(
+                    [reply_to_dict(r) for r in turn.replies])})
             return Handled(turn.replies)
+
+    def _step(self, turn: Turn, locked: store.Locked) -> None:
+        """Step the flow without a savepoint. Should it fail having written nothing, its
+        changes in memory are dropped and the person gets the error answer; having written
+        rows, :class:`_StepFailed` rolls the whole transaction back."""
+        session = turn.session
+        before, data = locked.snapshot(), turn.data
+        original = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        store.start_watching(session)
+        try:
+            step(turn)
+        except (IntegrityError, OperationalError):
+            raise  # a lost race (e.g. a slot taken meanwhile): the whole turn is retried
+        except Exception as exc:
+            log.exception("flow failed in state %s", turn.conversation.state)
+            if isinstance(exc, DBAPIError) or store.wrote(session):
+                raise _StepFailed from exc
+            session.expunge_all()  # what the step added or changed, unflushed: dropped
+            locked.restore(before)
+            turn.data = json.loads(original)
+            turn.replies = [Text(turn.t("common.error"))]
 
     def _handle_failure(self, inbound: Inbound) -> list[Reply]:
         log.error("message from %s could not be stored after %d attempts",
@@ -199,36 +229,6 @@ def peek_language(db: Database, cipher: Cipher, inbound: Inbound) -> str | None:
             select(Conversation.language).where(
                 Conversation.channel == inbound.channel, col(Conversation.user_key).in_(keys))
         ).scalars().first()
-
-
-def lock_conversation(session: Session, inbound: Inbound, now: datetime,
-                      cipher: Cipher) -> Conversation:
-    """Create the person's conversation if new, then lock its row for this transaction.
-
-    The row is found by the keyed hash of the platform id (under any configured key; an
-    older key's hash is replaced by the current one); the id itself is stored encrypted.
-    """
-    keys = user_keys(cipher, inbound.channel, inbound.user_id)
-    locked = select(Conversation).where(
-        Conversation.channel == inbound.channel, col(Conversation.user_key).in_(keys)
-    ).with_for_update()
-    conversation = session.exec(locked).first()
-    if conversation is None:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-            else sqlite.insert
-        session.execute(
-            insert(Conversation.__table__)
-            .values(channel=inbound.channel, user_key=keys[0], state="new",
-                    user_id_enc=cipher.encrypt(inbound.user_id),
-                    created_at=now, updated_at=now, unreachable=False)
-            .on_conflict_do_nothing(index_elements=["channel", "user_key"])
-        )
-        conversation = session.exec(locked).one()
-    if conversation.user_key != keys[0]:
-        conversation.user_key = keys[0]
-    if conversation.user_id_enc is None:  # back after an erasure
-        conversation.user_id_enc = cipher.encrypt(inbound.user_id)
-    return conversation
 
 
 def command_of(turn: Turn) -> str | None:
