@@ -62,7 +62,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it would cost a round trip per transaction. A connection found dead on
+    # its first statement raises OperationalError; the pool then drops every connection
+    # opened before, and the caller's retry (the bot's turn) gets a fresh one.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
 
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:
