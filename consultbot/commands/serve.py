@@ -16,6 +16,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
     parser.add_argument("--threads", type=int, default=8, help="request threads")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes sharing the port (PostgreSQL only; the "
+                             "first also runs the worker and the Telegram poller)")
     parser.set_defaults(func=run)
 
 
@@ -46,6 +49,32 @@ def bind(host: str, port: int) -> socket.socket | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from plumbing.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    if args.processes > 1 and make_url(settings.database_url).get_backend_name() == "sqlite":
+        print("consultbot cannot start: --processes needs PostgreSQL (DATABASE_URL); SQLite "
+              "writes one transaction at a time, so more processes only wait for each other.",
+              file=sys.stderr)
+        return 2
+    listener = bind(args.host, args.port)  # before the worker or the poller start
+    if listener is None:
+        return 2
+    if args.processes > 1:
+        from consultbot.processes import fork_servers
+        from consultbot.runtime import build_runtime
+        prepared = build_runtime(settings, check_key=True)  # migrations once, not N at once
+        prepared.services.close()
+        prepared.db.dispose()  # no connection crosses the fork
+        return fork_servers(args.processes,
+                            lambda first: serve(args, settings, listener, first=first))
+    return serve(args, settings, listener)
+
+
+def serve(args: argparse.Namespace, settings: Any, listener: socket.socket, *,
+          first: bool = True) -> int:
+    """Serve on ``listener`` until stopped; ``first``: also run the background services
+    and print the start-up lines (one process of several does)."""
     import waitress
 
     from bot.flow.faq import warm_up
@@ -53,12 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from consultbot.runtime import build_runtime
     from consultbot.web import create_app
     from consultbot.worker import start_background
-    from plumbing.settings import load_settings_or_exit
 
-    settings = load_settings_or_exit()
-    listener = bind(args.host, args.port)  # before the worker or the poller start
-    if listener is None:
-        return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     runtime = build_runtime(settings, check_key=True)
@@ -66,13 +90,16 @@ def run(args: argparse.Namespace) -> int:
     bot = build_bot(runtime)
     app = create_app(runtime, bot=bot)
     stoppers = []
-    for start in (start_background, *backgrounds()):  # the outbox worker, then channels'
+    for start in (start_background, *backgrounds()) if first else ():  # worker, channels'
         stopper = start(runtime, bot, app.config["AREAS"])
         if stopper is not None:
             stoppers.append(stopper)
-    print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz)")
-    for line in [*describe(settings, app.config["AREAS"]), faq_line]:
-        print(f"  {line}")
+    if first:
+        processes = f", {args.processes} processes" if args.processes > 1 else ""
+        print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz)"
+              f"{processes}", flush=True)
+        for line in [*describe(settings, app.config["AREAS"]), faq_line]:
+            print(f"  {line}", flush=True)
     try:
         waitress.serve(app, sockets=[listener], threads=args.threads, ident="consultbot")
     finally:
