@@ -19,12 +19,15 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import bindparam, exists
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import col, select
 
 import bot.flow  # noqa: F401  (registers every state)
+from booking.models import SlotHold
 from bot import store
 from bot.bounds import bounded_inbound
 from bot.calendar_checks import before_turn
@@ -105,8 +108,14 @@ class Bot:
         only the first time.
         """
         inbound, cut = bounded_inbound(inbound)
-        before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
-        understood = self._understand(inbound)
+        warm_up()  # loads once per process; a dictionary look-up afterwards
+        try:
+            peeked = peek(self.runtime.db, self.runtime.cipher, inbound, self.runtime.clock())
+        except DBAPIError:  # the database is away: the transaction's retries will say so
+            peeked = Peeked()
+        if peeked.holds:
+            before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
+        understood = self._understand(inbound, peeked.language)
         failed = False
         for attempt in range(_RETRIES):
             try:
@@ -133,15 +142,10 @@ class Bot:
         return Translator(conversation_language or suggested_language(
             inbound.language_hint, self.runtime.settings.default_language)).lang
 
-    def _understand(self, inbound: Inbound) -> Understanding:
+    def _understand(self, inbound: Inbound, committed: str | None) -> Understanding:
         """Read the message outside any transaction, in the language last committed."""
-        warm_up()  # loads once per process; a dictionary look-up afterwards
         if not inbound.text:
             return Understanding()
-        try:
-            committed = peek_language(self.runtime.db, self.runtime.cipher, inbound)
-        except DBAPIError:  # the database is away: the transaction's retries will say so
-            committed = None
         return understand(inbound.text, self._language(committed, inbound))
 
     def _handle_once(self, inbound: Inbound, understood: Understanding,
@@ -221,14 +225,32 @@ class Bot:
         return [Text(Translator(inbound.language_hint or "en")("common.busy"))]
 
 
-def peek_language(db: Database, cipher: Cipher, inbound: Inbound) -> str | None:
-    """The conversation's language as last committed, read without taking any lock."""
+@dataclass(frozen=True)
+class Peeked:
+    """What one lock-free read before the turn tells (the defaults: nothing could be read,
+    so a hold is assumed)."""
+
+    language: str | None = None
+    #: Whether the person holds a time: then the held calendar may need reading first.
+    holds: bool = True
+
+
+_PEEK = select(
+    Conversation.language,  # type: ignore[call-overload]
+    exists().where(col(SlotHold.conversation_id) == col(Conversation.id),
+                   col(SlotHold.expires_at) > bindparam("now")),
+).where(col(Conversation.channel) == bindparam("channel"),
+        col(Conversation.user_key).in_(bindparam("keys", expanding=True)))
+
+
+def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeked:
+    """The conversation's language as last committed, and whether the person holds a
+    time, in one read that takes no lock."""
     keys = user_keys(cipher, inbound.channel, inbound.user_id)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(
-            select(Conversation.language).where(
-                Conversation.channel == inbound.channel, col(Conversation.user_key).in_(keys))
-        ).scalars().first()
+    with db.read() as connection:
+        row = connection.execute(_PEEK, {"channel": inbound.channel, "keys": keys,
+                                         "now": now}).first()
+    return Peeked(None, False) if row is None else Peeked(row[0], bool(row[1]))
 
 
 def command_of(turn: Turn) -> str | None:

@@ -24,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import TypeDecorator
@@ -174,6 +174,13 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for one lock-free read (autocommit): no ``BEGIN IMMEDIATE``, no
+        write lock, no queue; it sees what is committed."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as read:
+            yield read
 
     def upgrade(self, cipher: Any = None) -> None:
         """Apply every pending migration (``cipher`` for those that encrypt stored data); a
