@@ -53,7 +53,6 @@ SCRIPT = ["Hello", "1", "which countries do you cover?", "menu", "book", "1", "A
           "I was detained for anti-war posts and cannot return home.", "anna@example.com", "1"]
 CONSTANT = ('<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thank you, we will '
             'answer soon.</Message></Response>')
-ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(tempfile.gettempdir()) / "consultbot-bench-faq-vectors"
 WRK_SCRIPT = r"""
 local lines, n, tid = {}, 0, 0
@@ -221,7 +220,7 @@ def start_reference(kind: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int]
 def supports_processes() -> bool:
     return "--processes" in subprocess.run(
         [sys.executable, "-m", "consultbot.cli", "serve", "--help"], capture_output=True,
-        text=True, cwd=ROOT).stdout
+        text=True, cwd=tempfile.gettempdir()).stdout  # the servers' cwd is not ROOT either
 
 
 def start_project(database_url: str, processes: int, tmp: Path) -> tuple[subprocess.Popen[bytes],
@@ -388,7 +387,10 @@ def statements_per_turn(database_url: str) -> tuple[Counter[int], Counter[int]]:
 
     @event.listens_for(runtime.db.engine, "begin")
     def _begin(conn: Any) -> None:
-        if runtime.db.engine.dialect.name != "sqlite":  # SQLite's BEGIN is a statement
+        # SQLite's BEGIN IMMEDIATE is a statement (counted above); an autocommit read
+        # (the lock-free read before the turn) sends no BEGIN.
+        if runtime.db.engine.dialect.name != "sqlite" and \
+                conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             counted["frame"] += 1
 
     per_turn: Counter[int] = Counter()
