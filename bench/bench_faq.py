@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time as clock
 
-from bot.faq.knowledge import DEFAULT_DIRECTORY, _load
+from bot.faq.knowledge import DEFAULT_DIRECTORY, _build
 
 QUESTIONS = (
     "How much does an expert report cost?",
@@ -50,8 +50,8 @@ def misspell(question: str, rng: random.Random) -> str:
 
 
 def main() -> None:
-    load_seconds = best_of(lambda: _load.__wrapped__(DEFAULT_DIRECTORY))
-    kb = _load.__wrapped__(DEFAULT_DIRECTORY)
+    load_seconds = best_of(lambda: _build(DEFAULT_DIRECTORY))
+    kb = _build(DEFAULT_DIRECTORY)
     warm = QUESTIONS * 50
     warm_seconds = best_of(lambda: [kb.match(q) for q in warm])
 

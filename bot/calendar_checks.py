@@ -46,8 +46,8 @@ def stale_held(runtime: Runtime, inbound: Inbound) -> list[int]:
     ``CALENDAR_CONFIRM_MAX_AGE_SECONDS`` (one short read, nothing locked)."""
     now = runtime.clock()
     fresh_after = now - timedelta(seconds=runtime.settings.calendar_confirm_max_age_seconds)
-    with runtime.db.transaction() as session:
-        return list(session.exec(
+    with runtime.db.read() as connection:  # not a transaction: no write lock on SQLite
+        return list(connection.execute(
             select(SlotHold.consultant_id)
             .join(Conversation, col(Conversation.id) == col(SlotHold.conversation_id))
             .join(ConsultantCalendar,
@@ -58,7 +58,7 @@ def stale_held(runtime: Runtime, inbound: Inbound) -> list[int]:
                    col(SlotHold.expires_at) > now,
                    or_(col(ConsultantCalendar.fetched_at).is_(None),
                        col(ConsultantCalendar.fetched_at) < fresh_after))
-        ).all())
+        ).scalars().all())
 
 
 def before_turn(runtime: Runtime, inbound: Inbound) -> None:

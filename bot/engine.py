@@ -4,13 +4,15 @@ First the message is read (``bot.understanding``: intents, FAQ match) without an
 in the conversation's language as last committed. Then it is handled in one transaction
 that (1) locks the person's conversation row, (2) returns the stored replies if this
 platform message id was handled before, (3) steps the flow and (4) stores the new state
-with the message and its replies. Two messages of one person therefore never interleave,
-and a redelivered message changes nothing. Should the language have changed meanwhile,
-the message is read again inside (rare).
+with the message and its replies (:mod:`bot.store`: Core statements, one UPDATE and one
+INSERT, no savepoint). Two messages of one person therefore never interleave, and a
+redelivered message changes nothing. Should the language have changed meanwhile, the
+message is read again inside (rare).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -19,12 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, exists
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 import bot.flow  # noqa: F401  (registers every state)
+from booking.models import SlotHold
+from bot import store
 from bot.bounds import bounded_inbound
 from bot.calendar_checks import before_turn
 from bot.casefiles.receiving import keep_files
@@ -33,7 +37,7 @@ from bot.flow.menu import change_language, run_intent, show_help, suggested_lang
 from bot.i18n import Translator
 from bot.identifiers import user_keys
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
-from bot.models import Conversation, InboundMessage
+from bot.models import Conversation
 from bot.repeats import held_back
 from bot.understanding import Intent, Understanding, understand, warm_up
 from bot.working import WorkingData
@@ -62,6 +66,10 @@ class Handled:
     repeated: bool = False
 
 
+class _StepFailed(Exception):
+    """The flow raised after writing rows: the transaction must be rolled back."""
+
+
 class NotStored(Exception):
     """The database did not take the message: it must not be acknowledged to the platform,
     which then delivers it again. ``replies`` is the polite "busy" answer for channels that
@@ -83,6 +91,7 @@ class Bot:
     def __init__(self, runtime: Runtime, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.runtime = runtime
         self.sleep = sleep
+        store.watch_writes(runtime.db.engine)
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one message exactly once and return the replies to send (the "busy"
@@ -101,16 +110,28 @@ class Bot:
         only the first time.
         """
         inbound, cut = bounded_inbound(inbound)
-        before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
-        understood = self._understand(inbound)
+        warm_up()  # loads once per process; a dictionary look-up afterwards
+        try:
+            peeked = peek(self.runtime.db, self.runtime.cipher, inbound, self.runtime.clock())
+        except DBAPIError:  # the database is away: the transaction's retries will say so
+            peeked = Peeked()
+        if peeked.holds:
+            before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
+        understood = self._understand(inbound, peeked.language)
+        failed = False
         for attempt in range(_RETRIES):
             try:
+                if failed:
+                    return self._turn(inbound, understood, cut, failed=True)
                 return self._handle_once(inbound, understood, cut)
+            except _StepFailed:
+                failed = True  # rolled back: now stored with the error answer, at once
             except (DBAPIError, PoolTimeout) as exc:
                 # A lost race on first contact, a deadlock, a lock timeout or the database
-                # gone: nothing was committed, so trying again is safe.
+                # gone: nothing was committed, so trying again is safe. A dead pooled
+                # connection (no pre-ping) is retried at once: the pool has dropped it.
                 log.warning("retrying message (attempt %d): %s", attempt + 1, type(exc).__name__)
-                if attempt + 1 < _RETRIES:
+                if attempt + 1 < _RETRIES and not getattr(exc, "connection_invalidated", False):
                     self.sleep(backoff(attempt))
             except Undecryptable:
                 log.error("message from %s not stored: stored data cannot be decrypted with "
@@ -123,34 +144,39 @@ class Bot:
         return Translator(conversation_language or suggested_language(
             inbound.language_hint, self.runtime.settings.default_language)).lang
 
-    def _understand(self, inbound: Inbound) -> Understanding:
+    def _understand(self, inbound: Inbound, committed: str | None) -> Understanding:
         """Read the message outside any transaction, in the language last committed."""
-        warm_up()  # loads once per process; a dictionary look-up afterwards
         if not inbound.text:
             return Understanding()
-        try:
-            committed = peek_language(self.runtime.db, self.runtime.cipher, inbound)
-        except DBAPIError:  # the database is away: the transaction's retries will say so
-            committed = None
         return understand(inbound.text, self._language(committed, inbound))
 
     def _handle_once(self, inbound: Inbound, understood: Understanding,
                      cut: bool = False) -> Handled:
+        return self._turn(inbound, understood, cut)
+
+    def _turn(self, inbound: Inbound, understood: Understanding, cut: bool,
+              failed: bool = False) -> Handled:
+        """One attempt in one transaction; ``failed``: the step raised after writing rows
+        (rolled back), so store the message with the error answer and no step."""
         cipher = self.runtime.cipher
         now = self.runtime.clock()
+        keys = user_keys(cipher, inbound.channel, inbound.user_id)
+        text_enc = cipher.encrypt(inbound.text or inbound.choice_id or "")  # before the lock
         with self.runtime.db.transaction() as session:
-            conversation = lock_conversation(session, inbound, now, cipher)
-            seen = session.exec(
-                select(InboundMessage).where(
-                    InboundMessage.channel == inbound.channel,
-                    InboundMessage.platform_message_id == inbound.message_id,
-                )
-            ).first()
+            locked = store.lock(session, inbound.channel, keys, lambda: store.new_row(
+                inbound.channel, keys[0], cipher.encrypt(inbound.user_id), now))
+            conversation = locked.conversation
+            if conversation.user_key != keys[0]:  # found under an older key's hash
+                conversation.user_key = keys[0]
+            if conversation.user_id_enc is None:  # back after an erasure
+                conversation.user_id_enc = cipher.encrypt(inbound.user_id)
+            seen = store.replies_seen(session, inbound.channel, inbound.message_id)
             if seen is not None:
-                stored = cipher.decrypt_json(seen.replies_enc) if seen.replies_enc else []
+                stored = cipher.decrypt_json(seen[0]) if seen[0] else []
                 return Handled([reply_from_dict(r) for r in stored], repeated=True)
-            data = WorkingData.from_dict(
-                cipher.decrypt_json(conversation.data_enc) if conversation.data_enc else {})
+            plain = cipher.decrypt(conversation.data_enc) if conversation.data_enc else None
+            data = WorkingData.from_dict(json.loads(plain) if plain else {})
+            loaded = _dumps(data)
             if inbound.display_name:  # staff see it until a name is given; erased with data
                 data.platform_name = inbound.display_name
             language = self._language(conversation.language, inbound)
@@ -158,37 +184,45 @@ class Bot:
                 understood = understand(inbound.text, language)
             turn = Turn(self.runtime, session, conversation, data, inbound, now,
                         understood=understood)
-            try:
-                with session.begin_nested():
-                    step(turn)
-            except (IntegrityError, OperationalError):
-                raise  # a lost race (e.g. a slot taken meanwhile): the whole turn is retried
-            except Exception:
-                log.exception("flow failed in state %s", conversation.state)
-                # The savepoint undid the rows; undo the working data too, or half a step
-                # would be stored with the state it was not meant for.
-                turn.data = WorkingData.from_dict(
-                    cipher.decrypt_json(conversation.data_enc) if conversation.data_enc else {})
+            if failed:
                 turn.replies = [Text(turn.t("common.error"))]
+            else:
+                self._step(turn, locked)
             if cut:
                 turn.replies.insert(0, Text(turn.t("common.text_cut")))
-            conversation.data_enc = cipher.encrypt_json(turn.data.to_dict())
-            conversation.updated_at = now
-            conversation.last_inbound_at = now
-            conversation.unreachable = False
-            session.add(conversation)
+            changes: dict[str, object] = {"updated_at": now, "last_inbound_at": now,
+                                          "unreachable": False}
+            written = _dumps(turn.data)
+            if written != loaded or conversation.data_enc != locked.stored["data_enc"]:
+                changes["data_enc"] = cipher.encrypt(written)  # else unchanged: not re-encrypted
             erased = conversation.erased_at == now  # "delete my data" confirmed: no trace
-            session.add(InboundMessage(
-                conversation_id=conversation.id,
-                channel=inbound.channel,
-                platform_message_id=inbound.message_id,
-                received_at=now,
-                text_enc=None if erased else cipher.encrypt(
-                    inbound.text or inbound.choice_id or ""),
-                replies_enc=None if erased else cipher.encrypt_json(
-                    [reply_to_dict(r) for r in turn.replies]),
-            ))
+            store.save(session, locked, changes, {
+                "conversation_id": conversation.id, "channel": inbound.channel,
+                "platform_message_id": inbound.message_id, "received_at": now,
+                "text_enc": None if erased else text_enc,
+                "replies_enc": None if erased else cipher.encrypt_json(
+                    [reply_to_dict(r) for r in turn.replies])})
             return Handled(turn.replies)
+
+    def _step(self, turn: Turn, locked: store.Locked) -> None:
+        """Step the flow without a savepoint. Should it fail having written nothing, its
+        changes in memory are dropped and the person gets the error answer; having written
+        rows, :class:`_StepFailed` rolls the whole transaction back."""
+        session = turn.session
+        before, original = locked.snapshot(), _dumps(turn.data)
+        store.start_watching(session)
+        try:
+            step(turn)
+        except (IntegrityError, OperationalError):
+            raise  # a lost race (e.g. a slot taken meanwhile): the whole turn is retried
+        except Exception as exc:
+            log.exception("flow failed in state %s", turn.conversation.state)
+            if isinstance(exc, DBAPIError) or store.wrote(session):
+                raise _StepFailed from exc
+            session.expunge_all()  # what the step added or changed, unflushed: dropped
+            locked.restore(before)
+            turn.data = WorkingData.from_dict(json.loads(original))
+            turn.replies = [Text(turn.t("common.error"))]
 
     def _handle_failure(self, inbound: Inbound) -> list[Reply]:
         log.error("message from %s could not be stored after %d attempts",
@@ -196,44 +230,32 @@ class Bot:
         return [Text(Translator(inbound.language_hint or "en")("common.busy"))]
 
 
-def peek_language(db: Database, cipher: Cipher, inbound: Inbound) -> str | None:
-    """The conversation's language as last committed, read without taking any lock."""
+@dataclass(frozen=True)
+class Peeked:
+    """What one lock-free read before the turn tells (the defaults: nothing could be read,
+    so a hold is assumed)."""
+
+    language: str | None = None
+    #: Whether the person holds a time: then the held calendar may need reading first.
+    holds: bool = True
+
+
+_PEEK = select(
+    Conversation.language,  # type: ignore[call-overload]
+    exists().where(col(SlotHold.conversation_id) == col(Conversation.id),
+                   col(SlotHold.expires_at) > bindparam("now")),
+).where(col(Conversation.channel) == bindparam("channel"),
+        col(Conversation.user_key).in_(bindparam("keys", expanding=True)))
+
+
+def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeked:
+    """The conversation's language as last committed, and whether the person holds a
+    time, in one read that takes no lock."""
     keys = user_keys(cipher, inbound.channel, inbound.user_id)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(
-            select(Conversation.language).where(
-                Conversation.channel == inbound.channel, col(Conversation.user_key).in_(keys))
-        ).scalars().first()
-
-
-def lock_conversation(session: Session, inbound: Inbound, now: datetime,
-                      cipher: Cipher) -> Conversation:
-    """Create the person's conversation if new, then lock its row for this transaction.
-
-    The row is found by the keyed hash of the platform id (under any configured key; an
-    older key's hash is replaced by the current one); the id itself is stored encrypted.
-    """
-    keys = user_keys(cipher, inbound.channel, inbound.user_id)
-    locked = select(Conversation).where(
-        Conversation.channel == inbound.channel, col(Conversation.user_key).in_(keys)
-    ).with_for_update()
-    conversation = session.exec(locked).first()
-    if conversation is None:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-            else sqlite.insert
-        session.execute(
-            insert(Conversation.__table__)
-            .values(channel=inbound.channel, user_key=keys[0], state="new",
-                    user_id_enc=cipher.encrypt(inbound.user_id),
-                    created_at=now, updated_at=now, unreachable=False)
-            .on_conflict_do_nothing(index_elements=["channel", "user_key"])
-        )
-        conversation = session.exec(locked).one()
-    if conversation.user_key != keys[0]:
-        conversation.user_key = keys[0]
-    if conversation.user_id_enc is None:  # back after an erasure
-        conversation.user_id_enc = cipher.encrypt(inbound.user_id)
-    return conversation
+    with db.read() as connection:
+        row = connection.execute(_PEEK, {"channel": inbound.channel, "keys": keys,
+                                         "now": now}).first()
+    return Peeked(None, False) if row is None else Peeked(row[0], bool(row[1]))
 
 
 def command_of(turn: Turn) -> str | None:
@@ -317,3 +339,8 @@ def run_command(turn: Turn, command: str) -> None:
         change_language(turn, None)
     else:  # book, mybooking: states of the same name
         turn.go(command)
+
+
+def _dumps(data: WorkingData) -> str:
+    """The working data as stored (compact JSON), to tell whether a step changed it."""
+    return json.dumps(data.to_dict(), ensure_ascii=False, separators=(",", ":"))

@@ -2,14 +2,19 @@
 
 On SQLite every transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock
 up front, so two read-modify-write transactions (two messages, two bookings) never
-interleave, across threads and processes. On PostgreSQL rows are locked explicitly
-(``SELECT ... FOR UPDATE``) and unique constraints settle races.
+interleave, across threads and processes. Within one process the threads first queue for
+a hand-off lock (:class:`HandOff`, taken before ``BEGIN IMMEDIATE``, released after the
+COMMIT or ROLLBACK), so they get the write lock in arrival order instead of sleep-polling
+in SQLite's busy handler, where a few unlucky ones wait seconds. On PostgreSQL rows are
+locked explicitly (``SELECT ... FOR UPDATE``) and unique constraints settle races.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -19,8 +24,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
@@ -62,7 +68,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it would cost a round trip per transaction. A connection found dead on
+    # its first statement raises OperationalError; the pool then drops every connection
+    # opened before, and the caller's retry (the bot's turn) gets a fresh one.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
 
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:
@@ -82,12 +91,72 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class HandOff:
+    """A lock granted in arrival order (FIFO): the holder hands it straight to the first
+    waiter. Re-entrant for the holding thread (a nested transaction does not wait on
+    itself)."""
+
+    def __init__(self, timeout: float = 60.0) -> None:
+        self.timeout = timeout
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    @property
+    def waiting(self) -> int:
+        """How many threads are queued."""
+        return len(self._waiters)
+
+    def acquire(self) -> None:
+        """Wait for our turn; :class:`sqlalchemy.exc.TimeoutError` after ``timeout``."""
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if self._owner is None and not self._waiters:
+                self._owner, self._depth = me, 1
+                return
+            gate = threading.Lock()
+            gate.acquire()
+            self._waiters.append(gate)
+        if not gate.acquire(timeout=self.timeout):
+            with self._mutex:
+                if gate in self._waiters:  # not handed over meanwhile
+                    self._waiters.remove(gate)
+                    raise PoolTimeout("waited too long for the database's write lock")
+        with self._mutex:  # handed over: the releasing thread left the lock to us
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        """Hand the lock to the first waiter, if any."""
+        with self._mutex:
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None if not self._waiters else -1  # taken by the next, not free
+            if self._waiters:
+                self._waiters.popleft().release()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock for the ``with`` block."""
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+
 class Database:
     """An engine plus the transaction helper every area uses."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
+        #: SQLite's writers of this process queue here (None on PostgreSQL: row locks).
+        self.writers = HandOff() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def is_postgres(self) -> bool:
@@ -97,13 +166,21 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits together at the end, or rolls back on error."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        queue = self.writers.held() if self.writers is not None else nullcontext()
+        with queue, Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for one lock-free read (autocommit): no ``BEGIN IMMEDIATE``, no
+        write lock, no queue; it sees what is committed."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as read:
+            yield read
 
     def upgrade(self, cipher: Any = None) -> None:
         """Apply every pending migration (``cipher`` for those that encrypt stored data); a

@@ -49,9 +49,15 @@ def language_for_country(code: str) -> str:
 def phone_hints(raw: str, *, default_region: str | None = None) -> PhoneHints | None:
     """Hints from ``raw`` ("+7 912 ...", "whatsapp:+44...", "0044 ..."), or None if invalid.
 
-    Numbers without an international prefix need ``default_region`` (e.g. "GB").
+    Numbers without an international prefix need ``default_region`` (e.g. "GB"). Parsed
+    once per number and process (a WhatsApp message asks for its sender's every time).
     """
-    text = _CHANNEL_PREFIX.sub("", raw or "", count=1).strip()
+    return _hints(raw or "", default_region)
+
+
+@lru_cache(maxsize=4096)
+def _hints(raw: str, default_region: str | None) -> PhoneHints | None:
+    text = _CHANNEL_PREFIX.sub("", raw, count=1).strip()
     if not text or len(text) > MAX_LENGTH:
         return None
     if text.startswith("00"):

@@ -26,6 +26,9 @@ def register(subparsers: Any) -> None:
                         help="what this process runs: web (the app only), worker (the outbox "
                              "worker only), telegram (the Telegram poller only), all "
                              "(default: everything in one process)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes sharing the port (PostgreSQL only; the "
+                             "first also runs the worker and the Telegram poller)")
     parser.set_defaults(func=run)
 
 
@@ -110,7 +113,37 @@ def print_paths(role: str, settings: Any) -> None:
 
 
 def run_web(args: argparse.Namespace, *, everything: bool) -> int:
-    """The web app under waitress; with ``everything`` also the worker and the pollers."""
+    """The web app under waitress in one process or ``--processes`` forked ones sharing the
+    port; with ``everything`` also the worker and the pollers (in the first process)."""
+    from plumbing.logs import configure_logging
+    from plumbing.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    if args.processes > 1 and make_url(settings.database_url).get_backend_name() == "sqlite":
+        print("consultbot cannot start: --processes needs PostgreSQL (DATABASE_URL); SQLite "
+              "writes one transaction at a time, so more processes only wait for each other.",
+              file=sys.stderr)
+        return 2
+    listener = bind(args.host, args.port)  # before the worker or the poller start
+    if listener is None:
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    if args.processes > 1:
+        from consultbot.processes import fork_servers
+        from consultbot.runtime import build_runtime
+        prepared = build_runtime(settings, check_key=True)  # migrations once, not N at once
+        prepared.services.close()
+        prepared.db.dispose()  # no connection crosses the fork
+        return fork_servers(args.processes, lambda first: serve(
+            args, settings, listener, everything=everything, first=first))
+    return serve(args, settings, listener, everything=everything)
+
+
+def serve(args: argparse.Namespace, settings: Any, listener: socket.socket, *,
+          everything: bool, first: bool = True) -> int:
+    """Serve on ``listener`` until stopped. Every process runs the channels' webhook
+    services; with ``everything`` the first also runs the worker and the pollers, and prints
+    the start-up lines (one process of several does)."""
     import waitress
 
     from bot.flow.faq import warm_up
@@ -118,31 +151,29 @@ def run_web(args: argparse.Namespace, *, everything: bool) -> int:
     from consultbot.runtime import build_runtime
     from consultbot.web import create_app
     from consultbot.worker import start_background
-    from plumbing.logs import configure_logging
-    from plumbing.settings import load_settings_or_exit
 
-    settings = load_settings_or_exit()
-    listener = bind(args.host, args.port)  # before the worker or the poller start
-    if listener is None:
-        return 2
-    configure_logging(settings.log_level, settings.log_format)
     runtime = build_runtime(settings, check_key=True)
     faq_line = warm_up(enabled=settings.faq_semantic, cache_directory=settings.faq_cache_dir)
     bot = build_bot(runtime)
     app = create_app(runtime, bot=bot)
     stoppers = []
-    services = [start_background, *backgrounds(), *pollers()] if everything else backgrounds()
-    for start in services:  # the outbox worker, then channels'
+    services = list(backgrounds())  # what each process's webhooks need
+    if everything and first:
+        services = [start_background, *services, *pollers()]  # the outbox worker first
+    for start in services:
         stopper = start(runtime, bot, app.config["AREAS"])
         if stopper is not None:
             stoppers.append(stopper)
     if not everything:
         app.config["AREAS"]["role"] = ("web only: run one `--role worker` and, to poll "
                                        "Telegram, one `--role telegram` beside it")
-    print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz, /readyz)")
-    for line in [*describe(settings, app.config["AREAS"], host=args.host), faq_line]:
-        print(f"  {line}")
-    sys.stdout.flush()
+    if first:
+        processes = f", {args.processes} processes" if args.processes > 1 else ""
+        print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz, "
+              f"/readyz){processes}")
+        for line in [*describe(settings, app.config["AREAS"], host=args.host), faq_line]:
+            print(f"  {line}")
+        sys.stdout.flush()
     try:
         waitress.serve(app, sockets=[listener], threads=args.threads, ident="consultbot")
     finally:

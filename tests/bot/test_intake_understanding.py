@@ -212,7 +212,7 @@ def test_the_language_is_read_while_another_message_holds_the_write_lock(
         runtime: Runtime) -> None:
     import threading
 
-    from bot.engine import peek_language
+    from bot.engine import peek
     from bot.messages import Inbound
 
     chat = ConsoleChannel(Bot(runtime), "anna")
@@ -223,7 +223,7 @@ def test_the_language_is_read_while_another_message_holds_the_write_lock(
     with runtime.db.transaction() as session:  # SQLite: BEGIN IMMEDIATE, the write lock
         session.exec(select(HandoffRequest)).all()
         reader = threading.Thread(target=lambda: read.append(
-            peek_language(runtime.db, runtime.cipher, inbound)))
+            peek(runtime.db, runtime.cipher, inbound, runtime.clock()).language))
         reader.start()
         reader.join(timeout=10)
         assert not reader.is_alive(), "the lock-free read waited for the write lock"
@@ -237,7 +237,8 @@ def test_a_language_changed_meanwhile_is_read_again_inside(
     chat.send("/start")
     chat.send("Русский")
     # Another message switched to Russian after this one read the language: it read English.
-    monkeypatch.setattr(bot.engine, "peek_language", lambda db, cipher, inbound: "en")
+    monkeypatch.setattr(bot.engine, "peek",
+                        lambda db, cipher, inbound, now: bot.engine.Peeked("en", False))
     languages: list[str] = []
     real = bot.engine.understand
     monkeypatch.setattr(bot.engine, "understand",

@@ -660,3 +660,10 @@ def test_country_zones_put_main_zone_first() -> None:
     assert country_zones("UA")[0] == "Europe/Kyiv"
     assert country_zones("GB") == ("Europe/London",)
     assert country_zones("ZZ") == ()
+
+
+def test_phone_hints_parse_each_number_once() -> None:
+    """A WhatsApp sender's number is asked about on every message: parsed the first time."""
+    first = phone_hints("whatsapp:+995 32 212 3457")
+    assert first is not None and phone_hints("whatsapp:+995 32 212 3457") is first
+    assert phone_hints("+995 32 212 3458") is not first

@@ -1,0 +1,139 @@
+"""The rows one turn reads and writes, as prepared Core statements, without the ORM's unit
+of work: lock (or create) the person's conversation row, look up the platform message id,
+then one UPDATE of the conversation (only the columns that changed) and one INSERT of the
+message with its replies.
+
+The conversation is handed to the flow as an ORM object placed in the turn's session
+without a query, so the flow (and anything it calls, e.g. ``session.get(Conversation, id)``)
+sees one object with this turn's changes; the store writes those changes itself at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, event, insert, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session
+
+from bot.models import Conversation, InboundMessage
+
+_conversation = Conversation.__table__  # type: ignore[attr-defined]
+_message = InboundMessage.__table__  # type: ignore[attr-defined]
+COLUMNS = tuple(column.key for column in _conversation.columns)
+
+_LOCK = (select(_conversation)
+         .where(_conversation.c.channel == bindparam("channel"),
+                _conversation.c.user_key.in_(bindparam("keys", expanding=True)))
+         .limit(1)
+         .with_for_update())
+_CREATE = {name: dialect.insert(_conversation).on_conflict_do_nothing(
+    index_elements=["channel", "user_key"]) for name, dialect in (("postgresql", postgresql),
+                                                                   ("sqlite", sqlite))}
+_SEEN = select(_message.c.replies_enc).where(
+    _message.c.channel == bindparam("channel"),
+    _message.c.platform_message_id == bindparam("message_id"))
+_UPDATE = update(_conversation).where(_conversation.c.id == bindparam("conversation_id"))
+_INSERT_MESSAGE = insert(_message)
+_WROTE = "bot.store.wrote"
+
+
+@dataclass
+class Locked:
+    """The person's conversation row, locked for this transaction, as the flow gets it."""
+
+    conversation: Conversation
+    #: The row as read.
+    stored: dict[str, Any]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The conversation's columns now."""
+        return {key: getattr(self.conversation, key) for key in COLUMNS}
+
+    def restore(self, values: dict[str, Any]) -> None:
+        """Put the columns back to ``values`` (a failed step leaves no half change)."""
+        for key, value in values.items():
+            setattr(self.conversation, key, value)
+
+
+def lock(session: Session, channel: str, keys: list[str],
+         create: Callable[[], dict[str, Any]]) -> Locked:
+    """Lock the conversation found under any of ``keys``; insert it with the columns
+    ``create()`` gives when there is none. The object joins ``session`` without SQL."""
+    connection = session.connection()
+    params = {"channel": channel, "keys": keys}
+    row = connection.execute(_LOCK, params).first()
+    if row is None:
+        connection.execute(_CREATE[connection.dialect.name], create())
+        row = connection.execute(_LOCK, params).one()
+    stored = dict(row._mapping)
+    conversation = Conversation(**stored)
+    make_transient_to_detached(conversation)
+    session.add(conversation)
+    return Locked(conversation, stored)
+
+
+def replies_seen(session: Session, channel: str, message_id: str) -> tuple[str | None] | None:
+    """``(replies_enc,)`` when this platform message was handled before, else None."""
+    row = session.connection().execute(
+        _SEEN, {"channel": channel, "message_id": message_id}).first()
+    return None if row is None else (row[0],)
+
+
+def save(session: Session, locked: Locked, changes: dict[str, Any],
+         message: dict[str, Any]) -> None:
+    """Write ``changes`` plus whatever the flow changed on the conversation (one UPDATE),
+    and insert ``message`` (the inbound message row)."""
+    conversation = locked.conversation
+    values = changed(conversation)
+    values.update(changes)
+    if conversation in session:
+        session.expunge(conversation)  # written here, not again by the unit of work
+    connection = session.connection()
+    if values:
+        connection.execute(_UPDATE, {"conversation_id": conversation.id, **values})
+    connection.execute(_INSERT_MESSAGE, message)
+
+
+def changed(conversation: Conversation) -> dict[str, Any]:
+    """The columns set since the row was read or last flushed, to a different value."""
+    attrs = inspect(conversation).attrs
+    values = {}
+    for key in COLUMNS:
+        history = attrs[key].history
+        if history.added and not (history.deleted and history.deleted[0] == history.added[0]):
+            values[key] = history.added[0]
+    return values
+
+
+def watch_writes(engine: Engine) -> None:
+    """Note on each connection whether it sent anything but a SELECT (see :func:`wrote`)."""
+    if not event.contains(engine, "before_cursor_execute", _note):
+        event.listen(engine, "before_cursor_execute", _note)
+
+
+def _note(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        connection.info[_WROTE] = True
+
+
+def start_watching(session: Session) -> None:
+    """From now on, :func:`wrote` says whether ``session`` wrote anything."""
+    session.connection().info[_WROTE] = False
+
+
+def wrote(session: Session) -> bool:
+    """Whether ``session`` sent a write since :func:`start_watching` (objects not yet
+    flushed are not counted: expunging them undoes them)."""
+    return bool(session.connection().info.get(_WROTE))
+
+
+def new_row(channel: str, user_key: str, user_id_enc: str, now: datetime) -> dict[str, Any]:
+    """The columns of a new conversation."""
+    return {"channel": channel, "user_key": user_key, "state": "new",
+            "user_id_enc": user_id_enc, "created_at": now, "updated_at": now,
+            "unreachable": False}
