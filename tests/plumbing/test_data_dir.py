@@ -15,6 +15,12 @@ from plumbing.settings import SettingsError, load_settings
 POSTGRES = "postgresql://consultbot@db.internal/consultbot"
 
 
+@pytest.fixture(autouse=True)
+def _no_cache_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite points FAQ_CACHE_DIR at its shared vector cache; here it must derive."""
+    monkeypatch.delenv("FAQ_CACHE_DIR", raising=False)
+
+
 def test_everything_derives_from_the_data_directory_made_absolute(tmp_path: Path) -> None:
     settings = load_settings()  # the tests run in tmp_path
     assert settings.data_dir == tmp_path / "var" and settings.data_dir.is_absolute()
