@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import Flask
 
@@ -35,6 +36,7 @@ from channels.delivery import Sender
 from consultbot.metrics import MeasuredBot
 from plumbing.runtime import Runtime
 
+T = TypeVar("T")
 AttachArea = Callable[[Flask, Runtime, Bot], None]
 SenderFactory = Callable[[Runtime], Sender | None]
 StartBackground = Callable[[Runtime, Bot, dict[str, str]], Callable[[], None] | None]
@@ -88,14 +90,17 @@ def web_areas() -> list[AttachArea]:
     return [c.webhook for c in CHANNELS if c.webhook is not None] + list(WEB_AREAS)
 
 
+def _configured(runtime: Runtime, factories: dict[str, Callable[[Runtime], T | None]]
+                ) -> dict[str, T]:
+    """What each factory builds with these settings, by channel; ``None`` (not configured)
+    left out."""
+    built = {name: factory(runtime) for name, factory in factories.items()}
+    return {name: thing for name, thing in built.items() if thing is not None}
+
+
 def build_senders(runtime: Runtime) -> dict[str, Sender]:
     """A sender for every channel whose settings are complete."""
-    senders: dict[str, Sender] = {}
-    for channel in CHANNELS:
-        sender = channel.sender(runtime) if channel.sender is not None else None
-        if sender is not None:
-            senders[channel.name] = sender
-    return senders
+    return _configured(runtime, {c.name: c.sender for c in CHANNELS if c.sender is not None})
 
 
 def periodic_jobs() -> list[tuple[str, Callable[[Runtime], object]]]:
@@ -105,12 +110,7 @@ def periodic_jobs() -> list[tuple[str, Callable[[Runtime], object]]]:
 
 def build_fetchers(runtime: Runtime) -> dict[str, Fetcher]:
     """A file fetcher for every channel that receives files and is configured."""
-    fetchers: dict[str, Fetcher] = {}
-    for channel in CHANNELS:
-        fetcher = channel.fetcher(runtime) if channel.fetcher is not None else None
-        if fetcher is not None:
-            fetchers[channel.name] = fetcher
-    return fetchers
+    return _configured(runtime, {c.name: c.fetcher for c in CHANNELS if c.fetcher is not None})
 
 
 def backgrounds() -> list[StartBackground]:
