@@ -9,24 +9,18 @@ Syria?" is answered for that country, with its region.
 from __future__ import annotations
 
 import threading
-from functools import cache
 from pathlib import Path
 
-from bot.faq import FaqAnswer, KnowledgeBase, semantic
+from bot.faq import FaqAnswer, semantic
 from bot.faq.countries import country_in
 from bot.flow.core import State, Turn
 from bot.messages import Choice
+from bot.understanding.resources import knowledge_base
 from bot.validation.regions import covered_region
 
 #: Topics offered as buttons when the person opens the FAQ.
 POPULAR = ("what_is_report", "consultation", "cost", "countries", "how_to_order",
            "response_time", "confidentiality", "law_firms")
-
-
-@cache
-def knowledge() -> KnowledgeBase:
-    """The knowledge base, loaded once per process."""
-    return KnowledgeBase.load()
 
 
 def warm_up(*, enabled: bool = True, cache_directory: Path | None = None,
@@ -35,7 +29,7 @@ def warm_up(*, enabled: bool = True, cache_directory: Path | None = None,
     vectors from the cache (or compute them, the first time, in a background thread unless
     ``wait``); returns the start-up line saying which matcher the FAQ uses."""
     semantic.configure(enabled=enabled, cache_directory=cache_directory)
-    kb = knowledge()
+    kb = knowledge_base()
     line = f"faq matching: {semantic.status()}"
     if semantic.load_embedder() is None:
         return line
@@ -52,7 +46,7 @@ def _options(turn: Turn, topic_ids: list[str], *fixed: Choice) -> list[Choice]:
     taken = {choice.label.casefold() for choice in fixed}
     topics = []
     for tid in topic_ids:
-        label = knowledge().topic(tid, turn.lang).title
+        label = knowledge_base().topic(tid, turn.lang).title
         if label.casefold() not in taken:
             taken.add(label.casefold())
             topics.append(Choice(f"topic:{tid}", label))
@@ -69,12 +63,12 @@ def _answer_text(turn: Turn, topic_id: str, question: str) -> str:
             if region is None:
                 return turn.t("faq.country_not_covered", country=name)
             return turn.t("faq.country_covered", country=name, region=turn.t(f"region.{region}"))
-    return knowledge().topic(topic_id, turn.lang).answer
+    return knowledge_base().topic(topic_id, turn.lang).answer
 
 
 def answer_topic(turn: Turn, topic_id: str, question: str = "") -> None:
     """Give a topic's answer and offer related topics, booking, a person and the menu."""
-    topic = knowledge().topic(topic_id, turn.lang)
+    topic = knowledge_base().topic(topic_id, turn.lang)
     turn.say_text(_answer_text(turn, topic_id, question))
     turn.ask(
         turn.t("faq.more"),
@@ -90,7 +84,7 @@ def decide(turn: Turn, question: str) -> FaqAnswer:
     if understood.faq is not None and understood.text == question.strip() \
             and understood.lang == turn.lang:
         return understood.faq
-    return knowledge().answer(question, turn.lang)
+    return knowledge_base().answer(question, turn.lang)
 
 
 def answer_question(turn: Turn, question: str, *, offer_more: bool) -> bool:

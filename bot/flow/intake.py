@@ -16,6 +16,7 @@ from bot.case import BY_NAME, EDITABLE, FIELDS, CaseDetails, IntakeField, Kind
 from bot.flow.core import STATES, State, Turn
 from bot.messages import Choice
 from bot.models import CaseFile
+from bot.understanding.resources import knowledge_base
 from bot.validation.countries import Country, resolve_country
 from bot.validation.dates import parse_deadline
 from bot.validation.emails import normalise_email
@@ -145,11 +146,10 @@ def asks(turn: Turn, *, short: bool) -> bool:
 
 def answer_aside(turn: Turn, field: str) -> None:
     """Answer the question asked instead of an answer, then ask the same question again."""
-    from bot.flow.faq import knowledge  # the FAQ flow imports the intake through booking
 
     match = turn.understood.match
     if match is not None:
-        turn.say_text(knowledge().topic(match.topic_id, turn.lang).answer)
+        turn.say_text(knowledge_base().topic(match.topic_id, turn.lang).answer)
     else:
         turn.say("understanding.no_answer_here")
     question = BY_NAME[field]

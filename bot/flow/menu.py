@@ -6,6 +6,7 @@ from bot.flow.core import STATES, State, Turn
 from bot.i18n import Translator, language_name, languages, supported
 from bot.messages import Choice
 from bot.understanding import Detected, Intent
+from bot.understanding.resources import knowledge_base
 from bot.working import BookingProgress
 
 MENU_TARGETS = ("faq", "book", "mybooking", "documents", "handoff", "language", "forget",
@@ -43,12 +44,11 @@ class Welcome(State):
 
 def settled(turn: Turn) -> None:
     """The language is settled: answer the first question, or do what was asked, or the menu."""
-    from bot.flow.faq import knowledge  # the FAQ module imports this one
 
     turn.data.extra.pop("pending_text", None)  # kept by earlier versions; matched no more
     topic, turn.data.pending_topic = turn.data.pending_topic, None
     if topic:
-        turn.say_text(knowledge().topic(topic, turn.lang).answer)
+        turn.say_text(knowledge_base().topic(topic, turn.lang).answer)
     pending, turn.data.pending_intent = turn.data.pending_intent, None
     turn.conversation.state = "menu"
     if pending in set(Intent):

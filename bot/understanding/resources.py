@@ -32,7 +32,7 @@ def _once(name: str, build: Callable[[], T]) -> T:
 
 
 def knowledge_base() -> KnowledgeBase:
-    """The FAQ knowledge base (the same object ``bot.flow.faq.knowledge`` returns)."""
+    """The FAQ knowledge base, loaded once per process."""
     return _once("knowledge", KnowledgeBase.load)
 
 
