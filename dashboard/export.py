@@ -42,13 +42,6 @@ def _clear(cipher: Cipher, token: str | None) -> str | None:
     return "(cannot be decrypted with the configured keys)"
 
 
-def bundle_path(document_id: int, media_type: str | None) -> str | None:
-    """Where a stored file goes in the export bundle (named by id: the person's own name for
-    it is in the listing, and could be anything)."""
-    kind = BY_TYPE.get(media_type or "")
-    return f"documents/{document_id}.{kind.extension}" if kind else None
-
-
 def documents(session: Session, cipher: Cipher, conversation_id: int) -> list[dict[str, Any]]:
     """The person's files as listed in the export: kept ones, and those refused or not
     fetched (which hold no content and, once settled, no name or caption)."""
@@ -65,8 +58,7 @@ def documents(session: Session, cipher: Cipher, conversation_id: int) -> list[di
             "pages": item.pages, "duration_seconds": item.duration_seconds,
             "received_at": _at(item.received_at), "name": item.name or None,
             "caption": item.caption or None, "transcript": item.transcript or None,
-            "consultation": item.booking_id,
-            "file_in_bundle": bundle_path(item.id, item.media_type) if stored else None})
+            "consultation": item.booking_id})
     return found
 
 

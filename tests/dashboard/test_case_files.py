@@ -91,13 +91,12 @@ def test_the_access_request_export_lists_the_files_and_bundles_them(
         "type": "PDF, 2 pages", "media_type": "application/pdf", "bytes": len(letter),
         "size": "1 KB", "pages": 2, "duration_seconds": None, "received_at": None,
         "name": "refusal-letter.pdf", "caption": "The refusal", "transcript": None,
-        "consultation": made.id, "file_in_bundle": f"documents/{pdf_id}.pdf"}
+        "consultation": made.id}
     assert listed[pdf_id]["received_at"].startswith(runtime.clock().date().isoformat())
     assert (listed[voice_id]["type"], listed[voice_id]["duration_seconds"]) == \
         ("Voice note, 0:12", 12.0)
     assert (listed[refused_id]["status"], listed[refused_id]["refused_because"],
-            listed[refused_id]["name"], listed[refused_id]["file_in_bundle"]) == \
-        ("refused", "type", None, None)
+            listed[refused_id]["name"]) == ("refused", "type", None)
 
     readable = post_form(staff, url, f"{url}/export", {"format": "page", "confirm": "y"})
     assert "refusal-letter.pdf" in readable.text and "PDF, 2 pages" in readable.text
@@ -112,7 +111,9 @@ def test_the_access_request_export_lists_the_files_and_bundles_them(
         assert archive.read(f"documents/{pdf_id}.pdf") == letter
         assert archive.read(f"documents/{voice_id}.ogg") == voice
         inside = json.loads(archive.read("export.json"))
-    assert [d["id"] for d in inside["documents"]] == [pdf_id, voice_id, refused_id]
+    assert [(d["id"], d.get("file")) for d in inside["documents"]] == [
+        (pdf_id, f"documents/{pdf_id}.pdf"), (voice_id, f"documents/{voice_id}.ogg"),
+        (refused_id, None)]
     with runtime.db.transaction() as session:
         exports = audit.recent(session, action=audit.EXPORT)
     assert exports[0].target == f"person:{made.conversation_id} (zip)"
