@@ -1,4 +1,5 @@
-"""Everything held about one person, for an access request: as JSON and as a readable page.
+"""Everything held about one person, for an access request: as JSON and as a readable page
+(:mod:`dashboard.export_bundle` adds the files themselves).
 
 Decrypted here for the signed-in member of staff who asked (the request is audited);
 nothing of it is logged.
@@ -13,8 +14,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from booking.models import Booking
+from bot.casefiles.kinds import BY_TYPE
+from bot.casefiles.models import DocumentStatus
+from bot.casefiles.store import documents_of
 from bot.identifiers import address_of
 from bot.models import CaseFile, Conversation, HandoffRequest, InboundMessage
+from dashboard.casefiles import size_label, type_label
 from dashboard.models import BookingNote
 from dashboard.people import conversation_data
 from dashboard.transcript import replies_text
@@ -35,6 +40,26 @@ def _clear(cipher: Cipher, token: str | None) -> str | None:
     with contextlib.suppress(ValueError):
         return cipher.decrypt(token)
     return "(cannot be decrypted with the configured keys)"
+
+
+def documents(session: Session, cipher: Cipher, conversation_id: int) -> list[dict[str, Any]]:
+    """The person's files as listed in the export: kept ones, and those refused or not
+    fetched (which hold no content and, once settled, no name or caption)."""
+    found = []
+    for item in documents_of(session, cipher, conversation_id, stored_only=False):
+        kind = BY_TYPE.get(item.media_type or "")
+        stored = item.status == DocumentStatus.STORED
+        found.append({
+            "id": item.id, "sent_as": item.kind, "status": item.status,
+            "refused_because": item.refusal,
+            "type": type_label(item, kind.family if kind else "file") if stored else None,
+            "media_type": item.media_type, "bytes": item.size,
+            "size": size_label(item.size) if stored else None,
+            "pages": item.pages, "duration_seconds": item.duration_seconds,
+            "received_at": _at(item.received_at), "name": item.name or None,
+            "caption": item.caption or None, "transcript": item.transcript or None,
+            "consultation": item.booking_id})
+    return found
 
 
 def person_export(session: Session, cipher: Cipher, conversation_id: int) -> dict[str, Any] | None:
@@ -91,6 +116,7 @@ def person_export(session: Session, cipher: Cipher, conversation_id: int) -> dic
                    "erased_at": _at(person.erased_at), "erased_reason": person.erased_reason},
         "answers_so_far": answers,
         "case_files": cases,
+        "documents": documents(session, cipher, conversation_id),
         "messages": messages,
         "messages_sent_later": sent,
         "bookings": bookings,

@@ -118,7 +118,9 @@ class ExportForm(FlaskForm):
     """An access request: everything held about one person, once the requester is checked."""
 
     format = SelectField("Format", choices=[_Option("page", "Readable page"),
-                                            _Option("json", "JSON file")], default="page")
+                                            _Option("json", "JSON file"),
+                                            _Option("zip", "ZIP: JSON file and the documents")],
+                         default="page")
     confirm = BooleanField("I have checked that this request comes from the person or "
                            "someone entitled to act for them",
                            validators=[DataRequired(message="Tick the box to confirm.")])

@@ -2,12 +2,14 @@
 
 Run by the outbox worker every round. A claim is a short transaction that leases due
 ``pending`` rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers) and
-raises ``attempts``, the claim's fencing token. The file is fetched with no transaction
-open and no lock held; the outcome is written in one short transaction, under the
-person's row lock (two files of one person never both slip under the case limit), only if
-the row still carries the token and is still pending (not removed or erased meanwhile).
-A failed fetch is tried again later, with a doubling pause; after :data:`MAX_ATTEMPTS`
-the person is asked to send the file again.
+raises ``attempts``, the claim's fencing token. Just before each fetch the job checks it
+still holds the file (a batch's later leases may run out while earlier files download and
+another worker take them over: that file is then not fetched twice). The file is fetched
+with no transaction open and no lock held; the outcome is written in one short
+transaction, under the person's row lock (two files of one person never both slip under
+the case limit), only if the row still carries the token and is still pending (not
+removed or erased meanwhile). A failed fetch is tried again later, with a doubling pause;
+after :data:`MAX_ATTEMPTS` the person is asked to send the file again.
 """
 
 from __future__ import annotations
@@ -110,6 +112,9 @@ def process(runtime: Runtime, fetcher: Fetcher | None,
     it waits for another try (or another worker took it over)."""
     settings = runtime.settings
     limit = settings.case_file_max_mb * MB
+    if not _holding(runtime, held):  # its lease ran out while earlier files took long
+        log.info("case file %s taken over by another worker; not fetched here", held.id)
+        return None
     try:
         media = Media(**runtime.cipher.decrypt_json(held.source_enc))
     except (ValueError, TypeError):
@@ -170,6 +175,12 @@ def _retry(runtime: Runtime, held: Claim, failed: FetchFailed) -> tuple[int, str
             row.last_error = failed.reason[:200]
             session.add(row)
     return None
+
+
+def _holding(runtime: Runtime, held: Claim) -> bool:
+    """Whether the claim is still this worker's (no other took the file over meanwhile)."""
+    with runtime.db.transaction() as session:
+        return _still_ours(session, held) is not None
 
 
 def _still_ours(session: Session, held: Claim) -> CaseDocument | None:

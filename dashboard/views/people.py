@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from sqlmodel import select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -16,6 +16,7 @@ from dashboard import audit
 from dashboard import people as domain
 from dashboard.blueprint import audit_here, bp, now, runtime, staff_zone
 from dashboard.export import person_export
+from dashboard.export_bundle import bundle
 from dashboard.forms import EraseForm, ExportForm
 from dashboard.transcript import transcript
 
@@ -68,11 +69,16 @@ def export_person(conversation_id: int):  # type: ignore[no-untyped-def]
         if data is None:
             abort(404)
         audit_here(db, audit.EXPORT, f"person:{conversation_id} ({form.format.data})")
+    name = f"person-{conversation_id}-{now():%Y%m%d-%H%M}"
+    if form.format.data == "zip":
+        response = send_file(bundle(rt.db, rt.cipher, data), mimetype="application/zip",
+                             as_attachment=True, download_name=f"{name}.zip")
+        response.headers["Cache-Control"] = "no-store"
+        return response
     if form.format.data == "json":
-        name = f"person-{conversation_id}-{now():%Y%m%d-%H%M}.json"
         return Response(json.dumps(data, ensure_ascii=False, indent=2),
                         mimetype="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
     return render_template("staff/person_export.html", title=f"Export of person "
                            f"#{conversation_id}", data=data, conversation_id=conversation_id)
 

@@ -119,6 +119,19 @@ def test_my_documents_lists_and_deletes_one(runtime: Runtime, harness: Harness,
     assert second.status == DocumentStatus.STORED
 
 
+#: How each language calls the files the person sent ("My documents" in the menu).
+DOCUMENTS = {"en": "documents", "ru": "документ", "uk": "документ", "ar": "المستندات",
+             "fa": "مدارک", "es": "documentos", "fr": "documents"}
+
+
+@pytest.mark.parametrize("lang", sorted(DOCUMENTS))
+def test_the_delete_my_data_question_names_the_documents(lang: str) -> None:
+    t = Translator(lang)
+    word = DOCUMENTS[lang]
+    assert word.removeprefix("ال") in t("menu.myfiles")  # the word the menu uses
+    assert word in t("forget.confirm")
+
+
 def test_erasing_the_person_erases_their_files(runtime: Runtime, harness: Harness,
                                               clock: ManualClock) -> None:
     user = harness.user()
@@ -129,7 +142,8 @@ def test_erasing_the_person_erases_their_files(runtime: Runtime, harness: Harnes
     clock.advance(timedelta(seconds=30))
     harness.feed(user.message("/menu"))
     clock.advance(timedelta(seconds=30))
-    harness.feed(user.press(en("menu.forget")))
+    asked = texts(harness.feed(user.press(en("menu.forget"))))
+    assert "any documents you sent us" in asked  # the person is told the files go too
     clock.advance(timedelta(seconds=30))
     harness.feed(user.press(en("forget.yes")))
     [row] = documents(runtime)

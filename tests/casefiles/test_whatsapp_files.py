@@ -5,80 +5,18 @@ what is kept (encrypted, cleaned) or refused, and what the person is told over W
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from bot.casefiles.downloads import run_downloads
 from bot.casefiles.models import DocumentStatus, Refusal
 from consultbot.registry import build_fetchers
-from consultbot.runtime import Runtime, build_runtime
-from consultbot.web import create_app
+from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
-from plumbing.crypto import new_key
-from plumbing.settings import load_settings
 from tests.casefiles import samples
 from tests.casefiles.helpers import documents, outbox_texts, raw_chunks, stored_bytes
-from tests.channels.fake_twilio import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    PUBLIC_BASE_URL,
-    SENDER,
-    FakeFileHost,
-    FakeTwilioApi,
-    TwilioWebhooks,
-    twiml_bodies,
-)
-
-ANNA = "+4915123456789"
-BASIC = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-
-
-@pytest.fixture
-def twilio(clock: ManualClock) -> Iterator[FakeTwilioApi]:
-    with FakeTwilioApi(ACCOUNT_SID, AUTH_TOKEN, SENDER, clock=clock) as api:
-        yield api
-
-
-@pytest.fixture
-def cdn() -> Iterator[FakeFileHost]:
-    with FakeFileHost() as host:
-        yield host
-
-
-@pytest.fixture
-def wa(any_database_url: str, clock: ManualClock, twilio: FakeTwilioApi) -> Iterator[Runtime]:
-    settings = load_settings(
-        database_url=any_database_url, data_encryption_key=new_key(),
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-        twilio_whatsapp_from=SENDER, public_base_url=PUBLIC_BASE_URL,
-        twilio_api_base_url=twilio.base_url, case_file_max_mb=1, case_files_max_mb=3)
-    runtime = build_runtime(settings, clock=clock)
-    yield runtime
-    runtime.db.dispose()
-
-
-@pytest.fixture
-def webhooks(wa: Runtime) -> TwilioWebhooks:
-    return TwilioWebhooks(create_app(wa).test_client(), AUTH_TOKEN, PUBLIC_BASE_URL)
-
-
-def send_file(webhooks: TwilioWebhooks, url: str, media_type: str, caption: str = "") -> str:
-    response = webhooks.post("/webhooks/whatsapp", webhooks.message_fields(
-        ANNA, caption, media=[url], media_types=[media_type]))
-    assert response.status_code == 200, response.data
-    return "\n".join(twiml_bodies(response.data))
-
-
-def started(webhooks: TwilioWebhooks, clock: ManualClock) -> None:
-    webhooks.message(ANNA, "Hello")
-    clock.advance(timedelta(seconds=30))
-
-
-def sent_to_anna(twilio: FakeTwilioApi) -> list[str]:
-    return [m.get("Body", "") for m in twilio.messages if m["To"] == f"whatsapp:{ANNA}"]
+from tests.casefiles.whatsapp import BASIC, send_file, sent_to_anna, started
+from tests.channels.fake_twilio import FakeFileHost, FakeTwilioApi, TwilioWebhooks
 
 
 def test_a_pdf_photo_and_voice_note_are_kept_encrypted_and_acknowledged(

@@ -3,6 +3,10 @@ signed in only, never cached, never sniffed, every view in the audit trail."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +17,7 @@ from dashboard import audit
 from tests.casefiles import samples
 from tests.casefiles.helpers import keep_through_telegram
 from tests.channels.fake_telegram import FakeTelegramServer
-from tests.dashboard.helpers import booking
+from tests.dashboard.helpers import booking, post_form
 
 
 @pytest.fixture
@@ -62,6 +66,59 @@ def test_the_booking_page_lists_the_files_and_serves_them_inline(
         f"file:{photo_id} of person:{person}", f"file:{pdf_id} of person:{person}",
         f"file:{pdf_id} of person:{person}"]
     assert all(e.actor == "staff@example.org" for e in views)
+
+
+def test_the_access_request_export_lists_the_files_and_bundles_them(
+        runtime: Runtime, staff: FlaskClient, server: FakeTelegramServer,
+        caplog: pytest.LogCaptureFixture) -> None:
+    made = booking(runtime, "anna")
+    letter, voice = samples.pdf(2), samples.ogg_voice(12)
+    pdf_id = keep_through_telegram(runtime, server, made.conversation_id, letter,
+                                   name="refusal-letter.pdf", caption="The refusal")
+    voice_id = keep_through_telegram(runtime, server, made.conversation_id, voice,
+                                     kind="voice")
+    refused_id = keep_through_telegram(runtime, server, made.conversation_id,
+                                       samples.executable(), name="letter.pdf")
+    url = f"/staff/people/{made.conversation_id}"
+    page = staff.get(url).text
+    assert "the documents, photos and voice notes they sent" in page  # what erasing takes
+
+    caplog.set_level(logging.DEBUG)
+    answer = post_form(staff, url, f"{url}/export", {"format": "json", "confirm": "y"})
+    listed = {d["id"]: d for d in json.loads(answer.text)["documents"]}
+    assert listed[pdf_id] | {"received_at": None} == {
+        "id": pdf_id, "sent_as": "document", "status": "stored", "refused_because": None,
+        "type": "PDF, 2 pages", "media_type": "application/pdf", "bytes": len(letter),
+        "size": "1 KB", "pages": 2, "duration_seconds": None, "received_at": None,
+        "name": "refusal-letter.pdf", "caption": "The refusal", "transcript": None,
+        "consultation": made.id}
+    assert listed[pdf_id]["received_at"].startswith(runtime.clock().date().isoformat())
+    assert (listed[voice_id]["type"], listed[voice_id]["duration_seconds"]) == \
+        ("Voice note, 0:12", 12.0)
+    assert (listed[refused_id]["status"], listed[refused_id]["refused_because"],
+            listed[refused_id]["name"]) == ("refused", "type", None)
+
+    readable = post_form(staff, url, f"{url}/export", {"format": "page", "confirm": "y"})
+    assert "refusal-letter.pdf" in readable.text and "PDF, 2 pages" in readable.text
+
+    zipped = post_form(staff, url, f"{url}/export", {"format": "zip", "confirm": "y"})
+    assert zipped.status_code == 200 and zipped.mimetype == "application/zip"
+    assert zipped.headers["Cache-Control"] == "no-store"
+    assert zipped.headers["Content-Disposition"].startswith("attachment; filename=person-")
+    with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
+        assert sorted(archive.namelist()) == sorted(
+            ["export.json", f"documents/{pdf_id}.pdf", f"documents/{voice_id}.ogg"])
+        assert archive.read(f"documents/{pdf_id}.pdf") == letter
+        assert archive.read(f"documents/{voice_id}.ogg") == voice
+        inside = json.loads(archive.read("export.json"))
+    assert [(d["id"], d.get("file")) for d in inside["documents"]] == [
+        (pdf_id, f"documents/{pdf_id}.pdf"), (voice_id, f"documents/{voice_id}.ogg"),
+        (refused_id, None)]
+    with runtime.db.transaction() as session:
+        exports = audit.recent(session, action=audit.EXPORT)
+    assert exports[0].target == f"person:{made.conversation_id} (zip)"
+    assert "refusal-letter" not in caplog.text and "The refusal" not in caplog.text
+
 
 def test_files_need_a_signed_in_member_of_staff(runtime: Runtime, client: FlaskClient,
                                                 server: FakeTelegramServer) -> None:
