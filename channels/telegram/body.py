@@ -1,11 +1,11 @@
 """Reading a Telegram webhook body safely: bounded, type-checked and cleaned before use.
 
 Anything that is not a plausible Telegram update is refused (the caller answers 400 and logs
-no content): JSON that does not parse or nests deeper than :data:`MAX_DEPTH` (json would
-raise ``RecursionError``), too many values, fields of the wrong type, integers beyond 64
-bits, a ``date`` outside 1970–2100 (``Update.de_json`` raises ``OverflowError``). Every
-string is cleaned of lone surrogates and control characters (see :mod:`bot.bounds`); the
-text's length is bounded later, by the core, which tells the person.
+no content): JSON that does not parse or nests deeper than :data:`MAX_DEPTH` (measured
+before parsing: see :mod:`channels.json_body`), too many values, fields of the wrong type,
+integers beyond 64 bits, a ``date`` outside 1970–2100 (``Update.de_json`` raises
+``OverflowError``). Every string is cleaned of lone surrogates and control characters (see
+:mod:`bot.bounds`); the text's length is bounded later, by the core, which tells the person.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from bot.bounds import clean_text
+from channels.json_body import nests_deeper_than
 
 MAX_DEPTH = 32
 MAX_VALUES = 20_000
@@ -41,10 +42,10 @@ class BadBody(ValueError):
 
 def read_update(raw: bytes) -> dict[str, Any]:
     """The update in ``raw``, checked and cleaned; :class:`BadBody` if it is not one."""
+    if nests_deeper_than(raw, MAX_DEPTH):
+        raise BadBody("JSON nested too deeply")
     try:
         data = json.loads(raw)
-    except RecursionError:
-        raise BadBody("JSON nested too deeply") from None
     except ValueError:  # includes UnicodeDecodeError and over-long integers
         raise BadBody("not JSON") from None
     if not isinstance(data, dict):

@@ -21,6 +21,7 @@ from flask import Blueprint, Flask, Response, jsonify, request, stream_with_cont
 from bot.engine import Bot
 from bot.identifiers import find_conversation
 from bot.messages import Inbound
+from channels import json_body
 from channels.webchat import CHANNEL, linking, store
 from channels.webchat import erase as _erase  # noqa: F401  ("delete my data" erases the chat's copy too)
 from channels.webchat.guard import Origins, RateLimits
@@ -49,6 +50,8 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _TOKEN = re.compile(r"^[0-9a-f]{0,16}$")
 _LABEL_MAX = 200
 _BODY_MAX = 32 * 1024
+#: The page sends flat objects; anything nested deeper is not from it.
+_MAX_DEPTH = 8
 
 
 class WebChat:
@@ -108,7 +111,7 @@ class WebChat:
     def _language(self) -> str:
         """The page's language (``data-lang``), until the conversation has its own."""
         hint = request.args.get("lang")
-        data = request.get_json(silent=True) if request.method == "POST" else None
+        data = _body() if request.method == "POST" else None
         if hint is None and isinstance(data, dict) and isinstance(data.get("lang"), str):
             hint = data["lang"]
         return language_of(hint, self.settings.default_language)
@@ -193,7 +196,7 @@ class WebChat:
     def send(self) -> Response:
         """One message from the page, handled exactly once by the flow."""
         language = self._language()
-        data = request.get_json(silent=True) if len(request.get_data()) <= _BODY_MAX else None
+        data = _body()
         parsed = _parse_message(data, self.settings.webchat_max_message_chars)
         if isinstance(parsed, str):
             log.info("webchat: message refused (%s)", parsed)
@@ -302,7 +305,7 @@ class WebChat:
     def read(self) -> Response:
         """The page has shown the messages up to ``up_to``."""
         _session_id, visitor = self._visitor()
-        data = request.get_json(silent=True)
+        data = _body()
         up_to = _int(data.get("up_to")) if isinstance(data, dict) else 0
         if visitor is None or not up_to:
             return jsonify(read=0)
@@ -313,7 +316,7 @@ class WebChat:
     def link(self) -> Response:
         """A code to continue this conversation on WhatsApp or Telegram, shown in the chat."""
         language = self._language()
-        data = request.get_json(silent=True)
+        data = _body()
         target = data.get("to") if isinstance(data, dict) else None
         client_id = data.get("id") if isinstance(data, dict) else None
         if target not in self._links() or not isinstance(client_id, str) or \
@@ -377,6 +380,20 @@ def _parse_message(data: Any, max_chars: int) -> tuple[str, str | None, str | No
     if len(text) > max_chars:
         return "too long"
     return client_id, text, None, None, None
+
+
+def _body() -> Any:
+    """The request's JSON, or None: not sent as JSON (a cross-site form cannot send that
+    without asking first), too large, too deeply nested, or not JSON."""
+    if not request.is_json:
+        return None
+    raw = request.get_data(cache=True)
+    if len(raw) > _BODY_MAX:
+        return None
+    try:
+        return json_body.loads(raw, max_depth=_MAX_DEPTH)
+    except ValueError:  # also UnicodeDecodeError
+        return None
 
 
 def _int(value: Any) -> int:
