@@ -23,6 +23,7 @@ import pytest
 import respx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from bot.faq import semantic
@@ -239,8 +240,9 @@ def _postgres_database() -> Iterator[str]:
 
 #: What a test may change in a database besides its rows and sequences: the schema's tables,
 #: columns, constraints, indexes, functions, triggers, types and extensions, the database's own
-#: settings, and the migration revision. A database handed back with any of these as the
-#: template has them (and its rows and sequences reset) is what a fresh copy would be.
+#: settings and connection limits, and the migration revision. A database handed back with
+#: all of these as the template has them (and its rows and sequences reset) is what a fresh
+#: copy would be.
 _SHAPE = text("""
 SELECT md5(concat_ws('|',
   (SELECT string_agg(format('%s:%s:%s', c.relname, c.relkind, a.cols), ',' ORDER BY c.relname)
@@ -271,6 +273,8 @@ SELECT md5(concat_ws('|',
      FROM pg_db_role_setting
     WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())),
   (SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace),
+  (SELECT format('%s %s %s', datallowconn, datconnlimit, datistemplate) FROM pg_database
+    WHERE datname = current_database()),
   (SELECT count(*) FROM pg_largeobject_metadata),
   (SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version)))
 """)
@@ -318,21 +322,42 @@ class _PostgresPool:
         """A database just as a fresh copy of the template would be."""
         if self.free:
             return self.free.pop()
-        name = f"consultbot_test_{uuid.uuid4().hex[:12]}"
+        name = self._new_name()
         with self.admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
         self.made.add(name)
         return name
 
+    @staticmethod
+    def _new_name() -> str:
+        return f"consultbot_test_{uuid.uuid4().hex[:12]}"
+
     def give_back(self, name: str) -> None:
-        with self.admin.connect() as connection:
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
-        if self.reusable and self._reset(name):
-            self.free.append(name)
+        """Renamed first, so that nothing the test left running (a thread, a process with
+        the old URL) reaches the next test's database: it finds none, as after a drop."""
+        renamed = self._renamed(name)
+        if renamed and self.reusable and self._reset(renamed):
+            self.free.append(renamed)
         else:
-            self.drop(name)
+            self.drop(renamed or name)
+
+    def _renamed(self, name: str) -> str | None:
+        """``name`` under a new name once its connections are ended (None if something kept
+        reconnecting)."""
+        new = self._new_name()
+        for _ in range(3):
+            try:
+                with self.admin.connect() as connection:
+                    connection.execute(text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :n"), {"n": name})
+                    connection.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{new}"'))
+            except OperationalError:  # "being accessed by other users": ended again
+                continue
+            self.made.discard(name)
+            self.made.add(new)
+            return new
+        return None
 
     def _reset(self, name: str) -> bool:
         """Delete every row and set every sequence back, if the shape is the template's."""
