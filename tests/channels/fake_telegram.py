@@ -150,10 +150,15 @@ class FakeBotApi:
         """Answer one request: an HTTP status and the Bot API's JSON envelope."""
         if token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
-        if method == "getUpdates" and may_wait:
+        call, waits = Call(method, params, dict(files or {})), method == "getUpdates" and may_wait
+        if waits:  # a long poll is noted when it arrives, as Telegram sees it, not when it ends
+            with self._changed:
+                self.calls.append(call)
+                self._changed.notify_all()
             self._wait_for_updates(params)
         with self._changed:
-            self.calls.append(Call(method, params, dict(files or {})))
+            if not waits:
+                self.calls.append(call)
             try:
                 failures = self._failures.get(method)
                 if failures:
