@@ -117,9 +117,7 @@ class FakeTwilioApi:
             self.media_requests.append((path, authorization))
             failure = self._media_failures.pop(0) if self._media_failures else None
             location = self.media.get(path)
-        expected = "Basic " + base64.b64encode(
-            f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        if authorization != expected:
+        if not self._authorized(authorization):
             return 401, {}
         if location is None:
             return 404, {}
@@ -144,14 +142,17 @@ class FakeTwilioApi:
         self._server.server_close()
         self._thread.join(timeout=5)
 
+    def _authorized(self, authorization: str) -> bool:
+        """Whether the request carries this account's Basic credentials, as Twilio wants."""
+        return authorization == "Basic " + base64.b64encode(
+            f"{self.account_sid}:{self.auth_token}".encode()).decode()
+
     def _answer(self, path: str, authorization: str, form: dict[str, list[str]]
                 ) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._lock:
             self.requests += 1
             failure = self._failures.pop(0) if self._failures else None
-        expected = "Basic " + base64.b64encode(
-            f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        if authorization != expected:
+        if not self._authorized(authorization):
             return _error(401, 20003, "Authenticate")
         match = _MESSAGES_PATH.match(path)
         if not match or match.group("sid") != self.account_sid:
@@ -180,9 +181,7 @@ class FakeTwilioApi:
 
     def _list(self, path: str, authorization: str, query: dict[str, list[str]]
               ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        expected = "Basic " + base64.b64encode(
-            f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        if authorization != expected:
+        if not self._authorized(authorization):
             return _error(401, 20003, "Authenticate")
         match = _MESSAGES_PATH.match(path)
         if not match or match.group("sid") != self.account_sid:
