@@ -63,6 +63,16 @@ _INFINITIVE = re.compile("(?<=..)[ая]т$")
 _DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1")
 _SHORT_BEFORE_DOUBLED = re.compile(r"(?<![aeiou])[aeiou](?=([b-df-hj-np-tv-z])\1)")
 
+#: Whole Arabizi words the rough rules spell wrongly, by pattern: the letters left out as
+#: short vowels are long in "lawyer" (mo7ami محامي, not محمي "protected", a privacy word).
+_ARABIC_WORDS = (
+    (re.compile(r"m[ou]?[7h]aa?m(?:i|y|ee)?y{0,2}(?:in|een|ine)"), "محامين"),
+    (re.compile(r"m[ou]?[7h]aa?m(?:i|y|ee)y{0,2}(?:a|e|ah|eh)"), "محامية"),
+    (re.compile(r"m[ou]?[7h]aa?m(?:i|y|ee)"), "محامي"),
+    (re.compile(r"m[ou]?[7h]aa?ma[ht]?"), "محاماة"),
+)
+_ARABIC_ARTICLE = re.compile(r"(?:al|el|il)(?=.{4})")
+
 
 def native_spellings(text: str, lang: str | None) -> tuple[str, ...]:
     """``text`` re-spelt in the native script of ``lang`` (and in Arabic when it has
@@ -96,6 +106,12 @@ def _arabic_word(word: str, table: tuple[tuple[str, str], ...]) -> str:
     other single "a", "e" and "o" (mostly short vowels) are not written."""
     if word.isdigit():
         return word
+    if table is _ARABIC:
+        article = _ARABIC_ARTICLE.match(word)
+        rest = word[article.end():] if article else word
+        for pattern, native in _ARABIC_WORDS:
+            if pattern.fullmatch(rest):
+                return ("ال" if article else "") + native
     word = _DOUBLED.sub(r"\1", _SHORT_BEFORE_DOUBLED.sub("", word))
     head = "ا" if word[0] in _VOWELS else ""
     tail = ""
