@@ -23,7 +23,7 @@ from typing import Any
 from bot.faq import fusion, semantic
 from bot.faq.countries import country_in
 from bot.faq.fusion import FaqAnswer
-from bot.faq.matcher import LanguageTerms, Match, Matcher, segments
+from bot.faq.matcher import LanguageTerms, Match, Matcher, near_misses, segments
 from bot.faq.text import fold, stemmer_exists, words
 from bot.faq.transliteration import native_spellings
 
@@ -194,16 +194,18 @@ class KnowledgeBase:
         question re-spelt in the script of ``lang`` (see :mod:`bot.faq.transliteration`);
         the model reads it as written. Thread-safe.
         """
-        if not words(question):
+        if not words(question):  # a number, an emoji: nothing to match
             return FaqAnswer(None, 0.0, (), confident=False)
         if fusion.is_arithmetic(question):
             return FaqAnswer(None, 0.0, (), confident=False, out_of_scope=True)
         spellings = native_spellings(question, lang)
+        if self._matcher.is_filler(question, *spellings):  # "да", "نعم", "ok": no question
+            return FaqAnswer(None, 0.0, (), confident=False)
         lexical_answer, lexical = self._matcher.evaluate(question, *spellings)
         index = None if lexical_only else self.semantic_index()
         if index is None:
-            result = fusion.lexical_only(lexical_answer,
-                                         self._matcher.suggestions(question, *spellings))
+            result = fusion.lexical_only(lexical_answer, near_misses(lexical_answer, lexical),
+                                         limit)
         else:
             texts = segments(question)[: MAX_SEMANTIC_SENTENCES + 1]
             similarity, anchor = index.similarities(texts)

@@ -126,6 +126,13 @@ class Matcher:
         kept = (w for w in words(text) if len(w) > 1 and w not in self._stopwords)
         return list(dict.fromkeys(kept))
 
+    def is_filler(self, question: str, *spellings: str) -> bool:
+        """Whether ``question`` is one filler word and no question ("да", "نعم", "ok"),
+        in every spelling. ("what do you offer" is all stopwords, but a question.)"""
+        return "?" not in question and "؟" not in question and all(
+            len(words(text)) == 1 and not self._content_words(text)
+            for text in (question, *spellings))
+
     def has_content(self, question: str, *spellings: str) -> bool:
         """Whether ``question`` (or another spelling of it) has a word that is neither
         filler nor a question word."""
@@ -245,12 +252,7 @@ class Matcher:
     def _evaluate(self, question: str, *spellings: str) -> tuple[Match | None, list[Match]]:
         """The answer, if any, and the other topics worth suggesting."""
         answer, best = self.evaluate(question, *spellings)
-        near = [
-            Match(topic_id, score)
-            for topic_id, score in sorted(best.items(), key=lambda item: -item[1])
-            if score >= SUGGESTION_THRESHOLD and (answer is None or topic_id != answer.topic_id)
-        ]
-        return answer, near
+        return answer, near_misses(answer, best)
 
     def evaluate(self, question: str, *spellings: str) -> tuple[Match | None, dict[str, float]]:
         """The answer, if any, and every topic's best score over the message and its other
@@ -295,6 +297,15 @@ class Matcher:
         runner_up = ranked[1][0].score if len(ranked) > 1 else 0.0
         clear = runner_up <= min(best.score - ANSWER_MARGIN, best.score * ANSWER_RATIO)
         return best if supported and best.score >= ANSWER_THRESHOLD and clear else None
+
+
+def near_misses(answer: Match | None, scores: Mapping[str, float]) -> list[Match]:
+    """The topics of ``scores`` worth suggesting besides ``answer``, best first."""
+    return [
+        Match(topic_id, score)
+        for topic_id, score in sorted(scores.items(), key=lambda item: -item[1])
+        if score >= SUGGESTION_THRESHOLD and (answer is None or topic_id != answer.topic_id)
+    ]
 
 
 def _stopwords(languages: Mapping[str, LanguageTerms]) -> frozenset[str]:

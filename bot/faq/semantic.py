@@ -181,9 +181,15 @@ class SemanticIndex:
         self._rows = {tid: np.array([i for i, lab in enumerate(labels) if lab == tid])
                       for tid in self.topic_ids}
         self._anchor_rows = np.array([i for i, lab in enumerate(labels) if not lab], dtype=int)
+        #: A question typed exactly as an indexed phrase (a title such as "Cost") has its
+        #: vector already.
+        self._phrase_rows = {text: row for row, text in enumerate(texts)}
         self._embed_one = lru_cache(maxsize=2048)(self._embed_uncached)
 
     def _embed_uncached(self, text: str) -> np.ndarray:
+        row = self._phrase_rows.get(text)
+        if row is not None:
+            return self._vectors[row]
         return self._embedder.embed([text])[0]
 
     def clear_cache(self) -> None:

@@ -27,6 +27,10 @@ def kb() -> KnowledgeBase:
         ("3ayez a7gez", "ar", "عيز احجز"),
         ("bade khabir lal lujou2", "ar", "بده خبير لل لوجوء"),
         ("gozaresh chand", "fa", "گزرش چند"),
+        ("bade mo7ami", "ar", "بده محامي"),
+        ("el mo7ami", "ar", "المحامي"),
+        ("intu mu7amiyin", "ar", "انتو محامين"),
+        ("maktab mo7ama", "ar", "مكتب محاماة"),
     ],
 )
 def test_rule_tables(latin: str, lang: str, native: str) -> None:
@@ -85,5 +89,13 @@ def test_the_model_reads_the_question_as_written(
 
     monkeypatch.setattr(index._embedder, "embed", spy)
     index.clear_cache()
-    kb.answer("skolko stoit otchet", "ru")
+    kb.answer("skolko stoit vash otchet", "ru")  # not a knowledge-base phrase
     assert read and all("сколько" not in text for text in read)
+
+
+@pytest.mark.parametrize("question", ["badi mo7ami", "bade mo7ami", "3ayez mohami"])
+def test_the_arabizi_lawyer_is_not_read_as_protected(kb: KnowledgeBase, question: str) -> None:
+    """The rough rules spelt mo7ami محمي ("protected", a privacy word), and the lexical
+    matcher answered the privacy topic, with or without the model."""
+    assert kb.answer(question, "ar", lexical_only=True).topic_id != "confidentiality"
+    assert_answered_or_offered(kb, question, "lawyers", "ar")
