@@ -464,3 +464,25 @@ def test_bikam_asks_for_a_price(kb: KnowledgeBase) -> None:
     """Colloquial "بكم" ("how much", once dropped as "with you") points at the cost."""
     assert kb._matcher.scores("بكم تقرير الخبير عندكم")[0].topic_id == "cost"
     assert_answered_or_offered(kb, "بكم تقرير الخبير عندكم", "cost", "ar")
+
+
+# Dialect words (Levantine, Egyptian, Gulf) written for this test, not in any bench set.
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("لازم كمل معكم بعد المكالمة؟", "commitment"),
+        ("كم المصاري", "cost"),
+        ("ابي تسعيرة للتقرير", "cost"),
+        ("في حدا يمثلني؟", "lawyers"),
+        ("شو بيفيدني التقرير", "what_is_report"),
+        ("بدي ميتنغ مع الخبير", "consultation"),
+        ("عندي زبون بدو تقرير", "law_firms"),
+        ("قديش بياخد وقت لتخلصوا", "report_time"),
+    ],
+)
+def test_arabic_dialect_words_reach_the_lexical_matcher(
+    kb: KnowledgeBase, question: str, topic: str
+) -> None:
+    """The lexical matcher alone (the fallback) puts the topic first."""
+    assert kb.answer(question, "ar", lexical_only=True).topic_id == topic
+    assert_answered_or_offered(kb, question, topic, "ar")
