@@ -1,7 +1,8 @@
 """How well the FAQ understands paraphrases it has never seen, per language.
 
 Run: ``.venv/bin/python bench/faq_quality.py`` (held-out set, fused matcher),
-``--lexical-only`` (the lexical matcher alone, the "before" figures), ``--set dev`` (the
+``--lexical-only`` (the lexical matcher alone, the "before" figures), ``--model-reads-typed``
+(the model does not read a Latin-script question's re-spelling), ``--set dev`` (the
 development set) and ``--calibrate`` (search the fusion constants on the development set;
 the held-out set is never used for that).
 
@@ -31,8 +32,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core: before the model's en
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.faq import fusion, knowledge
-from bot.faq.knowledge import MAX_SEMANTIC_SENTENCES, KnowledgeBase
-from bot.faq.matcher import segments
+from bot.faq.knowledge import KnowledgeBase
 
 HERE = Path(__file__).resolve().parent
 SETS = {"heldout": HERE / "faq_heldout.json", "dev": HERE / "faq_dev.json",
@@ -167,8 +167,8 @@ def calibrate(kb: KnowledgeBase, cases: dict) -> list[str]:
         for question, topics in items:
             spellings = knowledge.native_spellings(question, lang)
             _, lexical = kb._matcher.evaluate(question, *spellings)
-            similarity, anchor = index.similarities(
-                segments(question)[: MAX_SEMANTIC_SENTENCES + 1])
+            read = () if lang in knowledge.MODEL_SKIPS_SPELLINGS_IN else spellings
+            similarity, anchor = kb._similarities(index, question, read)
             raw.append((lang, topics, lexical, similarity, anchor))
     original = {name: getattr(fusion, name) for name in GRID}
     results = []
@@ -225,12 +225,16 @@ def main() -> None:
                         help="search the fusion constants on the development set")
     parser.add_argument("--no-transliteration", action="store_true",
                         help="the lexical matcher reads Latin-script questions only as written")
+    parser.add_argument("--model-reads-typed", action="store_true",
+                        help="the model reads Latin-script questions only as written")
     parser.add_argument("--misses", action="store_true", help="list the questions missed")
     parser.add_argument("--knowledge", type=Path, default=None,
                         help="another knowledge directory (e.g. main's, for the before table)")
     args = parser.parse_args()
     if args.no_transliteration:
         knowledge.native_spellings = lambda text, lang: ()
+    if args.model_reads_typed:
+        knowledge.MODEL_READS_SPELLINGS = False
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     start = time.perf_counter()

@@ -74,6 +74,21 @@ class FaqAnswer:
         return Match(self.topic_id, self.score) if self.confident and self.topic_id else None
 
 
+Similarities = tuple[dict[str, float], float]
+
+
+def closer(typed: Similarities, respelt: Similarities) -> Similarities:
+    """The model's (per-topic cosines, out-of-scope anchor cosine) for a question as typed,
+    or the re-spelling's topic cosines when it comes closer to some topic (e5 reads
+    "skolko stoit" far better as "сколько стоит"); the anchor cosine is the higher of the
+    two, so a foreign sentence re-spelt into nonsense is not drawn out of scope. Chosen on
+    the development set over a per-topic maximum and an average, which lost a right topic
+    or direct answers there (``docs/understanding.md``, fifth pass)."""
+    if max(respelt[0].values(), default=0.0) > max(typed[0].values(), default=0.0):
+        return respelt[0], max(typed[1], respelt[1])
+    return typed
+
+
 def _normalised(cosine: float) -> float:
     span = COSINE_CEILING - COSINE_FLOOR
     return min(1.0, max(0.0, (cosine - COSINE_FLOOR) / span))

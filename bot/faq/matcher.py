@@ -267,6 +267,10 @@ class Matcher:
                 answer = other
         return answer, best
 
+    def best_score(self, text: str) -> float:
+        """The best lexical score of any topic for ``text`` (or one of its sentences)."""
+        return max(self._evaluate_text(text)[1].values(), default=0.0)
+
     def _evaluate_text(self, question: str) -> tuple[Match | None, dict[str, float]]:
         """The answer, if any, and every topic's best score over the message's segments.
 
