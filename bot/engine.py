@@ -117,7 +117,7 @@ class Bot:
             peeked = Peeked()
         if peeked.holds:
             before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
-        understood = self._understand(inbound, peeked.language)
+        understood = self._understand(inbound, peeked)
         failed = False
         for attempt in range(_RETRIES):
             try:
@@ -144,11 +144,15 @@ class Bot:
         return Translator(conversation_language or suggested_language(
             inbound.language_hint, self.runtime.settings.default_language)).lang
 
-    def _understand(self, inbound: Inbound, committed: str | None) -> Understanding:
-        """Read the message outside any transaction, in the language last committed."""
+    def _understand(self, inbound: Inbound, peeked: Peeked) -> Understanding:
+        """Read the message outside any transaction, in the language last committed; the
+        FAQ's decision too unless the state it was in will most likely not ask for it."""
         if not inbound.text:
             return Understanding()
-        return understand(inbound.text, self._language(committed, inbound))
+        understood = understand(inbound.text, self._language(peeked.language, inbound))
+        if faq_likely(peeked.state, understood):
+            _ = understood.faq  # both matchers now, not under the lock
+        return understood
 
     def _handle_once(self, inbound: Inbound, understood: Understanding,
                      cut: bool = False) -> Handled:
@@ -238,10 +242,13 @@ class Peeked:
     language: str | None = None
     #: Whether the person holds a time: then the held calendar may need reading first.
     holds: bool = True
+    #: The conversation's state as last committed (None: new, or not read).
+    state: str | None = None
 
 
 _PEEK = select(
     Conversation.language,  # type: ignore[call-overload]
+    Conversation.state,
     exists().where(col(SlotHold.conversation_id) == col(Conversation.id),
                    col(SlotHold.expires_at) > bindparam("now")),
 ).where(col(Conversation.channel) == bindparam("channel"),
@@ -249,13 +256,24 @@ _PEEK = select(
 
 
 def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeked:
-    """The conversation's language as last committed, and whether the person holds a
-    time, in one read that takes no lock."""
+    """The conversation's language and state as last committed, and whether the person
+    holds a time, in one read that takes no lock."""
     keys = user_keys(cipher, inbound.channel, inbound.user_id)
     with db.read() as connection:
         row = connection.execute(_PEEK, {"channel": inbound.channel, "keys": keys,
                                          "now": now}).first()
-    return Peeked(None, False) if row is None else Peeked(row[0], bool(row[1]))
+    return Peeked(None, False) if row is None else Peeked(row[0], bool(row[2]), row[1])
+
+
+def faq_likely(state: str | None, understood: Understanding) -> bool:
+    """Whether the flow will most likely ask the FAQ about this message, so it is asked
+    before the transaction: not for an option's number (the choice matcher settles it),
+    nor in a state that reads the FAQ only for questions when the text is none. A wrong
+    guess costs only where the FAQ runs (then under the lock), never the answer."""
+    if not understood.consults_faq or understood.text.isdigit():
+        return False
+    known = STATES.get(state or "")
+    return known is None or known.reads_faq or understood.question
 
 
 def command_of(turn: Turn) -> str | None:
