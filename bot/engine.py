@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam, exists
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -246,13 +248,15 @@ class Peeked:
     state: str | None = None
 
 
-_PEEK = select(
-    Conversation.language,  # type: ignore[call-overload]
-    Conversation.state,
-    exists().where(col(SlotHold.conversation_id) == col(Conversation.id),
-                   col(SlotHold.expires_at) > bindparam("now")),
-).where(col(Conversation.channel) == bindparam("channel"),
-        col(Conversation.user_key).in_(bindparam("keys", expanding=True)))
+@cache
+def _peek_statement(keys: int) -> Any:
+    return select(
+        Conversation.language,  # type: ignore[call-overload]
+        Conversation.state,
+        exists().where(col(SlotHold.conversation_id) == col(Conversation.id),
+                       col(SlotHold.expires_at) > bindparam("now")),
+    ).where(col(Conversation.channel) == bindparam("channel"),
+            store.key_match(col(Conversation.user_key), keys))
 
 
 def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeked:
@@ -260,8 +264,8 @@ def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeke
     holds a time, in one read that takes no lock."""
     keys = user_keys(cipher, inbound.channel, inbound.user_id)
     with db.read() as connection:
-        row = connection.execute(_PEEK, {"channel": inbound.channel, "keys": keys,
-                                         "now": now}).first()
+        row = connection.execute(_peek_statement(len(keys)), {
+            "channel": inbound.channel, "now": now, **store.key_params(keys)}).first()
     return Peeked(None, False) if row is None else Peeked(row[0], bool(row[2]), row[1])
 
 
