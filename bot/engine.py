@@ -124,8 +124,9 @@ class Bot:
         for attempt in range(_RETRIES):
             try:
                 if failed:
-                    return self._turn(inbound, understood, cut, failed=True)
-                return self._handle_once(inbound, understood, cut)
+                    return self._turn(inbound, understood, cut, failed=True,
+                                      new=not peeked.known)
+                return self._handle_once(inbound, understood, cut, new=not peeked.known)
             except _StepFailed:
                 failed = True  # rolled back: now stored with the error answer, at once
             except (DBAPIError, PoolTimeout) as exc:
@@ -157,20 +158,21 @@ class Bot:
         return understood
 
     def _handle_once(self, inbound: Inbound, understood: Understanding,
-                     cut: bool = False) -> Handled:
-        return self._turn(inbound, understood, cut)
+                     cut: bool = False, *, new: bool = False) -> Handled:
+        return self._turn(inbound, understood, cut, new=new)
 
     def _turn(self, inbound: Inbound, understood: Understanding, cut: bool,
-              failed: bool = False) -> Handled:
+              failed: bool = False, *, new: bool = False) -> Handled:
         """One attempt in one transaction; ``failed``: the step raised after writing rows
-        (rolled back), so store the message with the error answer and no step."""
+        (rolled back), so store the message with the error answer and no step; ``new``:
+        the read before found no conversation (see :func:`bot.store.lock`)."""
         cipher = self.runtime.cipher
         now = self.runtime.clock()
         keys = user_keys(cipher, inbound.channel, inbound.user_id)
         text_enc = cipher.encrypt(inbound.text or inbound.choice_id or "")  # before the lock
         with self.runtime.db.transaction() as session:
             locked = store.lock(session, inbound.channel, keys, lambda: store.new_row(
-                inbound.channel, keys[0], cipher.encrypt(inbound.user_id), now))
+                inbound.channel, keys[0], cipher.encrypt(inbound.user_id), now), new=new)
             conversation = locked.conversation
             if conversation.user_key != keys[0]:  # found under an older key's hash
                 conversation.user_key = keys[0]
@@ -246,6 +248,8 @@ class Peeked:
     holds: bool = True
     #: The conversation's state as last committed (None: new, or not read).
     state: str | None = None
+    #: False when the read found no conversation (the person is most likely new).
+    known: bool = True
 
 
 @cache
@@ -266,7 +270,9 @@ def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeke
     with db.read() as connection:
         row = connection.execute(_peek_statement(len(keys)), {
             "channel": inbound.channel, "now": now, **store.key_params(keys)}).first()
-    return Peeked(None, False) if row is None else Peeked(row[0], bool(row[2]), row[1])
+    if row is None:
+        return Peeked(None, False, known=False)
+    return Peeked(row[0], bool(row[2]), row[1])
 
 
 def faq_likely(state: str | None, understood: Understanding) -> bool:

@@ -94,13 +94,17 @@ def _lock_statement(count: int) -> Select[Any]:
 
 
 def lock(session: Session, channel: str, keys: list[str],
-         create: Callable[[], dict[str, Any]]) -> Locked:
+         create: Callable[[], dict[str, Any]], *, new: bool = False) -> Locked:
     """Lock the conversation found under any of ``keys``; insert it with the columns
-    ``create()`` gives when there is none. The object joins ``session`` without SQL."""
+    ``create()`` gives when there is none. The object joins ``session`` without SQL.
+
+    ``new``: a read just before found no row. With one key (no rotation under way) the
+    INSERT then comes first, since a row made meanwhile can only be under that key: it
+    conflicts, and the SELECT follows."""
     connection = session.connection()
     statement = _lock_statement(len(keys))
     params = {"channel": channel, **key_params(keys)}
-    row = connection.execute(statement, params).first()
+    row = None if new and len(keys) == 1 else connection.execute(statement, params).first()
     if row is None:  # new: the row inserted, or (a lost race) the one inserted meanwhile
         row = connection.execute(_CREATE[connection.dialect.name], create()).first() or \
             connection.execute(statement, params).one()
