@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import bindparam, exists
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -45,6 +44,7 @@ from bot.understanding import Intent, Understanding, understand, warm_up
 from bot.working import WorkingData
 from plumbing.crypto import Cipher, Undecryptable
 from plumbing.db import Database
+from plumbing.prepared import Prepared
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -253,14 +253,17 @@ class Peeked:
 
 
 @cache
-def _peek_statement(keys: int) -> Any:
-    return select(
+def _peek_statement(keys: int) -> Prepared:
+    holds = exists().where(col(SlotHold.conversation_id) == col(Conversation.id),
+                           col(SlotHold.expires_at) > bindparam("now"))
+    return Prepared(select(
         Conversation.language,  # type: ignore[call-overload]
         Conversation.state,
-        exists().where(col(SlotHold.conversation_id) == col(Conversation.id),
-                       col(SlotHold.expires_at) > bindparam("now")),
+        holds,
     ).where(col(Conversation.channel) == bindparam("channel"),
-            store.key_match(col(Conversation.user_key), keys))
+            store.key_match(col(Conversation.user_key), keys)),
+        [Conversation.__table__.c.language, Conversation.__table__.c.state,  # type: ignore[attr-defined]
+         holds])
 
 
 def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeked:
@@ -268,8 +271,8 @@ def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeke
     holds a time, in one read that takes no lock."""
     keys = user_keys(cipher, inbound.channel, inbound.user_id)
     with db.read() as connection:
-        row = connection.execute(_peek_statement(len(keys)), {
-            "channel": inbound.channel, "now": now, **store.key_params(keys)}).first()
+        row = _peek_statement(len(keys)).first(connection, {
+            "channel": inbound.channel, "now": now, **store.key_params(keys)})
     if row is None:
         return Peeked(None, False, known=False)
     return Peeked(row[0], bool(row[2]), row[1])

@@ -24,7 +24,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
-    Select,
     bindparam,
     event,
     insert,
@@ -33,24 +32,27 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import instrumentation, make_transient_to_detached
 from sqlmodel import Session
 
 from bot.models import Conversation, InboundMessage
+from plumbing.prepared import Prepared
 
 _conversation = Conversation.__table__  # type: ignore[attr-defined]
 _message = InboundMessage.__table__  # type: ignore[attr-defined]
 COLUMNS = tuple(column.key for column in _conversation.columns)
 
 _MANAGER = instrumentation.manager_of_class(Conversation)
-_CREATE = {name: dialect.insert(_conversation).on_conflict_do_nothing(
-    index_elements=["channel", "user_key"]).returning(*_conversation.c)
+_CREATE = {name: Prepared(dialect.insert(_conversation).on_conflict_do_nothing(
+    index_elements=["channel", "user_key"]).returning(*_conversation.c), _conversation.c)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
-_SEEN = select(_message.c.replies_enc).where(
+_SEEN = Prepared(select(_message.c.replies_enc).where(
     _message.c.channel == bindparam("channel"),
-    _message.c.platform_message_id == bindparam("message_id"))
-_UPDATE = update(_conversation).where(_conversation.c.id == bindparam("conversation_id"))
-_INSERT_MESSAGE = insert(_message)
+    _message.c.platform_message_id == bindparam("message_id")), [_message.c.replies_enc])
+_UPDATE = Prepared(update(_conversation).where(
+    _conversation.c.id == bindparam("conversation_id")))
+_INSERT_MESSAGE = Prepared(insert(_message))
 _WROTE = "bot.store.wrote"
 
 
@@ -85,12 +87,12 @@ def key_params(keys: Sequence[str]) -> dict[str, str]:
 
 
 @cache
-def _lock_statement(count: int) -> Select[Any]:
-    return (select(_conversation)
-            .where(_conversation.c.channel == bindparam("channel"),
-                   key_match(_conversation.c.user_key, count))
-            .limit(1)
-            .with_for_update())
+def _lock_statement(count: int) -> Prepared:
+    return Prepared(select(_conversation)
+                    .where(_conversation.c.channel == bindparam("channel"),
+                           key_match(_conversation.c.user_key, count))
+                    .limit(1)
+                    .with_for_update(), _conversation.c)
 
 
 def lock(session: Session, channel: str, keys: list[str],
@@ -104,11 +106,13 @@ def lock(session: Session, channel: str, keys: list[str],
     connection = session.connection()
     statement = _lock_statement(len(keys))
     params = {"channel": channel, **key_params(keys)}
-    row = None if new and len(keys) == 1 else connection.execute(statement, params).first()
+    row = None if new and len(keys) == 1 else statement.first(connection, params)
     if row is None:  # new: the row inserted, or (a lost race) the one inserted meanwhile
-        row = connection.execute(_CREATE[connection.dialect.name], create()).first() or \
-            connection.execute(statement, params).one()
-    stored = dict(row._mapping)
+        row = _CREATE[connection.dialect.name].first(connection, create()) or \
+            statement.first(connection, params)
+    if row is None:  # deleted between the conflict and the SELECT: as `.one()` said
+        raise NoResultFound("the conversation row vanished")
+    stored = dict(zip(COLUMNS, row, strict=True))
     conversation = loaded(stored)
     make_transient_to_detached(conversation)
     session.add(conversation)
@@ -125,8 +129,7 @@ def loaded(stored: dict[str, Any]) -> Conversation:
 
 def replies_seen(session: Session, channel: str, message_id: str) -> tuple[str | None] | None:
     """``(replies_enc,)`` when this platform message was handled before, else None."""
-    row = session.connection().execute(
-        _SEEN, {"channel": channel, "message_id": message_id}).first()
+    row = _SEEN.first(session.connection(), {"channel": channel, "message_id": message_id})
     return None if row is None else (row[0],)
 
 
@@ -141,8 +144,8 @@ def save(session: Session, locked: Locked, changes: dict[str, Any],
         session.expunge(conversation)  # written here, not again by the unit of work
     connection = session.connection()
     if values:
-        connection.execute(_UPDATE, {"conversation_id": conversation.id, **values})
-    connection.execute(_INSERT_MESSAGE, message)
+        _UPDATE.rows(connection, {"conversation_id": conversation.id, **values})
+    _INSERT_MESSAGE.rows(connection, message)
 
 
 def changed(conversation: Conversation) -> dict[str, Any]:

@@ -51,8 +51,8 @@ def test_a_row_inserted_meanwhile_is_locked_instead(runtime: Runtime, new: bool)
         def create() -> dict[str, Any]:
             row = store.new_row("console", keys[0], "enc", now)
             # Another writer got there first (between the SELECT and the INSERT).
-            session.connection().execute(store._CREATE[runtime.db.engine.dialect.name],
-                                         {**row, "state": "menu"})
+            store._CREATE[runtime.db.engine.dialect.name].rows(session.connection(),
+                                                               {**row, "state": "menu"})
             return row
 
         locked = store.lock(session, "console", keys, create, new=new)
