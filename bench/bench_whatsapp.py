@@ -16,7 +16,10 @@ server gets messages with ids never sent before, from ``--people`` distinct peop
 person's messages in the order of SCRIPT (person = request index mod people). Then an open
 loop at ``--rate`` requests/s against project-sqlite, latency counted from the scheduled
 send time. Statements per turn are counted in process with a SQLAlchemy event listener.
-Requests are signed before the clock starts (signing is Twilio's work, not ours).
+Requests are signed before the clock starts (signing is Twilio's work, not ours). "CPU ms"
+is the server's CPU time (user + system, its forked children included, from /proc) during
+the load divided by the requests answered: on a machine shared with other work it moves
+far less than req/s does.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -253,6 +257,29 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of process ``pid`` and its children so far (Linux)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0.0
+        for process in [str(pid), *children]:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def measured(pid: int, load: Any) -> dict[str, Any]:
+    """``load()``'s result plus the server's CPU milliseconds per request answered."""
+    before = cpu_seconds(pid)
+    result: dict[str, Any] = load()
+    after = cpu_seconds(pid)
+    result["cpu_ms"] = None if before is None or after is None or not result["requests"] \
+        else 1000 * (after - before) / result["requests"]
+    return result
+
+
 def post(connection: http.client.HTTPConnection, request: Request) -> bool:
     body, signature = request
     connection.request("POST", PATH, body=body, headers={
@@ -434,9 +461,10 @@ def drop_postgres_database(url: str, database_url: str) -> None:
 
 def report(name: str, result: dict[str, Any]) -> None:
     note = "  (ids wrapped: some redeliveries)" if result.get("wrapped") else ""
+    cpu = "      -" if result.get("cpu_ms") is None else f"{result['cpu_ms']:7.2f}"
     print(f"| {name:15} | {result['rate']:7.0f} | {1000 * result['p50']:7.1f} | "
           f"{1000 * result['p99']:7.1f} | {1000 * result['max']:7.1f} | "
-          f"{result['errors']:6d} |{note}", flush=True)
+          f"{result['errors']:6d} | {cpu} |{note}", flush=True)
 
 
 def main() -> None:
@@ -464,8 +492,8 @@ def main() -> None:
     loader = "wrk -t2" if shutil.which("wrk") else "python closed loop"
     print(f"{args.connections} connections ({loader}), {args.seconds:.0f} s per server, "
           f"{args.people} people, waitress 8 threads per process, SQLite synchronous=FULL")
-    print("| server          |   req/s | p50 ms  | p99 ms  | max ms  | errors |")
-    print("|-----------------|---------|---------|---------|---------|--------|")
+    print("| server          |   req/s | p50 ms  | p99 ms  | max ms  | errors | CPU ms  |")
+    print("|-----------------|---------|---------|---------|---------|--------|---------|")
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         for run, kind in (("1", "bare"), ("2", "minimal")):
@@ -474,8 +502,9 @@ def main() -> None:
             process, port = start_reference(kind, tmp)
             try:
                 warm(port, "9" + run)
-                results[kind] = closed_loop(port, signed_requests(args.people, run, count),
-                                            args.connections, args.seconds, tmp)
+                load = signed_requests(args.people, run, count)
+                results[kind] = measured(process.pid, partial(
+                    closed_loop, port, load, args.connections, args.seconds, tmp))
                 report(kind, results[kind])
             finally:
                 stop(process)
@@ -484,15 +513,16 @@ def main() -> None:
             try:
                 warm(port, "93")
                 if "project-sqlite" in wanted:
-                    results["project-sqlite"] = closed_loop(
-                        port, signed_requests(args.people, "3", count), args.connections,
-                        args.seconds, tmp)
+                    load = signed_requests(args.people, "3", count)
+                    results["project-sqlite"] = measured(process.pid, partial(
+                        closed_loop, port, load, args.connections, args.seconds, tmp))
                     report("project-sqlite", results["project-sqlite"])
                 if "open-loop" in wanted:
                     n = int(args.rate * args.seconds)
                     people = -(-n // len(SCRIPT))
-                    results["open-loop"] = open_loop(port, signed_requests(people, "4", n),
-                                                     args.rate)
+                    load = signed_requests(people, "4", n)
+                    results["open-loop"] = measured(process.pid, partial(
+                        open_loop, port, load, args.rate))
                     report(f"open {args.rate:.0f}/s sqlite", results["open-loop"])
             finally:
                 stop(process)
@@ -508,8 +538,9 @@ def main() -> None:
                 process, port = start_project(database_url, processes, tmp)
                 try:
                     warm(port, "9" + run)
-                    results[name] = closed_loop(port, signed_requests(args.people, run, count),
-                                                args.connections, args.seconds, tmp)
+                    load = signed_requests(args.people, run, count)
+                    results[name] = measured(process.pid, partial(
+                        closed_loop, port, load, args.connections, args.seconds, tmp))
                     report(name, results[name])
                 finally:
                     stop(process)
@@ -518,6 +549,10 @@ def main() -> None:
         if "minimal" in results and "project-sqlite" in results:
             print(f"ratio project-sqlite / minimal durable turn: "
                   f"{results['project-sqlite']['rate'] / results['minimal']['rate']:.2f}")
+        if "minimal" in results and "project-sqlite" in results and \
+                results["minimal"].get("cpu_ms") and results["project-sqlite"].get("cpu_ms"):
+            print(f"CPU per request, project-sqlite / minimal durable turn: "
+                  f"{results['project-sqlite']['cpu_ms'] / results['minimal']['cpu_ms']:.2f}")
         if "bare" in results and "project-sqlite" in results:
             print(f"ratio project-sqlite / bare: "
                   f"{results['project-sqlite']['rate'] / results['bare']['rate']:.2f}")

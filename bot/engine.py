@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import bindparam, exists
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -43,6 +44,7 @@ from bot.understanding import Intent, Understanding, understand, warm_up
 from bot.working import WorkingData
 from plumbing.crypto import Cipher, Undecryptable
 from plumbing.db import Database
+from plumbing.prepared import Prepared
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -117,13 +119,14 @@ class Bot:
             peeked = Peeked()
         if peeked.holds:
             before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
-        understood = self._understand(inbound, peeked.language)
+        understood = self._understand(inbound, peeked)
         failed = False
         for attempt in range(_RETRIES):
             try:
                 if failed:
-                    return self._turn(inbound, understood, cut, failed=True)
-                return self._handle_once(inbound, understood, cut)
+                    return self._turn(inbound, understood, cut, failed=True,
+                                      new=not peeked.known)
+                return self._handle_once(inbound, understood, cut, new=not peeked.known)
             except _StepFailed:
                 failed = True  # rolled back: now stored with the error answer, at once
             except (DBAPIError, PoolTimeout) as exc:
@@ -144,27 +147,32 @@ class Bot:
         return Translator(conversation_language or suggested_language(
             inbound.language_hint, self.runtime.settings.default_language)).lang
 
-    def _understand(self, inbound: Inbound, committed: str | None) -> Understanding:
-        """Read the message outside any transaction, in the language last committed."""
+    def _understand(self, inbound: Inbound, peeked: Peeked) -> Understanding:
+        """Read the message outside any transaction, in the language last committed; the
+        FAQ's decision too unless the state it was in will most likely not ask for it."""
         if not inbound.text:
             return Understanding()
-        return understand(inbound.text, self._language(committed, inbound))
+        understood = understand(inbound.text, self._language(peeked.language, inbound))
+        if faq_likely(peeked.state, understood):
+            _ = understood.faq  # both matchers now, not under the lock
+        return understood
 
     def _handle_once(self, inbound: Inbound, understood: Understanding,
-                     cut: bool = False) -> Handled:
-        return self._turn(inbound, understood, cut)
+                     cut: bool = False, *, new: bool = False) -> Handled:
+        return self._turn(inbound, understood, cut, new=new)
 
     def _turn(self, inbound: Inbound, understood: Understanding, cut: bool,
-              failed: bool = False) -> Handled:
+              failed: bool = False, *, new: bool = False) -> Handled:
         """One attempt in one transaction; ``failed``: the step raised after writing rows
-        (rolled back), so store the message with the error answer and no step."""
+        (rolled back), so store the message with the error answer and no step; ``new``:
+        the read before found no conversation (see :func:`bot.store.lock`)."""
         cipher = self.runtime.cipher
         now = self.runtime.clock()
         keys = user_keys(cipher, inbound.channel, inbound.user_id)
         text_enc = cipher.encrypt(inbound.text or inbound.choice_id or "")  # before the lock
         with self.runtime.db.transaction() as session:
             locked = store.lock(session, inbound.channel, keys, lambda: store.new_row(
-                inbound.channel, keys[0], cipher.encrypt(inbound.user_id), now))
+                inbound.channel, keys[0], cipher.encrypt(inbound.user_id), now), new=new)
             conversation = locked.conversation
             if conversation.user_key != keys[0]:  # found under an older key's hash
                 conversation.user_key = keys[0]
@@ -238,24 +246,47 @@ class Peeked:
     language: str | None = None
     #: Whether the person holds a time: then the held calendar may need reading first.
     holds: bool = True
+    #: The conversation's state as last committed (None: new, or not read).
+    state: str | None = None
+    #: False when the read found no conversation (the person is most likely new).
+    known: bool = True
 
 
-_PEEK = select(
-    Conversation.language,  # type: ignore[call-overload]
-    exists().where(col(SlotHold.conversation_id) == col(Conversation.id),
-                   col(SlotHold.expires_at) > bindparam("now")),
-).where(col(Conversation.channel) == bindparam("channel"),
-        col(Conversation.user_key).in_(bindparam("keys", expanding=True)))
+@cache
+def _peek_statement(keys: int) -> Prepared:
+    holds = exists().where(col(SlotHold.conversation_id) == col(Conversation.id),
+                           col(SlotHold.expires_at) > bindparam("now"))
+    return Prepared(select(
+        Conversation.language,  # type: ignore[call-overload]
+        Conversation.state,
+        holds,
+    ).where(col(Conversation.channel) == bindparam("channel"),
+            store.key_match(col(Conversation.user_key), keys)),
+        [Conversation.__table__.c.language, Conversation.__table__.c.state,  # type: ignore[attr-defined]
+         holds])
 
 
 def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeked:
-    """The conversation's language as last committed, and whether the person holds a
-    time, in one read that takes no lock."""
+    """The conversation's language and state as last committed, and whether the person
+    holds a time, in one read that takes no lock."""
     keys = user_keys(cipher, inbound.channel, inbound.user_id)
     with db.read() as connection:
-        row = connection.execute(_PEEK, {"channel": inbound.channel, "keys": keys,
-                                         "now": now}).first()
-    return Peeked(None, False) if row is None else Peeked(row[0], bool(row[1]))
+        row = _peek_statement(len(keys)).first(connection, {
+            "channel": inbound.channel, "now": now, **store.key_params(keys)})
+    if row is None:
+        return Peeked(None, False, known=False)
+    return Peeked(row[0], bool(row[2]), row[1])
+
+
+def faq_likely(state: str | None, understood: Understanding) -> bool:
+    """Whether the flow will most likely ask the FAQ about this message, so it is asked
+    before the transaction: not for an option's number (the choice matcher settles it),
+    nor in a state that reads the FAQ only for questions when the text is none. A wrong
+    guess costs only where the FAQ runs (then under the lock), never the answer."""
+    if not understood.consults_faq or understood.text.isdigit():
+        return False
+    known = STATES.get(state or "")
+    return known is None or known.reads_faq or understood.question
 
 
 def command_of(turn: Turn) -> str | None:

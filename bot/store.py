@@ -6,39 +6,53 @@ message with its replies.
 The conversation is handed to the flow as an ORM object placed in the turn's session
 without a query, so the flow (and anything it calls, e.g. ``session.get(Conversation, id)``)
 sees one object with this turn's changes; the store writes those changes itself at the end.
+It is built as the ORM builds a loaded row (no constructor, no attribute events), and a new
+person's row comes back from its INSERT (``RETURNING``) without a second SELECT. The keys
+are bound one by one (a statement per number of keys, kept), not as an expanding ``IN``
+that is rendered again on every execution.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, event, insert, inspect, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    bindparam,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.exc import NoResultFound
+from sqlalchemy.orm import instrumentation, make_transient_to_detached
 from sqlmodel import Session
 
 from bot.models import Conversation, InboundMessage
+from plumbing.prepared import Prepared
 
 _conversation = Conversation.__table__  # type: ignore[attr-defined]
 _message = InboundMessage.__table__  # type: ignore[attr-defined]
 COLUMNS = tuple(column.key for column in _conversation.columns)
 
-_LOCK = (select(_conversation)
-         .where(_conversation.c.channel == bindparam("channel"),
-                _conversation.c.user_key.in_(bindparam("keys", expanding=True)))
-         .limit(1)
-         .with_for_update())
-_CREATE = {name: dialect.insert(_conversation).on_conflict_do_nothing(
-    index_elements=["channel", "user_key"]) for name, dialect in (("postgresql", postgresql),
-                                                                   ("sqlite", sqlite))}
-_SEEN = select(_message.c.replies_enc).where(
+_MANAGER = instrumentation.manager_of_class(Conversation)
+_CREATE = {name: Prepared(dialect.insert(_conversation).on_conflict_do_nothing(
+    index_elements=["channel", "user_key"]).returning(*_conversation.c), _conversation.c)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+_SEEN = Prepared(select(_message.c.replies_enc).where(
     _message.c.channel == bindparam("channel"),
-    _message.c.platform_message_id == bindparam("message_id"))
-_UPDATE = update(_conversation).where(_conversation.c.id == bindparam("conversation_id"))
-_INSERT_MESSAGE = insert(_message)
+    _message.c.platform_message_id == bindparam("message_id")), [_message.c.replies_enc])
+_UPDATE = Prepared(update(_conversation).where(
+    _conversation.c.id == bindparam("conversation_id")))
+_INSERT_MESSAGE = Prepared(insert(_message))
 _WROTE = "bot.store.wrote"
 
 
@@ -60,27 +74,62 @@ class Locked:
             setattr(self.conversation, key, value)
 
 
+def key_match(column: Any, count: int) -> ColumnElement[bool]:
+    """``column`` equal to one of ``count`` bound keys, ``key0``, ``key1``…"""
+    if count == 1:
+        return column == bindparam("key0")  # type: ignore[no-any-return]
+    return column.in_([bindparam(f"key{i}") for i in range(count)])  # type: ignore[no-any-return]
+
+
+def key_params(keys: Sequence[str]) -> dict[str, str]:
+    """The values of :func:`key_match`'s parameters."""
+    return {f"key{i}": key for i, key in enumerate(keys)}
+
+
+@cache
+def _lock_statement(count: int) -> Prepared:
+    return Prepared(select(_conversation)
+                    .where(_conversation.c.channel == bindparam("channel"),
+                           key_match(_conversation.c.user_key, count))
+                    .limit(1)
+                    .with_for_update(), _conversation.c)
+
+
 def lock(session: Session, channel: str, keys: list[str],
-         create: Callable[[], dict[str, Any]]) -> Locked:
+         create: Callable[[], dict[str, Any]], *, new: bool = False) -> Locked:
     """Lock the conversation found under any of ``keys``; insert it with the columns
-    ``create()`` gives when there is none. The object joins ``session`` without SQL."""
+    ``create()`` gives when there is none. The object joins ``session`` without SQL.
+
+    ``new``: a read just before found no row. With one key (no rotation under way) the
+    INSERT then comes first, since a row made meanwhile can only be under that key: it
+    conflicts, and the SELECT follows."""
     connection = session.connection()
-    params = {"channel": channel, "keys": keys}
-    row = connection.execute(_LOCK, params).first()
-    if row is None:
-        connection.execute(_CREATE[connection.dialect.name], create())
-        row = connection.execute(_LOCK, params).one()
-    stored = dict(row._mapping)
-    conversation = Conversation(**stored)
+    statement = _lock_statement(len(keys))
+    params = {"channel": channel, **key_params(keys)}
+    row = None if new and len(keys) == 1 else statement.first(connection, params)
+    if row is None:  # new: the row inserted, or (a lost race) the one inserted meanwhile
+        row = _CREATE[connection.dialect.name].first(connection, create()) or \
+            statement.first(connection, params)
+    if row is None:  # deleted between the conflict and the SELECT: as `.one()` said
+        raise NoResultFound("the conversation row vanished")
+    stored = dict(zip(COLUMNS, row, strict=True))
+    conversation = loaded(stored)
     make_transient_to_detached(conversation)
     session.add(conversation)
     return Locked(conversation, stored)
 
 
+def loaded(stored: dict[str, Any]) -> Conversation:
+    """A conversation as the ORM builds one from a row: the values as loaded, no history."""
+    conversation: Conversation = _MANAGER.new_instance()
+    conversation.__dict__.update(stored)
+    conversation.__pydantic_fields_set__ = set(stored)
+    return conversation
+
+
 def replies_seen(session: Session, channel: str, message_id: str) -> tuple[str | None] | None:
     """``(replies_enc,)`` when this platform message was handled before, else None."""
-    row = session.connection().execute(
-        _SEEN, {"channel": channel, "message_id": message_id}).first()
+    row = _SEEN.first(session.connection(), {"channel": channel, "message_id": message_id})
     return None if row is None else (row[0],)
 
 
@@ -95,8 +144,8 @@ def save(session: Session, locked: Locked, changes: dict[str, Any],
         session.expunge(conversation)  # written here, not again by the unit of work
     connection = session.connection()
     if values:
-        connection.execute(_UPDATE, {"conversation_id": conversation.id, **values})
-    connection.execute(_INSERT_MESSAGE, message)
+        _UPDATE.rows(connection, {"conversation_id": conversation.id, **values})
+    _INSERT_MESSAGE.rows(connection, message)
 
 
 def changed(conversation: Conversation) -> dict[str, Any]:

@@ -32,6 +32,9 @@ class State:
     name: ClassVar[str]
     #: Where "back" leads from here; None means the main menu.
     back_to: ClassVar[str | None] = None
+    #: Whether ``handle`` may ask the FAQ about any typed text, not only about a question
+    #: (the engine then asks it before the transaction; see ``bot.engine.faq_likely``).
+    reads_faq: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

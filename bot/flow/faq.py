@@ -113,6 +113,7 @@ class Faq(State):
     """Ask a question, or pick a common topic."""
 
     name = "faq"
+    reads_faq = True
 
     def enter(self, turn: Turn) -> None:
         turn.ask(turn.t("faq.prompt"),

@@ -17,6 +17,7 @@ class Welcome(State):
     """First contact: name the service, say how data is kept, settle the language."""
 
     name = "welcome"
+    reads_faq = True
 
     def enter(self, turn: Turn) -> None:
         turn.say("welcome.greeting", company=turn.runtime.settings.company_name)
@@ -83,6 +84,7 @@ class Menu(State):
     """The main menu; typed questions here are answered from the FAQ."""
 
     name = "menu"
+    reads_faq = True
 
     def enter(self, turn: Turn) -> None:
         turn.data.language_return = None

@@ -4,11 +4,17 @@
 is a question, and its FAQ match or near topics in the conversation's language. The engine
 computes it outside the transaction and hands it to the flow as ``turn.understood``, so
 states decide from it without matching anything while the person's row is locked.
+
+The FAQ's decision (the costliest part: the lexical matcher and the model) is made on first
+use of ``faq`` and kept. The engine makes it before the transaction unless the message
+will most likely not need it (``bot.engine.faq_likely``): then it is made only if a state
+does ask, and the answer is the same either way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.faq import Match
 from bot.faq.fusion import FaqAnswer
@@ -34,8 +40,14 @@ class Understanding:
     question_mark: bool = False
     #: A question word first ("how", "сколько", "كم"); names such as "Will" start so too.
     question_word: bool = False
-    #: The FAQ's whole decision on the text (None for a request or a command).
-    faq: FaqAnswer | None = None
+    #: Whether the FAQ is asked about the text (not for a request, a command, no text).
+    consults_faq: bool = False
+
+    @cached_property
+    def faq(self) -> FaqAnswer | None:
+        """The FAQ's whole decision on the text (None for a request or a command), made on
+        first use."""
+        return knowledge_base().answer(self.text, self.lang) if self.consults_faq else None
 
     @property
     def match(self) -> Match | None:
@@ -64,7 +76,8 @@ class Understanding:
 
 
 def understand(text: str | None, lang: str) -> Understanding:
-    """Read ``text`` for a conversation in ``lang`` (intents and questions in any language)."""
+    """Read ``text`` for a conversation in ``lang`` (intents and questions in any language);
+    the FAQ's decision is made on first use of ``faq``."""
     text = (text or "").strip()
     if not text or text.startswith("/"):  # commands are read by the engine itself
         return Understanding(text, lang)
@@ -73,5 +86,4 @@ def understand(text: str | None, lang: str) -> Understanding:
     marks = (has_question_mark(text), detector.is_question(text))
     if intent is not None:  # a request is carried out, never looked up in the FAQ
         return Understanding(text, lang, intent, *marks)
-    faq = knowledge_base().answer(text, lang)  # one pass of both matchers
-    return Understanding(text, lang, None, *marks, faq)
+    return Understanding(text, lang, None, *marks, consults_faq=True)

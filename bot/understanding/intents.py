@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import process
@@ -48,6 +49,8 @@ MAX_WORDS = 12
 #: "my appointment at the Home Office" is not about our booking, and "I speak Russian and
 #: Ukrainian" asks for no language.
 MAX_EXTRA = 1
+#: Distinct words whose vocabulary hits are kept (a few hundred kilobytes at most).
+_HITS_CACHED = 20_000
 
 
 class Intent(StrEnum):
@@ -153,6 +156,10 @@ class IntentDetector:
                         raise ValueError(f"pattern {pattern!r} needs a word besides {{lang}}")
                     self.patterns.append(_Pattern(intent and Intent(intent), slots))
         self._index({a for p in self.patterns for slot in p.slots for a in slot.alternatives})
+        #: A word's hits depend on the vocabulary alone: each word is searched once (the
+        #: typo search is most of a message's reading; "1", "yes", "hello" come again and
+        #: again). Bounded, thread-safe.
+        self._hits = lru_cache(maxsize=_HITS_CACHED)(self._search)
         # Only patterns holding a word of the message are tried.
         self._patterns_of: dict[_Alternative, set[int]] = defaultdict(set)
         for number, pattern in enumerate(self.patterns):
@@ -217,7 +224,7 @@ class IntentDetector:
                 return self._language_prefixes[word[:end]]
         return None
 
-    def _hits(self, word: str) -> frozenset[_Alternative]:
+    def _search(self, word: str) -> frozenset[_Alternative]:
         """Every vocabulary word ``word`` matches: exactly, by prefix, or with a typo."""
         found = list(self._exact.get(word, ()))
         for end in range(1, len(word) + 1):

@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from twilio.request_validator import RequestValidator
 
 from bot.engine import Bot, NotStored
 from bot.identifiers import find_conversation
@@ -40,6 +39,7 @@ from channels.whatsapp.parsing import (
 from channels.whatsapp.questions import ASKED, remember, token_of
 from channels.whatsapp.render import first_interactive, plan, to_twiml
 from channels.whatsapp.sender import STATUS_PATH
+from channels.whatsapp.signature import SignatureCheck
 from channels.whatsapp.status import record_status
 from plumbing import outbox_keys
 from plumbing.metrics import rejected
@@ -78,7 +78,7 @@ class WhatsAppWebhooks:
         self.runtime = runtime
         self.bot = bot
         self.templates = templates
-        self.validator = RequestValidator(token)
+        self.signatures = SignatureCheck(token)
         self.base_url = (settings.public_base_url or "").rstrip("/")
         self._log_key = token
         self.publish = Publisher(runtime)
@@ -103,7 +103,7 @@ class WhatsAppWebhooks:
         elif request.headers.get(SHARED_KEY_HEADER):
             reason = "signed with a Webhook SharedKey; remove the Webhook Rule or use the " \
                      "Auth Token"
-        elif not self.validator.validate(self.public_url(), request.form, signature):
+        elif not self.signatures.valid(self.public_url(), request.form, signature):
             reason = f"signature does not match {self.public_url()}"
         else:
             return None

@@ -190,6 +190,31 @@ def test_the_faq_is_matched_before_the_transaction(chat: ConsoleChannel,
     assert probe and [inside for _, inside in probe] == [False] * len(probe)
 
 
+def test_options_and_plain_answers_are_not_looked_up_in_the_faq(
+        chat: ConsoleChannel, probe: list[tuple[str, bool]]) -> None:
+    chat.send("/start")
+    chat.send("1")  # the language's number
+    chat.send("book")
+    assert "What is your full name?" in chat.send("1")
+    assert "Which country are you from?" in chat.send("Anna Petrova")  # no question in it
+    assert "In which country are you claiming asylum?" in chat.send("Russia")
+    assert probe == []
+    assert "free" in chat.send("how much does it cost?").lower()  # a question: looked up
+    assert probe == [("answer", False)]
+
+
+def test_a_wrong_guess_only_moves_the_look_up_under_the_lock(
+        chat: ConsoleChannel, probe: list[tuple[str, bool]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.engine
+
+    monkeypatch.setattr(bot.engine, "faq_likely", lambda state, understood: False)
+    chat.send("/start")
+    chat.send("Continue in English")
+    assert "free" in chat.send("how much does a report cost?").lower()  # at the menu
+    assert probe == [("answer", True)]  # asked by the menu, inside the transaction
+
+
 @pytest.fixture
 def any_chat(make_runtime: Any, any_database_url: str) -> tuple[ConsoleChannel, Runtime]:
     runtime = make_runtime(database_url=any_database_url)

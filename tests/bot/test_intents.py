@@ -196,3 +196,20 @@ def test_the_menus_own_labels_typed_anywhere(detector: IntentDetector) -> None:
                             ("menu.mybooking", MINE)):
             found = detector.detect(t(key))
             assert found is not None and found.intent is intent, (lang, t(key))
+
+
+def test_each_word_is_searched_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.understanding.intents as intents
+
+    detector = IntentDetector.load()
+    searches: list[str] = []
+    real = intents.process.extract
+    monkeypatch.setattr(intents.process, "extract",
+                        lambda word, *args, **kwargs: searches.append(word) or real(
+                            word, *args, **kwargs))
+    assert detector.detect("hello") == Detected(HELLO)
+    first = len(searches)
+    assert first > 0
+    assert detector.detect("Hello!") == Detected(HELLO)  # the same word: no search again
+    assert detector.detect("hello, I want to talk to a person") == Detected(HUMAN)
+    assert "hello" not in searches[first:] and "person" in searches[first:]

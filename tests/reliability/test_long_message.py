@@ -24,9 +24,9 @@ class Recording(Bot):
         self.locked_texts: list[str] = []
 
     def _handle_once(self, inbound: Inbound, understood: Understanding,
-                     cut: bool = False) -> Handled:
+                     cut: bool = False, **hints: bool) -> Handled:
         self.locked_texts.append(inbound.text or "")
-        return super()._handle_once(inbound, understood, cut)
+        return super()._handle_once(inbound, understood, cut, **hints)
 
 
 def test_a_1mb_body_reaches_the_locked_turn_cut_to_4096(make_runtime) -> None:  # type: ignore[no-untyped-def]
