@@ -40,7 +40,14 @@ from bot.identifiers import user_keys
 from bot.messages import Inbound, Reply, Text, reply_from_dict, reply_to_dict
 from bot.models import Conversation
 from bot.repeats import held_back
-from bot.understanding import Intent, Understanding, understand, warm_up
+from bot.understanding import (
+    FaqNotReady,
+    Intent,
+    Understanding,
+    matching_forbidden,
+    understand,
+    warm_up,
+)
 from bot.working import WorkingData
 from plumbing.crypto import Cipher, Undecryptable
 from plumbing.db import Database
@@ -129,6 +136,9 @@ class Bot:
                 return self._handle_once(inbound, understood, cut, new=not peeked.known)
             except _StepFailed:
                 failed = True  # rolled back: now stored with the error answer, at once
+            except FaqNotReady as exc:  # guessed wrong: rolled back, matched here, redone
+                understood = exc.understood
+                _ = understood.faq
             except (DBAPIError, PoolTimeout) as exc:
                 # A lost race on first contact, a deadlock, a lock timeout or the database
                 # gone: nothing was committed, so trying again is safe. A dead pooled
@@ -170,7 +180,7 @@ class Bot:
         now = self.runtime.clock()
         keys = user_keys(cipher, inbound.channel, inbound.user_id)
         text_enc = cipher.encrypt(inbound.text or inbound.choice_id or "")  # before the lock
-        with self.runtime.db.transaction() as session:
+        with self.runtime.db.transaction() as session, matching_forbidden():
             locked = store.lock(session, inbound.channel, keys, lambda: store.new_row(
                 inbound.channel, keys[0], cipher.encrypt(inbound.user_id), now), new=new)
             conversation = locked.conversation
@@ -221,8 +231,8 @@ class Bot:
         store.start_watching(session)
         try:
             step(turn)
-        except (IntegrityError, OperationalError):
-            raise  # a lost race (e.g. a slot taken meanwhile): the whole turn is retried
+        except (IntegrityError, OperationalError, FaqNotReady):
+            raise  # a lost race (e.g. a slot taken meanwhile), or the FAQ wanted: redone
         except Exception as exc:
             log.exception("flow failed in state %s", turn.conversation.state)
             if isinstance(exc, DBAPIError) or store.wrote(session):
@@ -282,7 +292,8 @@ def faq_likely(state: str | None, understood: Understanding) -> bool:
     """Whether the flow will most likely ask the FAQ about this message, so it is asked
     before the transaction: not for an option's number (the choice matcher settles it),
     nor in a state that reads the FAQ only for questions when the text is none. A wrong
-    guess costs only where the FAQ runs (then under the lock), never the answer."""
+    guess costs a rolled-back attempt (:class:`FaqNotReady`), never the answer, and the
+    matchers still never run under the lock."""
     if not understood.consults_faq or understood.text.isdigit():
         return False
     known = STATES.get(state or "")

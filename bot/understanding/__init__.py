@@ -8,11 +8,15 @@ states decide from it without matching anything while the person's row is locked
 The FAQ's decision (the costliest part: the lexical matcher and the model) is made on first
 use of ``faq`` and kept. The engine makes it before the transaction unless the message
 will most likely not need it (``bot.engine.faq_likely``): then it is made only if a state
-does ask, and the answer is the same either way.
+does ask: the engine then rolls the attempt back, decides outside the transaction and
+redoes the turn (:class:`FaqNotReady`), so the matchers never run under the lock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -22,11 +26,35 @@ from bot.understanding.intents import Detected, Intent
 from bot.understanding.resources import intent_detector, knowledge_base, warm_up
 from bot.understanding.text import has_question_mark, tokens
 
-__all__ = ["Detected", "Intent", "Understanding", "understand", "warm_up"]
+__all__ = ["Detected", "FaqNotReady", "Intent", "Understanding", "matching_forbidden",
+           "understand", "warm_up"]
 
 #: A FAQ match at least this sure is "well above the threshold": at an intake question
 #: it means the person asked something rather than answered, even without a question mark.
 STRONG_MATCH = 0.8
+
+#: Set while the person's row is locked: the FAQ's decision must not be made then.
+_forbidden: ContextVar[bool] = ContextVar("faq_matching_forbidden", default=False)
+
+
+class FaqNotReady(Exception):
+    """A state asked the FAQ about a message the engine had guessed it would not: the
+    turn is rolled back, the decision made outside the transaction, and the turn redone."""
+
+    def __init__(self, understood: Understanding) -> None:
+        super().__init__("FAQ asked inside the transaction")
+        self.understood = understood
+
+
+@contextmanager
+def matching_forbidden() -> Iterator[None]:
+    """While the person's row is locked: a FAQ decision not yet made raises
+    :class:`FaqNotReady` instead of running the matchers under the lock."""
+    token = _forbidden.set(True)
+    try:
+        yield
+    finally:
+        _forbidden.reset(token)
 
 
 @dataclass(frozen=True)
@@ -46,7 +74,9 @@ class Understanding:
     @cached_property
     def faq(self) -> FaqAnswer | None:
         """The FAQ's whole decision on the text (None for a request or a command), made on
-        first use."""
+        first use; never while the person's row is locked (see :class:`FaqNotReady`)."""
+        if self.consults_faq and _forbidden.get():
+            raise FaqNotReady(self)
         return knowledge_base().answer(self.text, self.lang) if self.consults_faq else None
 
     @property

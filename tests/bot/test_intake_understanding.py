@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.engine import Bot
 from bot.faq import KnowledgeBase
-from bot.models import HandoffRequest
+from bot.models import HandoffRequest, InboundMessage
 from channels.console import ConsoleChannel
 from consultbot.runtime import Runtime
 from plumbing.db import Database
@@ -203,8 +203,8 @@ def test_options_and_plain_answers_are_not_looked_up_in_the_faq(
     assert probe == [("answer", False)]
 
 
-def test_a_wrong_guess_only_moves_the_look_up_under_the_lock(
-        chat: ConsoleChannel, probe: list[tuple[str, bool]],
+def test_a_wrong_guess_redoes_the_turn_with_the_look_up_outside_the_lock(
+        chat: ConsoleChannel, runtime: Runtime, probe: list[tuple[str, bool]],
         monkeypatch: pytest.MonkeyPatch) -> None:
     import bot.engine
 
@@ -212,7 +212,9 @@ def test_a_wrong_guess_only_moves_the_look_up_under_the_lock(
     chat.send("/start")
     chat.send("Continue in English")
     assert "free" in chat.send("how much does a report cost?").lower()  # at the menu
-    assert probe == [("answer", True)]  # asked by the menu, inside the transaction
+    assert probe == [("answer", False)]  # asked by the menu, then made outside
+    with runtime.db.transaction() as session:  # each message stored once: the redone turn too
+        assert len(session.exec(select(InboundMessage)).all()) == 3
 
 
 @pytest.fixture
