@@ -29,6 +29,11 @@ from bot.faq.transliteration import native_spellings
 
 #: Sentences of a long message embedded on their own besides the whole message.
 MAX_SEMANTIC_SENTENCES = 4
+#: The most characters of one text the model reads. Its cost grows with the text (about
+#: 2.5 s of CPU for 4,096 characters against ~10 ms for a short question), and a question
+#: is a sentence or two, so a long message's whole text is not read, only its sentences.
+MAX_MODEL_CHARACTERS = 300
+_QUESTION_MARKS = frozenset("?？؟")
 #: Whether the model also reads a Latin-script question re-spelt in its language's script
 #: (False only to measure the figures before it, ``bench/faq_quality.py --model-reads-typed``).
 MODEL_READS_SPELLINGS = True
@@ -231,7 +236,7 @@ class KnowledgeBase:
         than in the text as typed is embedded (one more model call): English typed in an
         Arabic conversation, or "my flight is at 7pm", is re-spelt into nonsense that the
         model must not read."""
-        similarity, anchor = index.similarities(segments(question)[: MAX_SEMANTIC_SENTENCES + 1])
+        similarity, anchor = index.similarities(model_inputs(question))
         if not MODEL_READS_SPELLINGS or not spellings:
             return similarity, anchor
         typed = self._matcher.best_score(question)
@@ -311,3 +316,32 @@ def _build(directory: Path) -> KnowledgeBase:
             semantic_phrases += [(tid, text) for text in (keywords[0], *examples)]
         semantic_phrases += [("", text) for text in anchors[lang]]
     return KnowledgeBase(topics, Matcher(terms), tuple(semantic_phrases))
+
+
+def model_inputs(question: str) -> list[str]:
+    """What the model reads of a question. A short one: the whole of it, then its sentences
+    when it has several (at most :data:`MAX_SEMANTIC_SENTENCES`). A long message (a story
+    with the question in it, often at the end): only its sentences, those with a question
+    mark first and then the last ones, each cut to its last :data:`MAX_MODEL_CHARACTERS`."""
+    whole, *sentences = segments(question)
+    if len(whole) <= MAX_MODEL_CHARACTERS:
+        return [whole, *sentences[:MAX_SEMANTIC_SENTENCES]]
+    order = sorted(range(len(sentences)), reverse=True,
+                   key=lambda i: (_asks(question, sentences[i]), i))
+    chosen = sorted(order[:MAX_SEMANTIC_SENTENCES]) or [-1]
+    return [_tail(sentences[i] if sentences else whole) for i in chosen]
+
+
+def _asks(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` ends in a question mark in ``question`` (split off with it)."""
+    end = question.find(sentence) + len(sentence)
+    return question[end:end + 1] in _QUESTION_MARKS or sentence[-1:] in _QUESTION_MARKS
+
+
+def _tail(text: str) -> str:
+    """``text``'s last :data:`MAX_MODEL_CHARACTERS` characters, from a word's start."""
+    if len(text) <= MAX_MODEL_CHARACTERS:
+        return text
+    cut = text[-MAX_MODEL_CHARACTERS:]
+    space = cut.find(" ")
+    return cut[space + 1:] if 0 <= space < len(cut) // 2 else cut

@@ -344,3 +344,46 @@ def test_russian_answer_never_shows_one_label_twice(runtime: Runtime, kb: Knowle
     labels = numbered(reply)
     assert labels and len(labels) == len(set(labels)), labels
     assert Translator("ru")("menu.book") in labels  # booking is still offered, once
+
+
+STORY = ("We left Aleppo in the winter and crossed two borders before we reached Germany. "
+         "My husband was detained for a month and I still cannot sleep well at night. " * 12)
+
+
+def test_a_long_story_is_read_by_the_model_in_bounded_sentences(kb: KnowledgeBase) -> None:
+    """The model's cost grows with the text: of a 2,000-character story it reads only a few
+    sentences, each short, and the question at the story's end is among them."""
+    from bot.faq.knowledge import MAX_MODEL_CHARACTERS, MAX_SEMANTIC_SENTENCES, model_inputs
+
+    question = STORY + "How much does the expert report cost?"
+    read = model_inputs(question)
+    assert len(question) > 5 * MAX_MODEL_CHARACTERS
+    assert len(read) <= MAX_SEMANTIC_SENTENCES
+    assert all(len(text) <= MAX_MODEL_CHARACTERS for text in read)
+    assert "How much does the expert report cost" in read
+    assert kb.answer(question, "en").topic_id == "cost"
+
+
+def test_the_question_in_a_long_story_is_read_wherever_it_is() -> None:
+    from bot.faq.knowledge import model_inputs
+
+    asked = "Do you cover Syria?"
+    assert asked.rstrip("?") in model_inputs(asked + " " + STORY)
+    first = STORY[:STORY.index("Germany.") + len("Germany. ")]
+    assert asked.rstrip("?") in model_inputs(first + asked + " " + STORY)
+
+
+def test_one_long_run_on_text_is_cut_to_its_end() -> None:
+    from bot.faq.knowledge import MAX_MODEL_CHARACTERS, model_inputs
+
+    text = "word " * 1000 + "is it free"
+    assert model_inputs(text) == [model_inputs(text)[0]]
+    assert model_inputs(text)[0].endswith("is it free")
+    assert len(model_inputs(text)[0]) <= MAX_MODEL_CHARACTERS
+
+
+def test_a_short_question_is_read_whole_and_by_sentence() -> None:
+    from bot.faq.knowledge import model_inputs
+
+    assert model_inputs("I am from Syria. How much is it?") == [
+        "I am from Syria. How much is it?", "I am from Syria", "How much is it"]
