@@ -79,6 +79,16 @@ def _faq_vectors() -> None:
     loaded_knowledge()
 
 
+@pytest.fixture
+def lexical_faq(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The FAQ on its lexical matcher alone, as with ``FAQ_SEMANTIC=false``, for tests of long
+    or hostile texts where the model is not what they are about: the model reads a 4,096-character
+    text whole (about 1,300 tokens, 2.5 s of CPU), for every distinct such text."""
+    from bot.faq import KnowledgeBase
+
+    monkeypatch.setattr(KnowledgeBase, "semantic_index", lambda self: None)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Run every test in its own folder, so no .env or var/ of the developer leaks in."""
