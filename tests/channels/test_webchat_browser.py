@@ -60,8 +60,11 @@ def base_url(runtime: Runtime) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the module's tests (a launch is a second of CPU); each test opens
+    contexts of its own. Not for the session: Playwright's sync API keeps an event loop
+    running, which other tests' ``asyncio`` refuses."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
