@@ -70,6 +70,13 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` (processes, browsers, races: seconds each) start first, in their
+    usual order: under ``--dist worksteal`` a worker that runs dry takes the tail of the
+    other's queue, so the run ends on short tests instead of one core waiting for a long one."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _faq_vectors() -> None:
     """Build the FAQ's semantic index once per session (from a cache that outlives it), as

@@ -31,7 +31,7 @@ from plumbing.settings import Settings, load_settings
 from tests.conftest import live_server
 from tests.dashboard.helpers import PASSWORD, add_staff
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

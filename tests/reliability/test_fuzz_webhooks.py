@@ -27,6 +27,8 @@ from tests.channels.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL,
 from tests.reliability.fuzzing import FORM, fuzz_telegram, fuzz_whatsapp, signed, still_alive
 from tests.reliability.hostile import NASTY_TEXTS
 
+pytestmark = pytest.mark.slow  # started first: see tests/conftest.py
+
 SECRET = "fuzz-secret"
 SEED = 20261201
 
