@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.context
+import multiprocessing.forkserver
 import os
 import shutil
 import uuid
@@ -174,15 +175,29 @@ def runtime_for(database_url: str, *, clock: Clock | None = None,
 
 #: What every worker process of the concurrency tests imports, loaded once (see below).
 _WORKER_PRELOAD = ["tests.conftest", "bot.engine", "booking.service", "channels.console",
-                   "consultbot.worker"]
+                   "consultbot.worker", "tests.worker_preload"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def worker_processes() -> multiprocessing.context.ForkServerContext:
     """How the concurrency tests start separate processes: forked from one server process
-    that imported the application once, instead of each spawned process importing it anew
-    (about a second of CPU each). Still real processes with their own connections."""
+    that imported the application and loaded its resources once, instead of each spawned
+    process doing it anew (about a second of CPU each). Still real processes with their own
+    connections."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_WORKER_PRELOAD)  # only before the server's first start
+    # Python 3.11's fork server does not take the parent's sys.path and starts in the
+    # test's folder: without the checkout on its PYTHONPATH, importing ``tests.*`` fails
+    # (silently: the preload skips what it cannot import).
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), saved]))
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = saved
     return context
 
 
