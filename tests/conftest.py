@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.context
+import multiprocessing.forkserver
 import os
 import shutil
 import uuid
@@ -70,6 +71,13 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` (processes, browsers, races: seconds each) start first, in their
+    usual order: under ``--dist worksteal`` a worker that runs dry takes the tail of the
+    other's queue, so the run ends on short tests instead of one core waiting for a long one."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _faq_vectors() -> None:
     """Build the FAQ's semantic index once per session (from a cache that outlives it), as
@@ -77,6 +85,16 @@ def _faq_vectors() -> None:
     from tests.bot.faq_support import loaded_knowledge
 
     loaded_knowledge()
+
+
+@pytest.fixture
+def lexical_faq(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The FAQ on its lexical matcher alone, as with ``FAQ_SEMANTIC=false``, for tests of long
+    or hostile texts where the model is not what they are about: the model reads a 4,096-character
+    text whole (about 1,300 tokens, 2.5 s of CPU), for every distinct such text."""
+    from bot.faq import KnowledgeBase
+
+    monkeypatch.setattr(KnowledgeBase, "semantic_index", lambda self: None)
 
 
 @pytest.fixture(autouse=True)
@@ -157,15 +175,29 @@ def runtime_for(database_url: str, *, clock: Clock | None = None,
 
 #: What every worker process of the concurrency tests imports, loaded once (see below).
 _WORKER_PRELOAD = ["tests.conftest", "bot.engine", "booking.service", "channels.console",
-                   "consultbot.worker"]
+                   "consultbot.worker", "tests.worker_preload"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def worker_processes() -> multiprocessing.context.ForkServerContext:
     """How the concurrency tests start separate processes: forked from one server process
-    that imported the application once, instead of each spawned process importing it anew
-    (about a second of CPU each). Still real processes with their own connections."""
+    that imported the application and loaded its resources once, instead of each spawned
+    process doing it anew (about a second of CPU each). Still real processes with their own
+    connections."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_WORKER_PRELOAD)  # only before the server's first start
+    # Python 3.11's fork server does not take the parent's sys.path and starts in the
+    # test's folder: without the checkout on its PYTHONPATH, importing ``tests.*`` fails
+    # (silently: the preload skips what it cannot import).
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), saved]))
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = saved
     return context
 
 

@@ -28,6 +28,8 @@ from plumbing.crypto import new_key
 from tests.bot.test_booking_chat import intake
 from tests.conftest import START, runtime_for, worker_processes
 
+pytestmark = pytest.mark.slow  # started first: see tests/conftest.py
+
 SLOT = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # the first free slot after START
 THREADS = 8
 PROCESSES = 4

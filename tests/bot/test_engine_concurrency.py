@@ -125,6 +125,7 @@ def _process_worker(url: str, key: str, worker: int, out: multiprocessing.Queue)
     runtime.db.dispose()
 
 
+@pytest.mark.slow
 def test_processes_handle_each_message_once(any_database_url: str) -> None:
     key = new_key()
     setup = runtime_for(any_database_url, data_encryption_key=key)
@@ -146,6 +147,7 @@ def test_processes_handle_each_message_once(any_database_url: str) -> None:
     setup.db.dispose()
 
 
+@pytest.mark.slow
 def test_restart_mid_conversation_loses_nothing(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
            "DATA_ENCRYPTION_KEY": new_key()}

@@ -200,6 +200,7 @@ def test_a_redelivered_press_is_not_answered_twice(harness: Harness) -> None:
     assert len(harness.api.calls_to("answerCallbackQuery")) == 2
 
 
+@pytest.mark.usefixtures("lexical_faq")  # the cut is the subject, not the model
 def test_a_message_of_5000_characters(harness: Harness) -> None:
     user = harness.user(5008)
     start_in_english(harness, user)

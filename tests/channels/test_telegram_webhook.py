@@ -244,6 +244,7 @@ def test_an_update_no_handler_takes_is_answered_and_leaves_no_waiter(site: Site)
     assert site.api.sent() == []
 
 
+@pytest.mark.usefixtures("lexical_faq")  # the cut is the subject, not the model
 def test_a_message_of_5000_characters(site: Site) -> None:
     user = TelegramUser(site.api, 9004)
     assert site.post(user.message("Please help. " * 384 + "Thanks!")) == 200  # 5,000 chars

@@ -28,7 +28,7 @@ from plumbing.settings import Settings, load_settings
 from tests.conftest import live_server
 from tests.dashboard.helpers import PASSWORD, add_staff
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -60,8 +60,11 @@ def base_url(runtime: Runtime) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the module's tests (a launch is a second of CPU); each test opens
+    contexts of its own. Not for the session: Playwright's sync API keeps an event loop
+    running, which other tests' ``asyncio`` refuses."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

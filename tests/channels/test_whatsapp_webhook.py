@@ -336,6 +336,7 @@ def reach_description(twilio: TwilioWebhooks) -> None:
         say(twilio, line)
 
 
+@pytest.mark.usefixtures("lexical_faq")  # the cut is the subject, not the model
 def test_a_5000_character_body_is_cut_at_4096_and_the_person_told(
         twilio: TwilioWebhooks, wa_runtime: Runtime) -> None:
     reach_description(twilio)

@@ -93,6 +93,7 @@ def _process_worker(url: str, key: str, name: str, start: Any, out: Any) -> None
     out.put(log)
 
 
+@pytest.mark.slow
 def test_processes_never_send_the_same_message_twice(postgres_url: str) -> None:
     key = new_key()
     setup = runtime_for(postgres_url, data_encryption_key=key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.identifiers import new_conversation
@@ -375,6 +376,7 @@ def test_a_failing_round_job_does_not_stop_the_others(
     assert calls == ["meetings"]
 
 
+@pytest.mark.slow
 def test_the_worker_command_sends_what_another_process_stored(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
     import subprocess

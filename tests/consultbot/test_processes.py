@@ -17,6 +17,8 @@ import pytest
 from consultbot.processes import fork_servers
 from plumbing.crypto import new_key
 
+pytestmark = pytest.mark.slow  # started first: see tests/conftest.py
+
 
 def test_each_child_serves_and_exactly_one_is_first(tmp_path: Path) -> None:
     record = tmp_path / "children"

@@ -40,7 +40,7 @@ from tests.channels.fake_twilio import (
 from tests.conftest import postgres_base_url
 from tests.consultbot.processes import Process, free_port
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 CADDY = shutil.which("caddy")

@@ -24,6 +24,8 @@ from tests.channels.fake_telegram import TOKEN, FakeTelegramServer, TelegramUser
 from tests.consultbot.processes import Process, free_port
 from tests.fake_smtp import FakeSmtpServer
 
+pytestmark = pytest.mark.slow  # started first: see tests/conftest.py
+
 
 @dataclass
 class Deployment:

@@ -31,7 +31,7 @@ from plumbing.settings import Settings, load_settings
 from tests.conftest import live_server
 from tests.dashboard.helpers import PASSWORD, add_staff
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,7 +45,7 @@ if not CHROMIUM.exists() and not os.environ.get("REQUIRE_BROWSER"):
     pytest.skip("no /usr/bin/chromium (set REQUIRE_BROWSER to make this a failure)",
                 allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 #: The person's side of the chat: intake, then a time zone, a day, a time and confirmation.
 CHAT = ["/start", "Continue in English", "book", "I am the applicant", "Anna Petrova", "Russia",
@@ -80,16 +80,26 @@ def base_url(runtime: Runtime) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def page(base_url: str) -> Iterator[Page]:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the module's tests (a launch is a second of CPU); each test has a
+    context of its own, so no cookie or storage passes between them. Not for the session:
+    Playwright's sync API keeps an event loop running, which other tests' ``asyncio`` refuses."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
         try:
-            yield context.new_page()
+            yield browser
         finally:
-            context.close()
             browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def shot(page: Page, name: str) -> None:

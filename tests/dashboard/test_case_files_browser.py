@@ -23,7 +23,7 @@ from tests.channels.fake_telegram import FakeTelegramServer
 from tests.conftest import live_server
 from tests.dashboard.helpers import PASSWORD, add_staff, booking
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

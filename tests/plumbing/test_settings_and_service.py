@@ -91,6 +91,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "ZOOM_CLIENT_SECRET": "very-secret-value"}

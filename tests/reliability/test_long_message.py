@@ -7,6 +7,8 @@ sees 4,096 characters, and cleaning happens before it.
 
 from __future__ import annotations
 
+import pytest
+
 from bot.engine import Bot, Handled
 from bot.messages import Inbound
 from bot.understanding import Understanding
@@ -29,6 +31,7 @@ class Recording(Bot):
         return super()._handle_once(inbound, understood, cut, **hints)
 
 
+@pytest.mark.usefixtures("lexical_faq")  # the cut is the subject, not the model
 def test_a_1mb_body_reaches_the_locked_turn_cut_to_4096(make_runtime) -> None:  # type: ignore[no-untyped-def]
     runtime = make_runtime(**SETTINGS)
     bot = Recording(runtime)

@@ -39,6 +39,7 @@ def test_accepted_forms() -> None:
     assert load_settings(public_base_url="https://bot.example.org/consult").public_base_url
 
 
+@pytest.mark.slow
 def test_a_taken_port_stops_serve_with_one_line_before_anything_starts(
         tmp_path: Path) -> None:
     with socket.socket() as taken:
@@ -55,6 +56,7 @@ def test_a_taken_port_stops_serve_with_one_line_before_anything_starts(
     assert not (tmp_path / "var").exists()  # nothing started: no database, no key file
 
 
+@pytest.mark.slow
 def test_a_malformed_content_sid_stops_serve_naming_it(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "consultbot.cli", "serve", "--port", "0"],
