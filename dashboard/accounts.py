@@ -10,7 +10,6 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -41,6 +40,8 @@ class AccountError(ValueError):
 
 def normalise_email(email: str) -> str:
     """The canonical form of a staff e-mail (checked syntax, lower case)."""
+    from email_validator import EmailNotValidError, validate_email  # on first use: 35 ms
+
     try:
         checked = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
