@@ -156,7 +156,7 @@ def serve(args: argparse.Namespace, settings: Any, listener: socket.socket, *,
     runtime = build_runtime(settings, check_key=True)
     faq_line = configure_matching(enabled=settings.faq_semantic,
                                   cache_directory=settings.faq_cache_dir)
-    warming = WarmUp().start()  # the knowledge base and the rest: /readyz waits for them
+    warming = WarmUp()  # the knowledge base and the rest: /readyz waits for them
     bot = build_bot(runtime)
     app = create_app(runtime, bot=bot, warming=warming)
     stoppers = []
@@ -177,6 +177,7 @@ def serve(args: argparse.Namespace, settings: Any, listener: socket.socket, *,
         for line in [*describe(settings, app.config["AREAS"], host=args.host), faq_line]:
             print(f"  {line}")
         sys.stdout.flush()
+    warming.start()  # now: until here the start has the interpreter to itself
     try:
         waitress.serve(app, sockets=[listener], threads=args.threads, ident="consultbot")
     finally:
