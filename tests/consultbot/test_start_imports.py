@@ -32,11 +32,22 @@ print(json.dumps(sorted(name for name in %r if name in sys.modules)))
 """
 
 
-def test_a_start_on_the_defaults_imports_no_library_of_what_is_off(tmp_path: Path) -> None:
+def imported_at_start(tmp_path: Path, names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` a start on the defaults (DATA_DIR in ``tmp_path``) imports."""
     result = subprocess.run(
-        [sys.executable, "-c", BUILD % (NOT_AT_START,)], cwd=tmp_path, capture_output=True,
+        [sys.executable, "-c", BUILD % (names,)], cwd=tmp_path, capture_output=True,
         text=True, timeout=120,
         env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path / "data"),
              "PYTHONPATH": str(ROOT), "FAQ_SEMANTIC": "false"})
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.splitlines()[-1]) == []
+    return list(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_a_start_on_the_defaults_imports_no_library_of_what_is_off(tmp_path: Path) -> None:
+    assert imported_at_start(tmp_path, NOT_AT_START) == []
+
+
+def test_alembic_is_imported_only_while_migrations_are_pending(tmp_path: Path) -> None:
+    """The first start migrates the new database; the next finds it at the head revision."""
+    assert imported_at_start(tmp_path, ("alembic",)) == ["alembic"]
+    assert imported_at_start(tmp_path, ("alembic",)) == []
