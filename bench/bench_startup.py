@@ -1,22 +1,23 @@
 """Start-up time and memory of ``consultbot serve`` on the embedded SQLite default.
 
 Run: .venv/bin/python bench/bench_startup.py [--messages 3000] [--rounds 3]
-     [--checkout DIR ...] [--cold-vectors]
+     [--checkout DIR ...] [--cold-vectors] [--migrated]
 
 Each round starts ``consultbot serve`` (this venv's Python, the code of each ``--checkout``,
 default: this one; several checkouts are started in turn, round by round, so they share the
 machine's load) in a new temporary DATA_DIR: a new database, key file and, unless
 ``--cold-vectors``, a FAQ vector cache filled beforehand (so neither side computes the
 knowledge base's vectors, 25-30 s of CPU on a new DATA_DIR; ``--cold-vectors`` measures that
-too). It times, from just before the process is started, the first ``200`` on ``/healthz``
-and on ``/readyz``, with the CPU seconds of the server's main thread up to each (the machine
-is shared, so wall time is noisy; the main thread imports, migrates and builds the app, the
-warm-up and the outbox worker have threads of their own). Then it sends ``--messages``
-signed WhatsApp messages from 200 people over 4 connections (the signing of
-``bench_whatsapp``) and reports the server's VmRSS and VmHWM, and how much of the resident
-memory is anonymous (the heap) or file-backed (code, the mmap'd model). The first round of
-each checkout is a warm-up (the page cache, ``.pyc`` files) and not counted; figures are
-medians of the others.
+too). With ``--migrated`` the database is migrated (``consultbot db upgrade``) before the
+timed start, as on a restart. It times, from just before the process is started, the first
+``200`` on ``/healthz`` and on ``/readyz``, with the CPU seconds of the server's main thread
+up to each (the machine is shared, so wall time is noisy; the main thread imports, migrates
+and builds the app, the warm-up and the outbox worker have threads of their own). Then it
+sends ``--messages`` signed WhatsApp messages from 200 people over 4 connections (the
+signing of ``bench_whatsapp``) and reports the server's VmRSS and VmHWM, and how much of the
+resident memory is anonymous (the heap) or file-backed (code, the mmap'd model). The first
+round of each checkout is a warm-up (the page cache, ``.pyc`` files) and not counted;
+figures are medians of the others.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ def send(port: int, count: int, run: str) -> int:
     return errors[0]
 
 
-def one_start(checkout: Path, messages: int, run: str, cold: bool) -> dict[str, float]:
+def one_start(checkout: Path, messages: int, run: str, cold: bool,
+              migrated: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as directory:
         port = free_port()
         env = {name: value for name, value in os.environ.items()
@@ -118,6 +120,9 @@ def one_start(checkout: Path, messages: int, run: str, cold: bool) -> dict[str, 
                    TWILIO_API_BASE_URL="http://127.0.0.1:9", LOG_LEVEL="ERROR")
         if not cold:
             env["FAQ_CACHE_DIR"] = str(VECTORS)
+        if migrated:  # a restart: the database is already at the newest revision
+            subprocess.run([sys.executable, "-m", "consultbot.cli", "db", "upgrade"], env=env,
+                           cwd=directory, stdout=subprocess.DEVNULL, check=True)
         began = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, "-m", "consultbot.cli", "serve", "--port", str(port)],
@@ -162,6 +167,8 @@ def main() -> None:
                         help="a checkout of the project to start (repeatable; default: this)")
     parser.add_argument("--cold-vectors", action="store_true",
                         help="no FAQ vector cache: each start computes the vectors")
+    parser.add_argument("--migrated", action="store_true",
+                        help="migrate each new database before the timed start (a restart)")
     args = parser.parse_args()
     checkouts = [path.resolve() for path in (args.checkout or [ROOT])]
     if not args.cold_vectors:
@@ -171,10 +178,11 @@ def main() -> None:
     for round_number in range(args.rounds + 1):
         for index, checkout in enumerate(checkouts):
             result = one_start(checkout, args.messages, f"{round_number}{index}",
-                               args.cold_vectors)
+                               args.cold_vectors, args.migrated)
             if round_number:  # the first round only warms the page cache and .pyc files
                 results[checkout].append(result)
-    print(f"consultbot serve on a new SQLite DATA_DIR, {args.messages} WhatsApp messages, "
+    database = "migrated beforehand" if args.migrated else "new"
+    print(f"consultbot serve on a {database} SQLite DATA_DIR, {args.messages} WhatsApp messages, "
           f"median of {args.rounds} rounds; seconds from process start, MiB "
           f"({'vectors computed' if args.cold_vectors else 'FAQ vectors cached'})")
     print("| checkout | " + " | ".join(title for _, title in COLUMNS) + " |")
