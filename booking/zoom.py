@@ -24,11 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+
+# httpx (with rich and pygments: 70 ms) is imported when a Zoom client is made: without
+# Zoom a process never needs it.
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +201,8 @@ class ZoomClient:
     ) -> None:
         if not (account_id and client_id and client_secret):
             raise ValueError("Zoom account id, client id and client secret are all required")
+        import httpx
+
         self._account_id = account_id
         self._auth = httpx.BasicAuth(client_id, client_secret)
         self._api = api_base_url.rstrip("/")
@@ -352,6 +358,8 @@ class ZoomClient:
         self, method: str, path: str, body: dict[str, Any] | None, token: str,
         params: dict[str, str] | None = None,
     ) -> httpx.Response:
+        import httpx
+
         try:
             return self._http.request(
                 method,
@@ -399,6 +407,8 @@ class ZoomClient:
             return self._token.value
 
     def _fetch_token(self, now: datetime) -> _Token:
+        import httpx
+
         try:
             response = self._http.post(
                 self._oauth_url,

@@ -5,7 +5,8 @@
 few seconds): the database (one connection, aggregates over indexed rows), that the
 configured key decrypts the database's key canary, that some outbox worker finished a round
 recently (any process: heartbeats are stored, see ``plumbing.heartbeat``), and that the
-outbox is not falling behind. Any failed check makes it ``503`` and names the check.
+outbox is not falling behind, and that this process has loaded what turns read
+(``consultbot.warmup``). Any failed check makes it ``503`` and names the check.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def _key_state(runtime: Runtime, connection: Connection) -> str:
         return "wrong"
 
 
-def readiness(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
-    """(ready, the JSON body); the body's ``failed`` lists the checks that failed."""
+def readiness(runtime: Runtime, warm_up: str = "ok") -> tuple[bool, dict[str, Any]]:
+    """(ready, the JSON body); the body's ``failed`` lists the checks that failed.
+    ``warm_up`` is the state of this process's warm-up (``loading``, ``ok``, ``failed``)."""
     now = runtime.clock()
     table = OutboxMessage.__table__.c  # type: ignore[attr-defined]
     due = (select(func.count(), func.min(table.due_at))
@@ -66,8 +68,9 @@ def readiness(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
     outbox = {"state": "behind" if oldest_age is not None and oldest_age > BEHIND_AFTER
               else "ok", "due": int(waiting), "oldest_due_seconds": oldest_age,
               "failed": int(failed)}
-    failures = [name for name, bad in (("key", key == "wrong"),
+    failures = [name for name, bad in (("warm_up", warm_up != "ok"), ("key", key == "wrong"),
                                        ("worker", worker["state"] != "ok"),
                                        ("outbox", outbox["state"] != "ok")) if bad]
     return not failures, {"status": "failing" if failures else "ok", "failed": failures,
-                          "database": "ok", "key": key, "worker": worker, "outbox": outbox}
+                          "database": "ok", "warm_up": warm_up, "key": key, "worker": worker,
+                          "outbox": outbox}

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import Flask
 
 import channels.email_sender
 import channels.files
-import channels.staff_telegram
-import channels.telegram.media
 import channels.telegram.polling
-import channels.telegram.sender
 import channels.telegram.webhook
 import channels.webchat.sender
 import channels.webchat.web
@@ -35,6 +32,11 @@ from bot.engine import Bot
 from channels.delivery import Sender
 from consultbot.metrics import MeasuredBot
 from plumbing.runtime import Runtime
+
+if TYPE_CHECKING:
+    from channels.staff_telegram import StaffTelegramSender
+    from channels.telegram.media import TelegramFiles
+    from channels.telegram.sender import TelegramSender
 
 T = TypeVar("T")
 AttachArea = Callable[[Flask, Runtime, Bot], None]
@@ -58,17 +60,41 @@ class Channel:
     fetcher: Callable[[Runtime], Fetcher | None] | None = None
 
 
+# Without a bot token nothing of Telegram's is built, and its library (0.15 s, 19 MiB) is
+# not even imported: its factories below import their modules only when a token is set.
+
+def _telegram_sender(runtime: Runtime) -> TelegramSender | None:
+    if runtime.settings.telegram_bot_token is None:
+        return None
+    import channels.telegram.sender
+    return channels.telegram.sender.build_sender(runtime)
+
+
+def _telegram_fetcher(runtime: Runtime) -> TelegramFiles | None:
+    if runtime.settings.telegram_bot_token is None:
+        return None
+    import channels.telegram.media
+    return channels.telegram.media.build_fetcher(runtime)
+
+
+def _staff_telegram_sender(runtime: Runtime) -> StaffTelegramSender | None:
+    if runtime.settings.telegram_bot_token is None:
+        return None
+    import channels.staff_telegram
+    return channels.staff_telegram.build_sender(runtime)
+
+
 CHANNELS: tuple[Channel, ...] = (
     Channel("whatsapp", webhook=channels.whatsapp.webhook.attach,
             sender=channels.whatsapp.sender.build_sender,
             periodic=channels.whatsapp.questions.forget_old,
             fetcher=channels.whatsapp.media.build_fetcher),
     Channel("telegram", webhook=channels.telegram.webhook.attach,
-            sender=channels.telegram.sender.build_sender,
+            sender=_telegram_sender,
             background=channels.telegram.polling.start_webhook,
             poller=channels.telegram.polling.start_polling,
-            fetcher=channels.telegram.media.build_fetcher),
-    Channel("staff_telegram", sender=channels.staff_telegram.build_sender),
+            fetcher=_telegram_fetcher),
+    Channel("staff_telegram", sender=_staff_telegram_sender),
     Channel("email", sender=channels.email_sender.build_sender),
     Channel("webchat", webhook=channels.webchat.web.attach,
             sender=channels.webchat.sender.build_sender),

@@ -14,14 +14,20 @@ from consultbot.front import attach as attach_front
 from consultbot.health import liveness, readiness
 from consultbot.metrics import attach as attach_metrics
 from consultbot.registry import build_bot, build_senders, web_areas
+from consultbot.warmup import WarmUp
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
-    """Build the web application around one runtime (nothing global at import time)."""
-    warm_up()  # knowledge base, intents and catalogs: loaded now, not in a first request
+def create_app(runtime: Runtime, *, bot: Bot | None = None,
+               warming: WarmUp | None = None) -> Flask:
+    """Build the web application around one runtime (nothing global at import time).
+
+    The knowledge base, intents and catalogs are loaded now, not in a first request, unless
+    ``warming`` loads them in its thread (``/readyz`` then waits for it)."""
+    if warming is None:
+        warm_up()
     app = Flask("consultbot")
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
     app.config["AREAS"] = {}
@@ -42,7 +48,7 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
 
     @app.get("/readyz")
     def readyz():  # type: ignore[no-untyped-def]
-        ready, body = readiness(runtime)
+        ready, body = readiness(runtime, "ok" if warming is None else warming.state)
         if not ready:
             log.warning("readiness check failed: %s", ", ".join(body["failed"]))
         return jsonify(body), 200 if ready else 503

@@ -118,10 +118,9 @@ def _cheap_password_hashing() -> Iterator[None]:
     import dashboard.accounts as accounts
 
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    saved = accounts._hasher, accounts._DUMMY_HASH
-    accounts._hasher, accounts._DUMMY_HASH = cheap, cheap.hash("not anyone's password")
+    saved, accounts._hasher = accounts._hasher, cheap
     yield
-    accounts._hasher, accounts._DUMMY_HASH = saved
+    accounts._hasher = saved
 
 
 @pytest.fixture

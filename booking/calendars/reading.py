@@ -20,12 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import recurring_ical_events
-from icalendar import Calendar
-
 from booking.availability import resolve_wall_time
+
+if TYPE_CHECKING:
+    from icalendar import Calendar
+
+# icalendar and recurring_ical_events (50 ms and 6 MiB at import) are imported on first use:
+# without a consultant's calendar a process never needs them.
 
 __all__ = ["CalendarUnreadable", "busy_intervals"]
 
@@ -75,6 +79,8 @@ def _span(event: object, zone: ZoneInfo) -> Interval | None:
 
 def parse(text: str | bytes) -> Calendar:
     """One VCALENDAR; raises :class:`CalendarUnreadable` (no content in the message)."""
+    from icalendar import Calendar
+
     try:
         return Calendar.from_ical(text)
     except (ValueError, KeyError, IndexError, TypeError) as exc:
@@ -89,6 +95,9 @@ def busy_intervals(
 ) -> list[Interval]:
     """The merged busy intervals (aware UTC) of ``calendars`` overlapping ``[start, end)``,
     clipped to it; ``timezone`` is the consultant's (all-day and floating events)."""
+    import recurring_ical_events
+    from icalendar import Calendar
+
     zone = ZoneInfo(timezone)
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     # Query in local dates a day wider: floating and all-day events are compared in the

@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import caldav
-import httpx
-from caldav.lib import error as dav_error
-
 from booking.calendars.models import CALDAV, FEED
+
+if TYPE_CHECKING:
+    import caldav
+
+# caldav and httpx are imported on first use: without a consultant's calendar a process
+# never needs them.
 
 #: A feed larger than this is refused (a calendar of many years is a few MB).
 MAX_FEED_BYTES = 20 * 1024 * 1024
@@ -78,6 +80,8 @@ def fetch(source: CalendarSource, start: datetime, end: datetime, *,
 
 def fetch_feed(url: str, *, timeout: float) -> str:
     """GET an iCalendar feed (following redirects); the body as text."""
+    import httpx
+
     try:
         with httpx.Client(timeout=timeout, follow_redirects=True) as client, \
                 client.stream("GET", feed_url(url),
@@ -95,6 +99,8 @@ def fetch_feed(url: str, *, timeout: float) -> str:
 
 
 def _client(source: CalendarSource, timeout: float) -> caldav.DAVClient:
+    import caldav
+
     return caldav.DAVClient(url=source.url, username=source.username or None,
                             password=source.password or None, timeout=int(max(timeout, 1)),
                             enable_rfc6764=False, rate_limit_handle=False)
@@ -102,6 +108,8 @@ def _client(source: CalendarSource, timeout: float) -> caldav.DAVClient:
 
 def _dav_call(what: str, call: Callable[[], Any]) -> Any:
     """Run a CalDAV call, turning every failure into :class:`CalendarUnavailable`."""
+    from caldav.lib import error as dav_error
+
     try:
         return call()
     except CalendarUnavailable:
@@ -149,6 +157,8 @@ def put_event(source: CalendarSource, uid: str, ical: str, *, timeout: float) ->
 
 def delete_event(source: CalendarSource, uid: str, *, timeout: float) -> None:
     """Remove the event ``uid``; one that is already gone is fine."""
+
+    from caldav.lib import error as dav_error
 
     def call() -> None:
         with _client(source, timeout) as client:

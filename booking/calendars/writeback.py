@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy import and_, exists, or_
 from sqlmodel import Session, col, select
 
@@ -53,6 +52,8 @@ class CopyJob:
 def event_text(uid: str, start: datetime, end: datetime, sequence: int, company: str,
                now: datetime) -> str:
     """The copy as a calendar object resource (no METHOD, times in UTC)."""
+    from icalendar import Calendar, Event  # on first use (see booking.calendars.reading)
+
     calendar = Calendar()
     calendar.add("prodid", "-//consultbot//Consultation booking//EN")
     calendar.add("version", "2.0")

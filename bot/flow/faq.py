@@ -23,21 +23,30 @@ POPULAR = ("what_is_report", "consultation", "cost", "countries", "how_to_order"
            "response_time", "confidentiality", "law_firms")
 
 
+def configure_matching(*, enabled: bool = True, cache_directory: Path | None = None) -> str:
+    """Set whether the FAQ uses the model and where its vectors are cached, and load the
+    model now (mmap'd: milliseconds); returns the start-up line saying which matcher the FAQ
+    uses."""
+    semantic.configure(enabled=enabled, cache_directory=cache_directory)
+    line = f"faq matching: {semantic.status()}"
+    if semantic.load_embedder() is None:
+        return line
+    return f"{line}; knowledge-base vectors from {semantic.cache_directory()}"
+
+
 def warm_up(*, enabled: bool = True, cache_directory: Path | None = None,
             wait: bool = False) -> str:
     """Load the knowledge base and the model now, not on the first question, and read its
     vectors from the cache (or compute them, the first time, in a background thread unless
     ``wait``); returns the start-up line saying which matcher the FAQ uses."""
-    semantic.configure(enabled=enabled, cache_directory=cache_directory)
+    line = configure_matching(enabled=enabled, cache_directory=cache_directory)
     kb = knowledge_base()
-    line = f"faq matching: {semantic.status()}"
-    if semantic.load_embedder() is None:
-        return line
-    if wait:
-        kb.semantic_index()
-        return line
-    threading.Thread(target=kb.semantic_index, name="faq-vectors", daemon=True).start()
-    return f"{line}; knowledge-base vectors from {semantic.cache_directory()}"
+    if semantic.load_embedder() is not None:
+        if wait:
+            kb.semantic_index()
+        else:
+            threading.Thread(target=kb.semantic_index, name="faq-vectors", daemon=True).start()
+    return line
 
 
 def _options(turn: Turn, topic_ids: list[str], *fixed: Choice) -> list[Choice]:

@@ -21,6 +21,8 @@ import pycountry
 from babel import Locale, UnknownLocaleError
 from rapidfuzz import fuzz, process
 
+from bot.validation import cldr
+
 
 def words(text: str) -> frozenset[str]:
     """The set of space-separated words in ``text`` (for readable word-list constants)."""
@@ -125,6 +127,12 @@ def babel_locale(lang: str | None) -> Locale:
     return Locale("en")
 
 
+def territory_names(lang: str) -> Mapping[str, str]:
+    """CLDR's country names by code in ``lang`` (as :func:`babel_locale` reads it); those of
+    the bot's languages are written out (:mod:`bot.validation.cldr`)."""
+    return cldr.territories(lang) or babel_locale(lang).territories
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation-free form of ``text`` for comparisons."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е").replace("ї", "і")
@@ -200,8 +208,8 @@ class Country:
 
     def name(self, lang: str) -> str:
         """The country's name in ``lang`` (CLDR), falling back to English."""
-        for locale in (babel_locale(lang), Locale("en")):
-            name = locale.territories.get(self.code)
+        for language in (lang, "en"):
+            name = territory_names(language).get(self.code)
             if name:
                 return name
         record = pycountry.countries.get(alpha_2=self.code)
@@ -224,7 +232,7 @@ def _names_by_code(lang: str) -> dict[str, list[str]]:
             if value:
                 names[record.alpha_2].append(value)
     for language in dict.fromkeys((*BOT_LANGUAGES, lang)):
-        territories = babel_locale(language).territories
+        territories = territory_names(language)
         for code in names:
             value = territories.get(code)
             if value:
@@ -243,6 +251,12 @@ class _Index:
 def _add(table: dict[str, set[str]], key: str, codes: Iterable[str]) -> None:
     if key:
         table.setdefault(key, set()).update(codes)
+
+
+def shared(lang: str) -> str:
+    """The language a name index for ``lang`` is built and cached under: each holds the
+    names in every bot language (and ``lang``), so the bot's languages share one."""
+    return BOT_LANGUAGES[0] if lang in BOT_LANGUAGES else lang
 
 
 @lru_cache(maxsize=16)
@@ -275,7 +289,7 @@ def _lookup(index: _Index, key: str) -> frozenset[str]:
 def named_country(key: str, lang: str) -> Country | None:
     """The one country whose name (in any bot language, or an alias) is exactly ``key``,
     a folded text without filler words; None for typos or several countries."""
-    codes = _lookup(_index(lang), " ".join(w for w in key.split() if w not in _STOPWORDS))
+    codes = _lookup(_index(shared(lang)), " ".join(w for w in key.split() if w not in _STOPWORDS))
     return Country(next(iter(codes))) if len(codes) == 1 else None
 
 
@@ -381,7 +395,7 @@ def resolve_country(text: str, lang: str) -> CountryGuess:
     key = match_key(raw)
     if not key:
         return CountryGuess(None)
-    index = _index(lang if lang else "en")
+    index = _index(shared(lang or "en"))
     found = _lookup(index, key)
     if found:
         return _decide(found, confident=True)

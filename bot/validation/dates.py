@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from dateparser.date import DateDataParser
-from dateparser.languages.loader import default_loader
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
 
 MAX_LENGTH = 80
 # Relative phrases ("in a month") keep the base's time of day; absolute dates get midnight.
@@ -47,11 +48,15 @@ def _is_us(lang: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _supported_languages() -> frozenset[str]:
+    from dateparser.languages.loader import default_loader  # on first use: 40 ms at import
+
     return frozenset(default_loader.get_locale_map())
 
 
 @lru_cache(maxsize=64)
 def _parser(lang: str, us: bool, day_rule: str, base: datetime) -> DateDataParser:
+    from dateparser.date import DateDataParser
+
     wanted = _base_language(lang)
     languages = [wanted, "en"] if wanted != "en" and wanted in _supported_languages() else ["en"]
     settings = {

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from email_validator import EmailNotValidError, validate_email
-
 MAX_LENGTH = 320
 _WRAPPING = re.compile(r"^(?:mailto:)?<?(?P<address>[^<>]*?)>?[.,;]?$", re.IGNORECASE)
 
@@ -22,6 +20,8 @@ def normalise_email(text: str) -> str | None:
         return None
     match = _WRAPPING.match(text)
     address = match.group("address").strip() if match else text
+    from email_validator import EmailNotValidError, validate_email  # on first use: 35 ms
+
     try:
         return validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError:

@@ -21,6 +21,7 @@ from babel.core import get_global
 from babel.dates import get_timezone_location
 from rapidfuzz import fuzz, process
 
+from bot.validation import cldr
 from bot.validation.countries import (
     BOT_LANGUAGES,
     FILLER_WORDS,
@@ -30,6 +31,7 @@ from bot.validation.countries import (
     known_codes,
     named_country,
     resolve_country,
+    shared,
     words,
 )
 from bot.validation.gazetteer import city_zones
@@ -261,11 +263,11 @@ def _city_index(lang: str) -> Mapping[str, tuple[str, ...]]:
             table.setdefault(key, []).append(zone)
 
     zones = [zone for _, zone in _zone_tab()]
-    locales = [babel_locale(code) for code in dict.fromkeys((*BOT_LANGUAGES, lang))]
+    languages = list(dict.fromkeys((*BOT_LANGUAGES, lang)))
     for zone in zones:
         add(zone.rsplit("/", 1)[-1].replace("_", " "), zone)
-        for locale in locales:
-            add(get_timezone_location(zone, locale=locale, return_city=True), zone)
+        for language in languages:
+            add(city_name(zone, language), zone)
     for alias, zone in get_global("zone_aliases").items():
         area = alias.split("/", 1)[0]
         if "/" in alias and area in _CONTINENTS and zone in zones:
@@ -280,7 +282,7 @@ def _by_city(text: str, lang: str) -> list[str]:
 
     The gazetteer (GeoNames) is asked first, then CLDR's zone cities and legacy zone ids.
     """
-    index = _city_index(lang)
+    index = _city_index(shared(lang))
     words = fold(text).split()
     for size in range(len(words), 0, -1):
         found: list[str] = []
@@ -303,7 +305,7 @@ def _by_city_typo(text: str, lang: str) -> list[str]:
     key = fold(text)
     if len(key) < 5:
         return []
-    index = _city_index(lang)
+    index = _city_index(shared(lang))
     keys = list(index)
     matches = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=CITY_TYPO_SCORE,
                               limit=MAX_RESULTS)
@@ -357,5 +359,13 @@ def zone_label(zone: str, lang: str, at: datetime) -> str:
     area = zone.split("/", 1)[0]
     if "/" not in zone or area not in _CONTINENTS:
         return offset
-    city = get_timezone_location(zone, locale=babel_locale(lang), return_city=True)
-    return f"{city} ({offset})"
+    return f"{city_name(zone, lang)} ({offset})"
+
+
+def city_name(zone: str, lang: str) -> str:
+    """The zone's city in ``lang`` (CLDR), written out for the bot's languages
+    (:mod:`bot.validation.cldr`)."""
+    names = cldr.cities(lang)
+    if names is not None and zone in names:
+        return names[zone]
+    return get_timezone_location(zone, locale=babel_locale(lang), return_city=True)

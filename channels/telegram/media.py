@@ -17,7 +17,7 @@ from telegram import Message
 from bot.casefiles.fetching import FetchFailed, FetchRefused
 from bot.casefiles.models import Refusal
 from bot.messages import Media
-from channels.media_download import TIMEOUT, failure_for, read_limited
+from channels.media_download import failure_for, read_limited, timeout
 from channels.telegram.client import api_urls
 from plumbing.runtime import Runtime
 
@@ -63,7 +63,7 @@ class TelegramFiles:
     def __init__(self, api_base_url: str, token: str, client: httpx.Client | None = None) -> None:
         api, files = api_urls(api_base_url)
         self.api, self.files = f"{api}{token}", f"{files}{token}"
-        self.client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        self.client = client or httpx.Client(timeout=timeout(), follow_redirects=False)
 
     def fetch(self, media: Media, limit: int) -> bytes:
         path = self._file_path(media.source)

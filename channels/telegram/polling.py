@@ -1,5 +1,6 @@
 """Starting the Telegram channel: beside the web app (``consultbot serve``) or on its own
-(``consultbot telegram``, long polling only)."""
+(``consultbot telegram``, long polling only). The Telegram library is imported only once the
+channel is on."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import threading
 from collections.abc import Callable
 
 from bot.engine import Bot
-from channels.telegram.service import TelegramService, service_for
 from channels.telegram.webhook import webhook_problem
 from plumbing.runtime import Runtime
 
@@ -25,6 +25,8 @@ def start_webhook(runtime: Runtime, bot: Bot, areas: dict[str, str]
     if not settings.telegram_enabled or settings.telegram_mode != "webhook" or \
             webhook_problem(settings) is not None:  # the web area already says what is missing
         return None
+    from channels.telegram.service import service_for
+
     service = service_for(runtime, bot)
     service.start()
     return service.stop
@@ -36,6 +38,8 @@ def start_polling(runtime: Runtime, bot: Bot, areas: dict[str, str]
     settings = runtime.settings
     if not settings.telegram_enabled or settings.telegram_mode != "polling":
         return None
+    from channels.telegram.service import service_for
+
     service = service_for(runtime, bot)
     service.start()
     return service.stop
@@ -53,6 +57,8 @@ def poll_until_stopped(
 
     Raises what kept the channel from starting (e.g. a rejected token).
     """
+    from channels.telegram.service import TelegramService
+
     service = TelegramService(runtime, bot, mode="polling")
     service.start()
     try:

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import base64
 import logging
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from bot.casefiles.fetching import FetchFailed, FetchRefused
 from bot.casefiles.models import Refusal
 from bot.messages import Media
-from channels.media_download import TIMEOUT, failure_for, read_limited
+from channels.media_download import failure_for, read_limited, timeout
 from plumbing.runtime import Runtime
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +33,14 @@ class TwilioMedia:
 
     def __init__(self, api_base_url: str, account_sid: str, auth_token: str,
                  client: httpx.Client | None = None) -> None:
+        import httpx
+
         base = urlsplit(api_base_url)
         self.scheme, self.host = base.scheme, base.netloc.lower()
         self.prefix = f"/2010-04-01/Accounts/{account_sid}/Messages/"
         pair = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self.authorization = f"Basic {pair}"  # sent to the trusted API host only
-        self.client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        self.client = client or httpx.Client(timeout=timeout(), follow_redirects=False)
 
     def trusted(self, url: str) -> bool:
         """Whether ``url`` is one of this account's media on Twilio's API host."""

@@ -146,16 +146,19 @@ def serve(args: argparse.Namespace, settings: Any, listener: socket.socket, *,
     the start-up lines (one process of several does)."""
     import waitress
 
-    from bot.flow.faq import warm_up
+    from bot.flow.faq import configure_matching
     from consultbot.registry import backgrounds, build_bot, pollers
     from consultbot.runtime import build_runtime
+    from consultbot.warmup import WarmUp
     from consultbot.web import create_app
     from consultbot.worker import start_background
 
     runtime = build_runtime(settings, check_key=True)
-    faq_line = warm_up(enabled=settings.faq_semantic, cache_directory=settings.faq_cache_dir)
+    faq_line = configure_matching(enabled=settings.faq_semantic,
+                                  cache_directory=settings.faq_cache_dir)
+    warming = WarmUp()  # the knowledge base and the rest: /readyz waits for them
     bot = build_bot(runtime)
-    app = create_app(runtime, bot=bot)
+    app = create_app(runtime, bot=bot, warming=warming)
     stoppers = []
     services = list(backgrounds())  # what each process's webhooks need
     if everything and first:
@@ -174,6 +177,7 @@ def serve(args: argparse.Namespace, settings: Any, listener: socket.socket, *,
         for line in [*describe(settings, app.config["AREAS"], host=args.host), faq_line]:
             print(f"  {line}")
         sys.stdout.flush()
+    warming.start()  # now: until here the start has the interpreter to itself
     try:
         waitress.serve(app, sockets=[listener], threads=args.threads, ident="consultbot")
     finally:

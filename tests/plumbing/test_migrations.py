@@ -19,7 +19,7 @@ import channels.whatsapp.questions
 import dashboard.models
 import plumbing.heartbeat
 import plumbing.outbox
-from plumbing.db import Database, alembic_config, newest
+from plumbing.db import HEADS, Database, alembic_config, applied, newest
 
 MODELS = (booking.models, booking.calendars.models, bot.models, channels.files,
           plumbing.outbox, plumbing.heartbeat, dashboard.models, channels.whatsapp.questions,
@@ -73,7 +73,22 @@ def test_a_database_behind_is_brought_up_and_one_at_the_newest_is_left_alone(
         db.upgrade()
         with db.engine.connect() as connection:
             assert set(MigrationContext.configure(connection).get_current_heads()) == newest()
+            assert applied(connection) == HEADS
             assert "shared_file" in inspect(connection).get_table_names()
         db.upgrade()  # at the newest revision: nothing to do, nothing fails
+    finally:
+        db.dispose()
+
+
+def test_the_written_out_heads_are_the_migrations_own() -> None:
+    """``HEADS`` lets a start skip alembic: a new migration must update it, or this fails."""
+    assert newest() == HEADS
+
+
+def test_a_new_database_has_no_revisions_applied(any_empty_database_url: str) -> None:
+    db = Database(any_empty_database_url)
+    try:
+        with db.engine.connect() as connection:
+            assert applied(connection) == frozenset()
     finally:
         db.dispose()

@@ -16,6 +16,7 @@ from consultbot.cli import main
 from consultbot.web import create_app
 from plumbing.crypto import Cipher, new_key
 from plumbing.settings import SettingsError, load_settings
+from tests.consultbot.processes import Process
 
 
 def test_defaults_need_no_accounts() -> None:
@@ -94,10 +95,8 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "ZOOM_CLIENT_SECRET": "very-secret-value"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "consultbot.cli", "serve", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = Process.consultbot("serve", "--port", str(port), cwd=tmp_path,
+                                 env={"ZOOM_CLIENT_SECRET": "very-secret-value"})
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -105,14 +104,17 @@ def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
                 response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
             except httpx.TransportError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert process.popen.poll() is None, process.output
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
         assert response.json()["status"] == "ok"
         assert response.headers["server"] == "consultbot"  # waitress, not Flask's dev server
+        # The health check's access line, written once the answer is sent (meanwhile the
+        # warm-up thread may hold the interpreter: waited for, not raced by the stop).
+        process.wait_for_line(" consultbot.access [")
     finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0]
+        process.stop()
+    output = process.output
     assert f"listening on http://127.0.0.1:{port}" in output
     assert f"data directory: {tmp_path / 'var'}" in output  # absolute
     assert f"database: sqlite:///{tmp_path / 'var' / 'consultbot.db'}" in output
@@ -120,7 +122,6 @@ def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
     assert "very-secret-value" not in output
     assert "terminal chat: " in output and "zoom: " in output
     assert "WARNING:" not in output  # 127.0.0.1: the Secure cookie works
-    assert " consultbot.access [" in output  # the health check's access line
     assert (tmp_path / "var" / "data.key").exists()
     assert oct((tmp_path / "var" / "data.key").stat().st_mode & 0o777) == "0o600"
 

@@ -1,0 +1,53 @@
+"""What a ``consultbot serve`` start on the defaults does not load: the libraries of
+channels and integrations that are off (Telegram, Twilio's REST client, calendars, Zoom) and
+of checks made in some turns only (images, e-mail addresses, dates). Each costs start-up
+time (0.01-0.15 s) and resident memory in every process, tests' subprocesses included."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_AT_START = ("telegram", "httpx", "twilio.rest", "requests", "icalendar",
+                "recurring_ical_events", "caldav", "PIL", "email_validator", "dateparser")
+
+BUILD = """
+import json, sys
+from consultbot.cli import main  # what every command imports
+import dashboard.bookings
+from consultbot.commands import serve
+from consultbot.registry import backgrounds, build_bot, build_fetchers, build_senders
+from consultbot.runtime import build_runtime
+from consultbot.web import create_app
+from consultbot.worker import start_background
+from plumbing.settings import load_settings
+
+runtime = build_runtime(load_settings(), check_key=True)
+app = create_app(runtime, bot=build_bot(runtime))
+build_senders(runtime), build_fetchers(runtime)
+print(json.dumps(sorted(name for name in %r if name in sys.modules)))
+"""
+
+
+def imported_at_start(tmp_path: Path, names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` a start on the defaults (DATA_DIR in ``tmp_path``) imports."""
+    result = subprocess.run(
+        [sys.executable, "-c", BUILD % (names,)], cwd=tmp_path, capture_output=True,
+        text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path / "data"),
+             "PYTHONPATH": str(ROOT), "FAQ_SEMANTIC": "false"})
+    assert result.returncode == 0, result.stderr
+    return list(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_a_start_on_the_defaults_imports_no_library_of_what_is_off(tmp_path: Path) -> None:
+    assert imported_at_start(tmp_path, NOT_AT_START) == []
+
+
+def test_alembic_is_imported_only_while_migrations_are_pending(tmp_path: Path) -> None:
+    """The first start migrates the new database; the next finds it at the head revision."""
+    assert imported_at_start(tmp_path, ("alembic",)) == ["alembic"]
+    assert imported_at_start(tmp_path, ("alembic",)) == []
