@@ -270,13 +270,25 @@ def cpu_seconds(pid: int) -> float | None:
     return total
 
 
+def children_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds so far of each forked child of ``pid`` (empty when it has none)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return {child: cpu_seconds(int(child)) or 0.0 for child in children}
+    except OSError:
+        return {}
+
+
 def measured(pid: int, load: Any) -> dict[str, Any]:
-    """``load()``'s result plus the server's CPU milliseconds per request answered."""
-    before = cpu_seconds(pid)
+    """``load()``'s result plus the server's CPU milliseconds per request answered, and
+    with several processes each child's CPU seconds under the load (how they shared it)."""
+    before, split = cpu_seconds(pid), children_cpu(pid)
     result: dict[str, Any] = load()
-    after = cpu_seconds(pid)
+    after, split_after = cpu_seconds(pid), children_cpu(pid)
     result["cpu_ms"] = None if before is None or after is None or not result["requests"] \
         else 1000 * (after - before) / result["requests"]
+    result["split"] = [split_after[child] - split[child] for child in split
+                       if child in split_after] if len(split) > 1 else []
     return result
 
 
@@ -461,6 +473,8 @@ def drop_postgres_database(url: str, database_url: str) -> None:
 
 def report(name: str, result: dict[str, Any]) -> None:
     note = "  (ids wrapped: some redeliveries)" if result.get("wrapped") else ""
+    if result.get("split"):
+        note += "  children CPU s: " + " / ".join(f"{cpu:.1f}" for cpu in result["split"])
     cpu = "      -" if result.get("cpu_ms") is None else f"{result['cpu_ms']:7.2f}"
     print(f"| {name:15} | {result['rate']:7.0f} | {1000 * result['p50']:7.1f} | "
           f"{1000 * result['p99']:7.1f} | {1000 * result['max']:7.1f} | "

@@ -14,6 +14,7 @@ from consultbot.front import attach as attach_front
 from consultbot.health import liveness, readiness
 from consultbot.metrics import attach as attach_metrics
 from consultbot.registry import build_bot, build_senders, web_areas
+from consultbot.sessions import StaffSessions
 from consultbot.warmup import WarmUp
 from plumbing.runtime import Runtime
 
@@ -33,6 +34,7 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None,
     app.config["AREAS"] = {}
     secret = runtime.settings.secret_key
     app.secret_key = secret.get_secret_value() if secret else runtime.cipher.derive("sessions")
+    app.session_interface = StaffSessions()
     if runtime.settings.trusted_proxies:
         hops = runtime.settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

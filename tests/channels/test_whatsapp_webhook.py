@@ -359,3 +359,26 @@ def test_logs_name_no_one_and_quote_nothing(twilio: TwilioWebhooks,
     assert "whatsapp message SM" in logged
     for secret in ("Anna Petrova", "arrested", ANNA, ANNA.lstrip("+"), "Anna"):
         assert secret not in logged
+
+
+def test_a_webhook_sets_no_cookie_and_leaves_a_staff_session_alone(
+        make_runtime: Callable[..., Runtime]) -> None:
+    """The webhook shares the app with the dashboard: from a browser signed in as staff
+    (its cookies sent along) it answers without a cookie, and the staff stay signed in."""
+    from tests.dashboard.helpers import add_staff, sign_in
+
+    runtime = make_runtime(cookie_secure=False)
+    client = create_app(runtime).test_client()
+    twilio = TwilioWebhooks(client, AUTH_TOKEN, PUBLIC_BASE_URL)
+    stranger = twilio.message(IVAN, "Hello")
+    assert stranger.status_code == 200
+    assert "Set-Cookie" not in stranger.headers
+    add_staff(runtime)
+    assert sign_in(client).status_code == 302
+    assert client.get_cookie("session") is not None
+    for text in ("Hello", "1"):
+        response = twilio.message(ANNA, text)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+    assert client.get("/staff/bookings").status_code == 200
+    runtime.db.dispose()
