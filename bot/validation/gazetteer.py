@@ -11,7 +11,9 @@ zone is comparable (at least a quarter of its size): then both are offered.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Mapping
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -31,19 +33,59 @@ class Place(NamedTuple):
     population: int
 
 
-@lru_cache(maxsize=1)
-def _index() -> Mapping[str, list[Place]]:
-    """Folded name → places with that name, most populous first (read-only)."""
-    table: dict[str, list[Place]] = {}
-    with gzip.open(INDEX, "rt", encoding="utf-8") as rows:
+class _Index:
+    """Folded name → places with that name, most populous first, in flat arrays: the
+    sorted UTF-8 names in one bytes object, found by bisection, and the numbers of their
+    places. A dict of 242,000 lists left 57 MiB resident; this 31 MiB."""
+
+    def __init__(self, rows: Iterable[str]) -> None:
+        self.places: list[Place] = []
+        entries: list[bytes] = []  # name, NUL, place number (rows: most populous first)
         for row in rows:
             if row.startswith("#"):
                 continue
             population, zone, country, name, keys = row.rstrip("\n").split("\t")
-            place = Place(name, country, zone, int(population))
-            for key in keys.split("|"):
-                table.setdefault(key, []).append(place)  # rows come most populous first
-    return table
+            place = len(self.places).to_bytes(4, "big")
+            self.places.append(Place(name, country, zone, int(population)))
+            entries.extend(key.encode() + b"\0" + place for key in keys.split("|"))
+        entries.sort()  # by name, then by number: most populous first
+        names, self._ends, self._firsts = bytearray(), array("I"), array("I")
+        self._numbers = array("I")
+        previous = None
+        for entry in entries:
+            folded, number = entry[:-5], int.from_bytes(entry[-4:], "big")
+            if folded != previous:
+                names += folded
+                self._ends.append(len(names))
+                self._firsts.append(len(self._numbers))
+                previous = folded
+            self._numbers.append(number)
+        self._firsts.append(len(self._numbers))
+        self._names = bytes(names)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def _name(self, position: int) -> bytes:
+        return self._names[self._ends[position - 1] if position else 0:self._ends[position]]
+
+    def get(self, key: str, default: tuple[Place, ...] = ()) -> Sequence[Place]:
+        wanted = key.encode()
+        position = bisect_left(range(len(self)), wanted, key=self._name)
+        if position == len(self) or self._name(position) != wanted:
+            return default
+        numbers = self._numbers[self._firsts[position]:self._firsts[position + 1]]
+        return [self.places[number] for number in numbers]
+
+    def __contains__(self, key: str) -> bool:
+        return bool(self.get(key))
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    """The index, read once (read-only)."""
+    with gzip.open(INDEX, "rt", encoding="utf-8") as rows:
+        return _Index(rows)
 
 
 def load() -> int:

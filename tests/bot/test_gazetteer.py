@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,7 @@ from bot.validation.countries import fold
 from bot.validation.gazetteer_build import readable, row, source
 
 # Munich, Cologne, Aleppo, Mashhad, Manchester (GB), Manchester (New Hampshire), Kyiv.
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ("2867714", "2886242", "170063", "124665", "2643123", "5089178", "703448")
 
 
@@ -36,3 +40,38 @@ def test_alternate_names_in_the_bots_scripts() -> None:
         assert gazetteer.places(fold(name)), name
     assert not gazetteer.places(fold("ミュンヘン"))  # scripts no bot language uses are left out
     assert gazetteer.places(fold("Мюнхене"))[0].name == "Munich"  # a case form
+
+
+def test_the_index_finds_each_name_s_places_as_the_file_lists_them(lines: list[str]) -> None:
+    expected: dict[str, list[gazetteer.Place]] = {}
+    for line in lines[1:]:
+        population, zone, country, name, keys = line.split("\t")
+        for key in keys.split("|"):
+            expected.setdefault(key, []).append(
+                gazetteer.Place(name, country, zone, int(population)))
+    index = gazetteer._index()
+    assert len(index) == len(expected)
+    assert all(list(index.get(key)) == places for key, places in expected.items())
+    assert index.get("no such city") == ()
+    assert "no such city" not in index
+
+
+MEMORY = """
+import gc
+def resident():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])
+from bot.validation import gazetteer
+before = resident()
+gazetteer.load()
+gc.collect()
+print((resident() - before) / 1024)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_the_index_holds_much_less_memory_than_a_dict_of_lists() -> None:
+    """A dict of a list per name left 57 MiB resident; the flat arrays about 31."""
+    result = subprocess.run([sys.executable, "-c", MEMORY], capture_output=True, text=True,
+                            timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) < 42
