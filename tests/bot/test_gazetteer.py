@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -55,23 +53,3 @@ def test_the_index_finds_each_name_s_places_as_the_file_lists_them(lines: list[s
     assert index.get("no such city") == ()
     assert "no such city" not in index
 
-
-MEMORY = """
-import gc
-def resident():
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])
-from bot.validation import gazetteer
-before = resident()
-gazetteer.load()
-gc.collect()
-print((resident() - before) / 1024)
-"""
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-def test_the_index_holds_much_less_memory_than_a_dict_of_lists() -> None:
-    """A dict of a list per name left 57 MiB resident; the flat arrays about 31."""
-    result = subprocess.run([sys.executable, "-c", MEMORY], capture_output=True, text=True,
-                            timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 0, result.stderr
-    assert float(result.stdout) < 42
