@@ -14,6 +14,7 @@ from consultbot.front import attach as attach_front
 from consultbot.health import liveness, readiness
 from consultbot.metrics import attach as attach_metrics
 from consultbot.registry import build_bot, build_senders, web_areas
+from consultbot.routing import ConsultbotFlask
 from plumbing.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 def create_app(runtime: Runtime, *, bot: Bot | None = None) -> Flask:
     """Build the web application around one runtime (nothing global at import time)."""
     warm_up()  # knowledge base, intents and catalogs: loaded now, not in a first request
-    app = Flask("consultbot")
+    app = ConsultbotFlask("consultbot")
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
     app.config["AREAS"] = {}
     secret = runtime.settings.secret_key
