@@ -14,6 +14,7 @@ from consultbot.front import attach as attach_front
 from consultbot.health import liveness, readiness
 from consultbot.metrics import attach as attach_metrics
 from consultbot.registry import build_bot, build_senders, web_areas
+from consultbot.routing import ConsultbotFlask
 from consultbot.sessions import StaffSessions
 from consultbot.warmup import WarmUp
 from plumbing.runtime import Runtime
@@ -29,7 +30,7 @@ def create_app(runtime: Runtime, *, bot: Bot | None = None,
     ``warming`` loads them in its thread (``/readyz`` then waits for it)."""
     if warming is None:
         warm_up()
-    app = Flask("consultbot")
+    app = ConsultbotFlask("consultbot")
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
     app.config["AREAS"] = {}
     secret = runtime.settings.secret_key

@@ -20,7 +20,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from plumbing.content_sids import MAX_BUTTONS, MAX_LIST_ITEMS, parse_sized_sids
 from plumbing.weekly_hours import parse_weekly_hours
@@ -260,6 +265,18 @@ class Settings(BaseSettings):
     faq_cache_dir: Path = Field(DEFAULT_DATA_DIR / "faq-cache",
         description="Where the FAQ knowledge base's vectors are cached "
                     "(empty: DATA_DIR/faq-cache).")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual sources; without a .env file (read when the source is made) its source is
+        left out: it would give nothing, after inspecting every field (half of a reading)."""
+        read = not isinstance(dotenv_settings, DotEnvSettingsSource) or dotenv_settings.env_vars
+        dotenv = (dotenv_settings,) if read else ()
+        return (init_settings, env_settings, *dotenv, file_secret_settings)
 
     @model_validator(mode="before")
     @classmethod

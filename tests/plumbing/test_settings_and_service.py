@@ -61,6 +61,17 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     assert (settings.company_name, settings.booking_horizon_days) == ("Test Firm", 7)
 
 
+def test_arguments_beat_the_environment_which_beats_the_dotenv_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPANY_NAME", "From Env")
+    assert load_settings().company_name == "From Env"  # no .env file: its source is left out
+    (tmp_path / ".env").write_text("COMPANY_NAME=Dotenv\nBOOKING_HORIZON_DAYS=7\n")
+    settings = load_settings(booking_horizon_days=9)
+    assert (settings.company_name, settings.booking_horizon_days) == ("From Env", 9)
+    monkeypatch.delenv("COMPANY_NAME")
+    assert load_settings().company_name == "Dotenv"
+
+
 def test_key_rotation_keeps_old_data_readable() -> None:
     old, new = new_key(), new_key()
     token = Cipher(old).encrypt_json({"name": "Anna"})
