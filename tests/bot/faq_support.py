@@ -5,6 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from bot.faq import KnowledgeBase, semantic
 
 #: Vectors cached across test runs: the key is the knowledge base's content and the model,
@@ -33,3 +35,19 @@ def assert_answered_or_offered(kb: KnowledgeBase, question: str, expected: str,
     result = kb.answer(question, lang)
     assert not result.confident or result.topic_id == expected, (question, result)
     assert expected in offered(kb, question, lang), (question, result)
+
+
+def spy_on_model(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every text the real model embeds from now on (its question cache emptied)."""
+    index = kb.semantic_index()
+    assert index is not None
+    read: list[str] = []
+    embed = index._embedder.embed
+
+    def spy(texts: list[str]) -> object:
+        read.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(index._embedder, "embed", spy)
+    index.clear_cache()
+    return read

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bot.faq import KnowledgeBase
-from tests.bot.faq_support import loaded_knowledge
+from tests.bot.faq_support import loaded_knowledge, spy_on_model
 
 
 @pytest.fixture(scope="module")
@@ -22,18 +22,10 @@ def kb() -> KnowledgeBase:
 @pytest.fixture
 def model_reads(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The texts the real model embeds during the test (its question cache emptied)."""
+    read = spy_on_model(kb, monkeypatch)
+    yield read
     index = kb.semantic_index()
     assert index is not None
-    read: list[str] = []
-    embed = index._embedder.embed
-
-    def spy(texts: list[str]) -> object:
-        read.extend(texts)
-        return embed(texts)
-
-    monkeypatch.setattr(index._embedder, "embed", spy)
-    index.clear_cache()
-    yield read
     index.clear_cache()
 
 

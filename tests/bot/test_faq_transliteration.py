@@ -11,7 +11,7 @@ from bot.faq.transliteration import native_spellings, transliterate
 from bot.i18n import Translator
 from channels.console import ConsoleChannel
 from consultbot.runtime import Runtime
-from tests.bot.faq_support import assert_answered_or_offered, loaded_knowledge
+from tests.bot.faq_support import assert_answered_or_offered, loaded_knowledge, spy_on_model
 
 
 @pytest.fixture(scope="module")
@@ -81,17 +81,7 @@ def test_the_lexical_matcher_answers_through_the_native_spelling(
 def _model_reads(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, question: str,
                  lang: str) -> list[str]:
     """The texts the model embeds for ``question`` asked in a ``lang`` conversation."""
-    index = kb.semantic_index()
-    assert index is not None
-    read: list[str] = []
-    embed = index._embedder.embed
-
-    def spy(texts: list[str]) -> object:
-        read.extend(texts)
-        return embed(texts)
-
-    monkeypatch.setattr(index._embedder, "embed", spy)
-    index.clear_cache()
+    read = spy_on_model(kb, monkeypatch)
     kb.answer(question, lang)
     return read
 
