@@ -12,6 +12,7 @@ locked explicitly (``SELECT ... FOR UPDATE``) and unique constraints settle race
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, DateTime, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
@@ -72,8 +74,40 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     # No pre-ping: it would cost a round trip per transaction. A connection found dead on
     # its first statement raises OperationalError; the pool then drops every connection
-    # opened before, and the caller's retry (the bot's turn) gets a fresh one.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    # opened before, and the caller's retry (the bot's turn) gets a fresh one. Only a
+    # connection that sat idle in the pool is pinged (a restart in a quiet hour would
+    # otherwise meet a dashboard page, which is not retried, with a dead connection).
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_idle_connections(engine)
+    return engine
+
+
+#: A pooled PostgreSQL connection idle at least this long is pinged when checked out;
+#: those in steady use (every message's turn) are not.
+IDLE_PING_SECONDS = 30.0
+
+
+def _monotonic() -> float:
+    return time.monotonic()
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = _monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or _monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()  # leave it as the pool gave it: no transaction open
+        except Exception as error:  # dead: the pool replaces it and checks out another
+            raise DisconnectionError("idle connection found dead") from error
 
 
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:
