@@ -24,7 +24,7 @@ from bot.faq import fusion, semantic
 from bot.faq.countries import country_in
 from bot.faq.fusion import FaqAnswer
 from bot.faq.matcher import LanguageTerms, Match, Matcher, near_misses, segments
-from bot.faq.text import fold, stemmer_exists, words
+from bot.faq.text import fold, has_question_mark, stemmer_exists, words
 from bot.faq.transliteration import native_spellings
 
 #: Sentences of a long message embedded on their own besides the whole message.
@@ -33,7 +33,6 @@ MAX_SEMANTIC_SENTENCES = 4
 #: 2.5 s of CPU for 4,096 characters against ~10 ms for a short question), and a question
 #: is a sentence or two, so a long message's whole text is not read, only its sentences.
 MAX_MODEL_CHARACTERS = 300
-_QUESTION_MARKS = frozenset("?？؟")
 #: Whether the model also reads a Latin-script question re-spelt in its language's script
 #: (False only to measure the figures before it, ``bench/faq_quality.py --model-reads-typed``).
 MODEL_READS_SPELLINGS = True
@@ -335,7 +334,7 @@ def model_inputs(question: str) -> list[str]:
 def _asks(question: str, sentence: str) -> bool:
     """Whether ``sentence`` ends in a question mark in ``question`` (split off with it)."""
     end = question.find(sentence) + len(sentence)
-    return question[end:end + 1] in _QUESTION_MARKS or sentence[-1:] in _QUESTION_MARKS
+    return has_question_mark(question[end:end + 1] + sentence[-1:])
 
 
 def _tail(text: str) -> str:

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA, Levenshtein
 
-from bot.faq.text import stem, stems, words
+from bot.faq.text import has_question_mark, stem, stems, words
 
 #: Weight of a keyword or title phrase, and of an example question.
 KEYWORD_WEIGHT = 1.0
@@ -129,7 +129,7 @@ class Matcher:
     def is_filler(self, question: str, *spellings: str) -> bool:
         """Whether ``question`` is one filler word and no question ("да", "نعم", "ok"),
         in every spelling. ("what do you offer" is all stopwords, but a question.)"""
-        return "?" not in question and "؟" not in question and all(
+        return not has_question_mark(question) and all(
             len(words(text)) == 1 and not self._content_words(text)
             for text in (question, *spellings))
 

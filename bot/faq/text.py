@@ -22,6 +22,14 @@ LETTER_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "�
                               "ى": "ي", "ي": "ی", "ك": "ک"})
 #: The Arabic stemmer wants Arabic yeh and kaf back.
 _ARABIC_LETTERS = str.maketrans({"ی": "ي", "ک": "ك"})
+#: Question marks of the scripts people write here (Latin, Arabic and Persian, Spanish's
+#: opening one, the full-width one of some phone keyboards).
+QUESTION_MARKS = frozenset("?؟¿？")
+
+
+def has_question_mark(text: str) -> bool:
+    """Whether ``text`` contains a question mark of any script."""
+    return any(mark in text for mark in QUESTION_MARKS)
 
 
 def fold_for_model(text: str) -> str:

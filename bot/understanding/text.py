@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.faq.text import has_question_mark
+
+__all__ = ["fold", "has_question_mark", "tokens"]
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 #: Arabic short vowels, the dagger alif and the tatweel carry no meaning for matching.
 _IGNORABLE = re.compile("[\u064b-\u065f\u0670\u0640]")
@@ -18,7 +22,6 @@ _LETTERS = str.maketrans({
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ي": "ی", "ك": "ک",
     "\u200c": " ", "-": " ", "'": "", "’": "", "ʼ": "", "`": "",
 })
-_QUESTION_MARKS = ("?", "؟", "¿")
 
 
 def fold(text: str) -> str:
@@ -39,8 +42,3 @@ def fold(text: str) -> str:
 def tokens(text: str) -> tuple[str, ...]:
     """The folded words of ``text`` (runs of letters and digits)."""
     return tuple(_WORD.findall(fold(text)))
-
-
-def has_question_mark(text: str) -> bool:
-    """Whether the text contains a question mark of any script."""
-    return any(mark in text for mark in _QUESTION_MARKS)
