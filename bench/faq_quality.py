@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 SETS = {"heldout": HERE / "faq_heldout.json", "dev": HERE / "faq_dev.json",
         "fresh": HERE / "faq_fresh.json", "fresh2": HERE / "faq_fresh2.json",
         "fresh3": HERE / "faq_fresh3.json", "fresh4": HERE / "faq_fresh4.json",
-        "fresh5": HERE / "faq_fresh5.json"}
+        "fresh5": HERE / "faq_fresh5.json", "fresh6": HERE / "faq_fresh6.json"}
 OUT_OF_SCOPE = "out_of_scope"
 
 
