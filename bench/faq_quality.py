@@ -228,6 +228,7 @@ def main() -> None:
     parser.add_argument("--model-reads-typed", action="store_true",
                         help="the model reads Latin-script questions only as written")
     parser.add_argument("--misses", action="store_true", help="list the questions missed")
+    parser.add_argument("--lang", default=None, help="measure one language only (e.g. ar)")
     parser.add_argument("--knowledge", type=Path, default=None,
                         help="another knowledge directory (e.g. main's, for the before table)")
     args = parser.parse_args()
@@ -249,6 +250,8 @@ def main() -> None:
         for question, _ in items:  # every language, so its lazily built tables are ready
             decide(kb, question, lang, lexical_only=args.lexical_only)
     cases = load_set(SETS[args.set])
+    if args.lang:
+        cases = {args.lang: cases[args.lang]}
     mode = "lexical only" if args.lexical_only else "semantic + lexical"
     print(f"set: {SETS[args.set].name}, {mode}")
     print("\n".join(table(kb, cases, lexical_only=args.lexical_only)))
