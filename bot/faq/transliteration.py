@@ -15,18 +15,9 @@ from __future__ import annotations
 
 import re
 
-#: Longest Latin spelling first: the first entry that matches at a position wins.
-_ARABIC = (
-    ("sh", "ش"), ("ch", "ش"), ("kh", "خ"), ("gh", "غ"), ("th", "ث"), ("dh", "ذ"),
-    ("3'", "غ"), ("7'", "خ"), ("6'", "ظ"), ("9'", "ض"),
-    ("aa", "ا"), ("ee", "ي"), ("ii", "ي"), ("oo", "و"), ("ou", "و"), ("ai", "ي"), ("ay", "ي"),
-    ("aw", "و"), ("ow", "و"),
-    ("3", "ع"), ("7", "ح"), ("5", "خ"), ("9", "ق"), ("6", "ط"), ("8", "غ"), ("2", "ق"),
-    ("b", "ب"), ("p", "ب"), ("t", "ت"), ("j", "ج"), ("g", "ج"), ("d", "د"), ("r", "ر"),
-    ("z", "ز"), ("s", "س"), ("f", "ف"), ("v", "ف"), ("q", "ق"), ("k", "ك"), ("c", "ك"),
-    ("l", "ل"), ("m", "م"), ("n", "ن"), ("h", "ه"), ("w", "و"), ("y", "ي"), ("x", "كس"),
-    ("i", "ي"), ("u", "و"),
-)
+from bot.faq import arabizi
+
+_ARABIC = arabizi.TABLE
 #: Persian (Finglish) has its own letters for ch, g, p, zh and v.
 _PERSIAN = (("ch", "چ"), ("zh", "ژ"), ("g", "گ"), ("p", "پ"), ("v", "و"), *_ARABIC)
 _RUSSIAN = (
@@ -63,17 +54,6 @@ _INFINITIVE = re.compile("(?<=..)[ая]т$")
 _DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1")
 _SHORT_BEFORE_DOUBLED = re.compile(r"(?<![aeiou])[aeiou](?=([b-df-hj-np-tv-z])\1)")
 
-#: Whole Arabizi words the rough rules spell wrongly, by pattern: the letters left out as
-#: short vowels are long in "lawyer" (mo7ami محامي, not محمي "protected", a privacy word).
-_ARABIC_WORDS = (
-    (re.compile(r"m[ou]?[7h]aa?m(?:i|y|ee)?y{0,2}(?:in|een|ine)"), "محامين"),
-    (re.compile(r"m[ou]?[7h]aa?m(?:i|y|ee)y{0,2}(?:a|e|ah|eh)"), "محامية"),
-    (re.compile(r"m[ou]?[7h]aa?m(?:i|y|ee)"), "محامي"),
-    (re.compile(r"m[ou]?[7h]aa?ma[ht]?"), "محاماة"),
-)
-_ARABIC_ARTICLE = re.compile(r"(?:al|el|il)(?=.{4})")
-
-
 def native_spellings(text: str, lang: str | None) -> tuple[str, ...]:
     """``text`` re-spelt in the native script of ``lang`` (and in Arabic when it has
     Arabizi digits), or nothing when ``text`` is not Latin-script."""
@@ -92,7 +72,10 @@ def transliterate(text: str, lang: str) -> str:
     """Every Latin word of ``text`` spelt in the script of ``lang`` ("ar", "fa", "ru", "uk")."""
     table = _LANGUAGE_TABLES[lang]
     text = text.casefold()
-    if lang in ("ar", "fa"):
+    if lang == "ar":  # Arabic spelt closer to real Arabic words: see bot.faq.arabizi
+        return _LATIN_WORD.sub(lambda found: arabizi.spell_word(found.group()),
+                               arabizi.join_articles(text))
+    if lang == "fa":
         text = _ARTICLE.sub("al", text)
         spell = _arabic_word
     else:
@@ -106,12 +89,6 @@ def _arabic_word(word: str, table: tuple[tuple[str, str], ...]) -> str:
     other single "a", "e" and "o" (mostly short vowels) are not written."""
     if word.isdigit():
         return word
-    if table is _ARABIC:
-        article = _ARABIC_ARTICLE.match(word)
-        rest = word[article.end():] if article else word
-        for pattern, native in _ARABIC_WORDS:
-            if pattern.fullmatch(rest):
-                return ("ال" if article else "") + native
     word = _DOUBLED.sub(r"\1", _SHORT_BEFORE_DOUBLED.sub("", word))
     head = "ا" if word[0] in _VOWELS else ""
     tail = ""
