@@ -187,3 +187,33 @@ def test_arabizi_gets_the_right_topic_offered_through_its_respelling(
 ) -> None:
     reply = arabic_chat.send("baddi etlob ta2rir men 3andkon")  # "I want to order a report"
     assert kb.topic("how_to_order", "ar").title in _numbered(reply)[:3], reply
+
+
+# Maghrebi and Iraqi Arabizi mixed with French, written for these tests apart from every
+# benchmark set and the knowledge base: before the whole-word spellings and the dialect
+# words, the first two were only offered and the other four not even offered.
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("wach l ma3lomat dyali katb9a sirriya?", "confidentiality"),  # do my data stay secret
+        ("3andkom chi namouzaj dyal rapport?", "sample_report"),  # have you a sample report
+    ],
+)
+def test_maghrebi_arabizi_is_answered(kb: KnowledgeBase, question: str, topic: str) -> None:
+    result = kb.answer(question, "ar")
+    assert result.confident and result.topic_id == topic, result
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("bch7al l'expertise dyalkom?", "cost"),  # how much is your expertise
+        ("chkoun li kaykteb les rapports?", "expert_cv"),  # who writes the reports
+        ("b ayy lugha t7chon?", "languages"),  # in which language do you speak (Iraqi)
+        ("kifach ntlob expertise?", "how_to_order"),  # how do I order an expertise
+    ],
+)
+def test_maghrebi_and_iraqi_arabizi_get_the_right_topic_offered(
+    kb: KnowledgeBase, question: str, topic: str
+) -> None:
+    assert_answered_or_offered(kb, question, topic, "ar")
