@@ -82,6 +82,9 @@ WORDS: dict[str, str] = {
     **_words("ابغى", "abgha", "abga"),
     **_words("بتاع", "bta3", "beta3"), **_words("بتاعتي", "bta3ti", "beta3ti"),
     **_words("بتاعي", "bta3i", "beta3i"), **_words("بكام", "bkam", "bekam", "bikam"),
+    **_words("ساعة", "sa3a", "sa3ah", "sa3eh", "se3a", "sa3aa"),
+    **_words("ساعات", "sa3at", "sa3aat", "se3at"), **_words("هلق", "hala2", "halla2", "hala"),
+    **_words("اليوم", "lyom", "lyoum", "elyom", "alyom", "elyoum", "alyawm"),
     **_words("ممكن", "mumkin", "momken", "momkin", "mumken", "mumkn", "momkn", "mmkn"),
     # the topics' words
     **_words("استشارة", "estishara", "istishara", "estshara", "estchara", "istichara",
