@@ -280,7 +280,7 @@ def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeke
     """The conversation's language and state as last committed, and whether the person
     holds a time, in one read that takes no lock."""
     keys = user_keys(cipher, inbound.channel, inbound.user_id)
-    with db.read() as connection:
+    with db.prepared_read() as connection:
         row = _peek_statement(len(keys)).first(connection, {
             "channel": inbound.channel, "now": now, **store.key_params(keys)})
     if row is None:
