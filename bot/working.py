@@ -9,6 +9,7 @@ know are kept as they were).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 from bot.case import CaseDetails
@@ -148,22 +149,28 @@ class WorkingData:
         self.intake = CaseDetails()
 
 
+@cache
 def _names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls)) - {"extra"}
+    return frozenset(_order(cls))
+
+
+@cache
+def _order(cls: type) -> tuple[str, ...]:
+    """The stored fields in declaration order (``extra`` apart); once per class, as
+    ``fields()`` builds its tuple again on each call (twice a turn, nested)."""
+    return tuple(f.name for f in fields(cls) if f.name != "extra")
 
 
 def _written(data: Any) -> dict[str, Any]:
     """Fields not at their default, nested objects as their stored shape, then ``extra``."""
     written: dict[str, Any] = {}
-    for f in fields(data):
-        if f.name == "extra":
-            continue
-        value = getattr(data, f.name)
+    for name in _order(type(data)):
+        value = getattr(data, name)
         if hasattr(value, "to_dict"):
             value = value.to_dict()
             if not value:
                 continue
-        elif value is None or value is False or (f.name == "asked" and value == 0):
+        elif value is None or value is False or (name == "asked" and value == 0):
             continue
-        written[f.name] = value
+        written[name] = value
     return {**written, **data.extra}
