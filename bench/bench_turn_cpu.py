@@ -1,0 +1,146 @@
+"""The CPU one WhatsApp message costs in process, through the project's whole WSGI app.
+
+Run: .venv/bin/python bench/bench_turn_cpu.py [--turns 2000] [--people 2000] [--rounds 3]
+     [--checkout <tree> --checkout <tree>] [--dump <file>] [--profile <file>]
+
+Builds the app as ``consultbot serve`` does (SQLite ``synchronous=FULL``, LOG_LEVEL=ERROR,
+the FAQ model on), then calls it as a WSGI application, no server, with signed requests
+from ``bench_whatsapp``: request i is person i % people's message i // people, so with
+2,000 people and 2,000 turns every message is a first contact ("Hello"), as most of that
+bench's closed loop is. Prints the main thread's CPU time per turn (``time.thread_time``:
+the fsync waits of the commits are not counted, their kernel work is).
+
+``--checkout`` (twice or more) runs each tree in its own process, alternated ``--rounds``
+times, and prints each round and the best of each: compare trees side by side, in the same
+minutes. ``--dump`` writes every answer (status, headers without the request id, body) to
+compare two trees' answers byte for byte; ``--profile`` writes a cProfile file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+WSGI = Callable[[dict[str, Any], Callable[..., Any]], Any]
+
+
+def build_app(tmp: Path) -> WSGI:
+    import bench_whatsapp as bench
+
+    from bot.flow.faq import configure_matching
+    from consultbot.registry import build_bot
+    from consultbot.runtime import build_runtime
+    from consultbot.web import create_app
+    from plumbing.logs import configure_logging
+    from plumbing.settings import load_settings
+
+    configure_logging("ERROR")
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp / 'turns.db'}", data_encryption_key=bench.KEY,
+        twilio_account_sid="AC" + "0" * 32, twilio_auth_token=bench.TOKEN,
+        twilio_whatsapp_from="whatsapp:+14155238886", public_base_url=bench.PUBLIC,
+        twilio_api_base_url="http://127.0.0.1:9", faq_cache_dir=bench.VECTORS,
+        log_level="ERROR")
+    runtime = build_runtime(settings, check_key=True)
+    configure_matching(enabled=settings.faq_semantic, cache_directory=settings.faq_cache_dir)
+    return create_app(runtime, bot=build_bot(runtime))  # type: ignore[return-value]
+
+
+def call(app: WSGI, body: bytes, signature: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    import bench_whatsapp as bench
+
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": bench.PATH, "SCRIPT_NAME": "",
+        "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8080",
+        "SERVER_PROTOCOL": "HTTP/1.1", "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)), "HTTP_X_TWILIO_SIGNATURE": signature,
+        "HTTP_HOST": "127.0.0.1:8080", "REMOTE_ADDR": "127.0.0.1", "wsgi.version": (1, 0),
+        "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False}
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], _exc: Any = None) -> None:
+        started.append((status, [h for h in headers if h[0] != "X-Request-ID"]))
+
+    answer = app(environ, start_response)
+    data = b"".join(answer)
+    getattr(answer, "close", lambda: None)()
+    return started[0][0], started[0][1], data
+
+
+def run(args: argparse.Namespace) -> None:
+    import bench_whatsapp as bench
+
+    tmp = Path(tempfile.mkdtemp())
+    os.chdir(tmp)
+    app = build_app(tmp)
+    for body, signature in bench.signed_requests(2, "93", 2 * len(bench.SCRIPT)):
+        call(app, body, signature)  # warm: every module and catalog the turns use
+    load = bench.signed_requests(args.people, args.run, args.turns)
+    dump = open(args.dump, "w") if args.dump else None  # noqa: SIM115
+    profile = None
+    if args.profile:
+        import cProfile
+        profile = cProfile.Profile()
+        profile.enable()
+    began = time.thread_time()
+    for body, signature in load:
+        status, headers, data = call(app, body, signature)
+        if dump is not None:
+            dump.write(f"{status} {headers} {data!r}\n")
+        elif not status.startswith("200"):
+            raise SystemExit(f"{status}: {data!r}")
+    cpu = time.thread_time() - began
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(args.profile)
+    if dump is not None:
+        dump.close()
+    print(f"CPU {cpu / len(load) * 1000:.3f} ms per turn over {len(load)} turns")
+
+
+def compare(args: argparse.Namespace) -> None:
+    best: dict[str, float] = {}
+    for round_ in range(1, args.rounds + 1):
+        for tree in args.checkout:
+            command = [sys.executable, __file__, "--turns", str(args.turns), "--people",
+                       str(args.people), "--run", args.run]
+            env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())}
+            out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+            ms = float(out.stdout.split()[1])
+            best[tree] = min(best.get(tree, ms), ms)
+            print(f"round {round_}  {tree}: {ms:.3f} ms", flush=True)
+    first = args.checkout[0]
+    for tree in args.checkout:
+        print(f"best {tree}: {best[tree]:.3f} ms ({best[tree] / best[first]:.2f} of {first})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=2000)
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--run", default="5", help="a digit in the numbers and message ids")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--checkout", action="append", default=[])
+    parser.add_argument("--dump")
+    parser.add_argument("--profile")
+    args = parser.parse_args()
+    if args.checkout:
+        compare(args)
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
