@@ -9,7 +9,6 @@ know are kept as they were).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from functools import cache
 from typing import Any
 
 from bot.case import CaseDetails
@@ -149,16 +148,26 @@ class WorkingData:
         self.intake = CaseDetails()
 
 
-@cache
+#: Per class, its stored fields in declaration order (``extra`` apart), and as a set.
+_FIELDS: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
 def _names(cls: type) -> frozenset[str]:
-    return frozenset(_order(cls))
+    return _fields(cls)[1]
 
 
-@cache
 def _order(cls: type) -> tuple[str, ...]:
-    """The stored fields in declaration order (``extra`` apart); once per class, as
-    ``fields()`` builds its tuple again on each call (twice a turn, nested)."""
-    return tuple(f.name for f in fields(cls) if f.name != "extra")
+    return _fields(cls)[0]
+
+
+def _fields(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Listed once per class: ``fields()`` builds its tuple again on each call (twice a
+    turn, and for each nested part)."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        order = tuple(f.name for f in fields(cls) if f.name != "extra")
+        known = _FIELDS[cls] = (order, frozenset(order))
+    return known
 
 
 def _written(data: Any) -> dict[str, Any]:
