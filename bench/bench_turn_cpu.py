@@ -1,7 +1,7 @@
 """The CPU one WhatsApp message costs in process, through the project's whole WSGI app.
 
 Run: .venv/bin/python bench/bench_turn_cpu.py [--turns 2000] [--people 2000] [--rounds 3]
-     [--checkout <tree> --checkout <tree>] [--dump <file>] [--profile <file>]
+     [--checkout <tree> --checkout <tree> [--parallel]] [--dump <file>] [--profile <file>]
 
 Builds the app as ``consultbot serve`` does (SQLite ``synchronous=FULL``, LOG_LEVEL=ERROR,
 the FAQ model on), then calls it as a WSGI application, no server, with signed requests
@@ -11,9 +11,11 @@ bench's closed loop is. Prints the main thread's CPU time per turn (``time.threa
 the fsync waits of the commits are not counted, their kernel work is).
 
 ``--checkout`` (twice or more) runs each tree in its own process, alternated ``--rounds``
-times, and prints each round and the best of each: compare trees side by side, in the same
-minutes. ``--dump`` writes every answer (status, headers without the request id, body) to
-compare two trees' answers byte for byte; ``--profile`` writes a cProfile file.
+times, and prints each round (with each tree's ratio to the first) and the best of each;
+``--parallel`` starts a round's trees at once, so they share the same load: on a machine
+others are loading, the steadier comparison. ``--dump`` writes every answer (status,
+headers without the request id, body) to compare two trees' answers byte for byte;
+``--profile`` writes a cProfile file.
 """
 
 from __future__ import annotations
@@ -111,17 +113,30 @@ def run(args: argparse.Namespace) -> None:
 
 
 def compare(args: argparse.Namespace) -> None:
+    """Each tree in its own process, one after the other or (``--parallel``) all at once,
+    so that every round's trees share the machine's load as it is then."""
     best: dict[str, float] = {}
-    for round_ in range(1, args.rounds + 1):
-        for tree in args.checkout:
-            command = [sys.executable, __file__, "--turns", str(args.turns), "--people",
-                       str(args.people), "--run", args.run]
-            env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())}
-            out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-            ms = float(out.stdout.split()[1])
-            best[tree] = min(best.get(tree, ms), ms)
-            print(f"round {round_}  {tree}: {ms:.3f} ms", flush=True)
     first = args.checkout[0]
+    for round_ in range(1, args.rounds + 1):
+        command = [sys.executable, __file__, "--turns", str(args.turns), "--people",
+                   str(args.people), "--run", args.run]
+        started = []
+        for tree in args.checkout:
+            env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())}
+            started.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                            text=True))
+            if not args.parallel:
+                started[-1].wait()
+        times = {}
+        for tree, process in zip(args.checkout, started, strict=True):
+            out, _ = process.communicate()
+            if process.returncode:
+                raise SystemExit(f"{tree}: exit {process.returncode}")
+            times[tree] = float(out.split()[1])
+            best[tree] = min(best.get(tree, times[tree]), times[tree])
+        print(f"round {round_}: " + ", ".join(
+            f"{tree} {ms:.3f} ms ({ms / times[first]:.2f})" for tree, ms in times.items()),
+            flush=True)
     for tree in args.checkout:
         print(f"best {tree}: {best[tree]:.3f} ms ({best[tree] / best[first]:.2f} of {first})")
 
@@ -133,6 +148,8 @@ def main() -> None:
     parser.add_argument("--run", default="5", help="a digit in the numbers and message ids")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--checkout", action="append", default=[])
+    parser.add_argument("--parallel", action="store_true",
+                        help="run a round's trees at once (the same load for each)")
     parser.add_argument("--dump")
     parser.add_argument("--profile")
     args = parser.parse_args()
