@@ -195,7 +195,8 @@ class Bot:
             plain = cipher.decrypt(conversation.data_enc) if conversation.data_enc else None
             data = WorkingData.from_dict(json.loads(plain) if plain else {})
             loaded = _dumps(data)
-            if inbound.display_name:  # staff see it until a name is given; erased with data
+            renamed = bool(inbound.display_name) and inbound.display_name != data.platform_name
+            if renamed:  # staff see it until a name is given; erased with data
                 data.platform_name = inbound.display_name
             language = self._language(conversation.language, inbound)
             if inbound.text and understood.lang != language:  # changed meanwhile
@@ -205,7 +206,7 @@ class Bot:
             if failed:
                 turn.replies = [Text(turn.t("common.error"))]
             else:
-                self._step(turn, locked)
+                self._step(turn, locked, None if renamed else loaded)
             if cut:
                 turn.replies.insert(0, Text(turn.t("common.text_cut")))
             changes: dict[str, object] = {"updated_at": now, "last_inbound_at": now,
@@ -222,12 +223,14 @@ class Bot:
                     [reply_to_dict(r) for r in turn.replies])})
             return Handled(turn.replies)
 
-    def _step(self, turn: Turn, locked: store.Locked) -> None:
+    def _step(self, turn: Turn, locked: store.Locked, dumped: str | None = None) -> None:
         """Step the flow without a savepoint. Should it fail having written nothing, its
         changes in memory are dropped and the person gets the error answer; having written
-        rows, :class:`_StepFailed` rolls the whole transaction back."""
+        rows, :class:`_StepFailed` rolls the whole transaction back. ``dumped``: the
+        working data's :func:`_dumps` now, when known."""
         session = turn.session
-        before, original = locked.snapshot(), _dumps(turn.data)
+        before = locked.snapshot()
+        original = dumped if dumped is not None else _dumps(turn.data)
         store.start_watching(session)
         try:
             step(turn)
@@ -280,7 +283,7 @@ def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeke
     """The conversation's language and state as last committed, and whether the person
     holds a time, in one read that takes no lock."""
     keys = user_keys(cipher, inbound.channel, inbound.user_id)
-    with db.read() as connection:
+    with db.prepared_read() as connection:
         row = _peek_statement(len(keys)).first(connection, {
             "channel": inbound.channel, "now": now, **store.key_params(keys)})
     if row is None:

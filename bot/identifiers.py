@@ -13,7 +13,6 @@ under an older key's hash is moved to the first key's hash on its next message, 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import Any
 
@@ -28,7 +27,7 @@ PURPOSE = "blind index: platform user id"
 def user_keys(cipher: Cipher, channel: str, user_id: str) -> list[str]:
     """The keyed hashes of one platform id under every configured key, the current first."""
     message = f"{channel}\x00{user_id}".encode()
-    return [hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return [hmac.digest(secret.encode(), message, "sha256").hex()
             for secret in cipher.derive_all(PURPOSE)]
 
 

@@ -148,22 +148,38 @@ class WorkingData:
         self.intake = CaseDetails()
 
 
+#: Per class, its stored fields in declaration order (``extra`` apart), and as a set.
+_FIELDS: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
 def _names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls)) - {"extra"}
+    return _fields(cls)[1]
+
+
+def _order(cls: type) -> tuple[str, ...]:
+    return _fields(cls)[0]
+
+
+def _fields(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Listed once per class: ``fields()`` builds its tuple again on each call (twice a
+    turn, and for each nested part)."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        order = tuple(f.name for f in fields(cls) if f.name != "extra")
+        known = _FIELDS[cls] = (order, frozenset(order))
+    return known
 
 
 def _written(data: Any) -> dict[str, Any]:
     """Fields not at their default, nested objects as their stored shape, then ``extra``."""
     written: dict[str, Any] = {}
-    for f in fields(data):
-        if f.name == "extra":
-            continue
-        value = getattr(data, f.name)
+    for name in _order(type(data)):
+        value = getattr(data, name)
         if hasattr(value, "to_dict"):
             value = value.to_dict()
             if not value:
                 continue
-        elif value is None or value is False or (f.name == "asked" and value == 0):
+        elif value is None or value is False or (name == "asked" and value == 0):
             continue
-        written[f.name] = value
+        written[name] = value
     return {**written, **data.extra}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
 #: Paths whose requests come from Twilio or Telegram, never from a staff browser.
 WEBHOOK_PREFIX = "/webhooks/"
@@ -17,3 +17,10 @@ class StaffSessions(SecureCookieSessionInterface):
         if request.path.startswith(WEBHOOK_PREFIX):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:  # nothing to set or delete (every webhook)
+            if session.accessed:  # what Flask's own does then, without its seven look-ups
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)

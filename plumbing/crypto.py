@@ -30,6 +30,7 @@ class Cipher:
             self._first = fernets[0]
             self._secrets = [base64.urlsafe_b64decode(k) for k in parts]
             self._primary = self._secrets[0]
+            self._derived: dict[str, tuple[str, ...]] = {}
         except (ValueError, TypeError) as exc:
             raise ValueError(
                 "DATA_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), "
@@ -43,8 +44,13 @@ class Cipher:
 
     def derive_all(self, purpose: str) -> list[str]:
         """:meth:`derive` under every configured key, the primary's first: what was derived
-        before a rotation is still recognised."""
-        return [hmac.new(k, purpose.encode(), hashlib.sha256).hexdigest() for k in self._secrets]
+        before a rotation is still recognised. Computed once per purpose (the blind index
+        asks on every message)."""
+        derived = self._derived.get(purpose)
+        if derived is None:
+            derived = self._derived[purpose] = tuple(
+                hmac.new(k, purpose.encode(), hashlib.sha256).hexdigest() for k in self._secrets)
+        return list(derived)
 
     def encrypt(self, text: str) -> str:
         """Encrypt a string to an ASCII token."""

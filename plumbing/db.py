@@ -124,7 +124,14 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # An AUTOCOMMIT connection (a lock-free read, see bot.engine) begins nothing.
         if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # On the cursor, as plumbing.prepared sends statements: exec_driver_sql's own
+            # work (an execution context, a result) was most of this statement's time.
+            # Events and error handling are SQLAlchemy's as before.
+            cursor = connection.connection.cursor()
+            try:
+                connection._cursor_execute(cursor, "BEGIN IMMEDIATE", ())
+            finally:
+                cursor.close()
 
 
 class HandOff:
@@ -217,6 +224,18 @@ class Database:
         write lock, no queue; it sees what is committed."""
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as read:
             yield read
+
+    @contextmanager
+    def prepared_read(self) -> Iterator[Connection]:
+        """Like :meth:`read`, for :class:`plumbing.prepared.Prepared` statements only (they
+        never begin a transaction). On SQLite the connection is not switched to AUTOCOMMIT
+        and back (a PRAGMA each way, on every read): outside ``BEGIN`` its driver already
+        runs each statement on its own. A transaction begun anyway is refused."""
+        # PostgreSQL: autocommit, else the pool's ROLLBACK would be one more round trip.
+        with self.read() if self.writers is None else self.engine.connect() as connection:
+            yield connection
+            if connection.in_transaction():
+                raise RuntimeError("a prepared read began a transaction")
 
     def upgrade(self, cipher: Any = None) -> None:
         """Apply every pending migration (``cipher`` for those that encrypt stored data); a

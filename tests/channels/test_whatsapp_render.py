@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.messages import Choice, Choices, Document, Text
 from channels.whatsapp.content import ContentTemplates, parse_sized_sids, template_variable
@@ -132,6 +133,40 @@ def test_twiml_is_well_formed_whatever_the_person_typed(typed: str) -> None:
     kept = "".join(c for c in typed if c in "\t\n\r" or " " <= c <= "\ud7ff"
                    or "\ue000" <= c <= "\ufffd" or c >= "\U00010000")
     assert body == f"Name: {kept}".replace("\r\n", "\n").replace("\r", "\n")
+
+
+def twilio_twiml(messages: list[TextMessage], action: str | None) -> str:
+    """What twilio's own builder writes for these messages (the answer before it was
+    written as text)."""
+    response = MessagingResponse()
+    extra = {"action": action} if action else {}
+    for message in messages:
+        body = "".join(c for c in message.body if c in "\t\n\r" or " " <= c <= "\ud7ff"
+                       or "\ue000" <= c <= "\ufffd" or c >= "\U00010000")
+        twiml = response.message(body, **extra) if body else response.message(**extra)
+        if message.media_url:
+            twiml.media(message.media_url)
+    return response.to_xml()
+
+
+_MARKUP = "ab/:?&=<>\"' \t\n\r\x01"
+_MESSAGE = st.builds(TextMessage, st.text(max_size=60) | st.text(alphabet=_MARKUP),
+                     st.none() | st.text(alphabet=_MARKUP, max_size=30))
+
+
+@given(st.lists(_MESSAGE, max_size=4),
+       st.none() | st.text(max_size=40) | st.text(alphabet=_MARKUP, max_size=40))
+def test_twiml_is_byte_for_byte_what_twilios_builder_writes(
+        messages: list[TextMessage], action: str | None) -> None:
+    assert to_twiml(messages, action) == twilio_twiml(messages, action)
+
+
+def test_twiml_of_the_common_answers_is_twilios() -> None:
+    action = "https://x/webhooks/whatsapp/status?q=ab12&k=\"<1>\"\r\n\t"
+    for messages in ([], [TextMessage("")], [TextMessage("", "https://x/f.pdf")],
+                     [TextMessage("Hi & <welcome>\n\n1. Book"), TextMessage("b\r\tc")]):
+        for given_action in (None, action):
+            assert to_twiml(messages, given_action) == twilio_twiml(messages, given_action)
 
 
 def test_content_messages_cannot_be_twiml() -> None:

@@ -63,3 +63,40 @@ def test_a_missing_value_is_refused_before_anything_is_sent(db: Database) -> Non
     with db.transaction() as session, pytest.raises(ValueError, match="key"):
         Prepared(select(conversation).where(
             conversation.c.user_key == bindparam("key"))).rows(session.connection(), {})
+
+
+def test_a_prepared_read_on_sqlite_sends_only_its_statement(tmp_path: Any) -> None:
+    # Every message's peek: before, the AUTOCOMMIT switch cost a PRAGMA on each return of
+    # the connection to the pool (and set the driver's isolation level back each time).
+    db = Database(f"sqlite:///{tmp_path / 'reads.db'}")
+    sent: list[str] = []
+
+    @event.listens_for(db.engine, "connect")
+    def _trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(sent.append)
+
+    by_key = Prepared(select(conversation.c.state).where(
+        conversation.c.user_key == bindparam("key")), [conversation.c.state])
+    try:
+        with db.transaction() as session:  # the table, and a connection in the pool
+            session.connection().exec_driver_sql(
+                "CREATE TABLE conversation (id INTEGER PRIMARY KEY, user_key TEXT, state TEXT)")
+        sent.clear()
+        for _ in range(2):
+            with db.prepared_read() as connection:
+                assert by_key.first(connection, {"key": "k"}) is None
+        assert [s.split()[0] for s in sent] == ["SELECT", "SELECT"]
+    finally:
+        db.dispose()
+
+
+def test_a_prepared_read_takes_no_write_lock_and_refuses_a_transaction(
+        db: Database) -> None:
+    one = Prepared(select(conversation.c.id).where(conversation.c.user_key == bindparam("key")),
+                   [conversation.c.id])
+    with db.transaction() as session:  # holds the write lock (SQLite) meanwhile
+        Prepared(insert(conversation)).rows(session.connection(), ROW)
+        with db.prepared_read() as connection:
+            assert one.first(connection, {"key": "k" * 64}) is None  # not committed yet
+    with pytest.raises(RuntimeError), db.prepared_read() as connection:
+        connection.execute(select(conversation.c.id))  # would begin a transaction
