@@ -33,6 +33,7 @@ from plumbing.clock import Clock, ManualClock
 from plumbing.crypto import new_key
 from plumbing.db import Database
 from plumbing.settings import Settings, load_settings
+from tests import bytecode
 from tests.bot.faq_support import VECTORS
 
 #: A Monday morning in winter (London = UTC).
@@ -64,11 +65,28 @@ def pytest_configure(config: pytest.Config) -> None:
     FAQ vectors from the test cache too instead of computing them in a fresh ``var/``
     (half a minute of CPU each time); under xdist the cores are split among the workers,
     since the embedding model's OpenMP threads (one per core by default) in every worker
-    would outnumber the cores and spin waiting for each other. Values already set are kept."""
+    would outnumber the cores and spin waiting for each other. Values already set are kept.
+    Bytecode is cached and read although the environment says not to write it
+    (``tests/bytecode.py``)."""
+    bytecode.allow_writing()
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        bytecode.compile_sources()
     os.environ.setdefault("FAQ_CACHE_DIR", str(VECTORS))
     workers = getattr(config.option, "numprocesses", None)
     if isinstance(workers, int) and workers > 1 and not os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """In each xdist worker, before it collects: its share of the test modules rewritten and
+    cached, so the workers do not each rewrite all of them (``tests/bytecode.py``)."""
+    worker = bytecode.xdist_worker()
+    if worker is not None:
+        index, count = worker
+        config = session.config
+        modules = bytecode.test_modules(config.args, config.invocation_params.dir)
+        bytecode.cache_rewritten(config, modules[index::count])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

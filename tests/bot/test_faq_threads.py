@@ -28,6 +28,7 @@ def fresh_words(seed: int, count: int) -> list[str]:
             for _ in range(count)]
 
 
+@pytest.mark.slow
 def test_stemming_from_many_threads_matches_serial_stemming() -> None:
     batches = [fresh_words(seed, 3000) for seed in range(8)]
     expected = [[stem(w, "russian") for w in batch] for batch in batches]

@@ -12,6 +12,8 @@ from bot.validation import gazetteer
 from bot.validation.countries import fold
 from bot.validation.gazetteer_build import readable, row, source
 
+pytestmark = pytest.mark.slow  # reads the whole index (seconds): started first
+
 # Munich, Cologne, Aleppo, Mashhad, Manchester (GB), Manchester (New Hampshire), Kyiv.
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ("2867714", "2886242", "170063", "124665", "2643123", "5089178", "703448")

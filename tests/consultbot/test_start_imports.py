@@ -10,6 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # processes: started first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 NOT_AT_START = ("telegram", "httpx", "twilio.rest", "requests", "icalendar",
                 "recurring_ical_events", "caldav", "PIL", "email_validator", "dateparser")

