@@ -34,9 +34,9 @@ class Sizes:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """SentencePiece pieces with their unigram scores, and the normalisation map."""
+    """SentencePiece pieces (UTF-8) with their unigram scores, and the normalisation map."""
 
-    pieces: tuple[str, ...]
+    pieces: tuple[bytes, ...]
     scores: np.ndarray
     bos: int
     eos: int
@@ -84,14 +84,10 @@ class PackedModel:
         offset += 4 * (count + 1)
         scores = np.frombuffer(view, np.float32, count, offset).copy()
         offset += 4 * count
-        raw = np.frombuffer(view, np.uint8, blob_length, offset)
+        blob = bytes(view[offset:offset + blob_length])
         offset += blob_length
-        # One decode of all pieces, cut at character offsets: a byte offset's character
-        # offset counts the bytes before it that start a character (not 0b10xxxxxx).
-        starts = np.concatenate([[0], np.cumsum((raw & 0xC0) != 0x80)])
-        text = raw.tobytes().decode("utf-8")
-        cuts = starts[bounds].tolist()
-        pieces = tuple(text[a:b] for a, b in itertools.pairwise(cuts))
+        cuts = bounds.tolist()
+        pieces = tuple(blob[a:b] for a, b in itertools.pairwise(cuts))
         entries, size = struct.unpack_from("<iI", view, offset)
         offset += 8
         normalisation: dict[int, str] = {}
