@@ -25,8 +25,8 @@ POPULAR = ("what_is_report", "consultation", "cost", "countries", "how_to_order"
 
 def configure_matching(*, enabled: bool = True, cache_directory: Path | None = None) -> str:
     """Set whether the FAQ uses the model and where its vectors are cached, and load the
-    model now (mmap'd: milliseconds); returns the start-up line saying which matcher the FAQ
-    uses."""
+    model now (on onnxruntime ~0.25 s of CPU; the first start also builds its graph, ~1-2 s);
+    returns the start-up line saying which matcher the FAQ uses."""
     semantic.configure(enabled=enabled, cache_directory=cache_directory)
     line = f"faq matching: {semantic.status()}"
     if semantic.load_embedder() is None:
