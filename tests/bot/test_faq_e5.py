@@ -87,6 +87,16 @@ def test_the_graph_is_built_once_into_the_cache(tmp_path: Path) -> None:
     assert np.array_equal(first.embed(["is it free"]), second.embed(["is it free"]))
 
 
+def test_a_damaged_graph_file_is_built_again(tmp_path: Path) -> None:
+    OnnxE5Embedder(tmp_path)
+    (graph,) = tmp_path.glob("e5-*.onnx")
+    size = graph.stat().st_size
+    graph.write_bytes(b"not an onnx graph")
+    model = OnnxE5Embedder(tmp_path)
+    assert graph.stat().st_size == size
+    assert model.embed(["is it free"]).shape == (1, 384)
+
+
 def test_an_unwritable_cache_means_a_graph_built_in_memory(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")

