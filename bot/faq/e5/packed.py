@@ -34,15 +34,29 @@ class Sizes:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """SentencePiece pieces (UTF-8) with their unigram scores, and the normalisation map."""
+    """SentencePiece pieces (UTF-8) with their unigram scores, and the normalisation map.
 
-    pieces: tuple[bytes, ...]
+    The pieces stay in the memory-mapped file (``blob`` cut at ``bounds``) until asked for:
+    250,000 bytes objects are ~30 MiB of a process's heap, and a start whose tokenizer is
+    cached (:mod:`.tokenizer`) never needs them."""
+
+    blob: np.ndarray
+    bounds: np.ndarray
     scores: np.ndarray
     bos: int
     eos: int
     unk: int
     normalisation: dict[int, str]
-    longest_piece_bytes: int
+
+    @property
+    def pieces(self) -> tuple[bytes, ...]:
+        """Every piece's bytes, in id order (built on each call)."""
+        blob = self.blob.tobytes()
+        return tuple(blob[a:b] for a, b in itertools.pairwise(self.bounds.tolist()))
+
+    @property
+    def longest_piece_bytes(self) -> int:
+        return int(np.diff(self.bounds.astype(np.int64)).max())
 
 
 class PackedModel:
@@ -80,14 +94,12 @@ class PackedModel:
         count, bos, eos, _pad, unk = struct.unpack_from("<5i", view, offset)
         (blob_length,) = struct.unpack_from("<Q", view, offset + 20)
         offset += 28
-        bounds = np.frombuffer(view, np.uint32, count + 1, offset).astype(np.int64)
+        bounds = np.frombuffer(view, np.uint32, count + 1, offset)
         offset += 4 * (count + 1)
-        scores = np.frombuffer(view, np.float32, count, offset).copy()
+        scores = np.frombuffer(view, np.float32, count, offset)
         offset += 4 * count
-        blob = bytes(view[offset:offset + blob_length])
+        blob = np.frombuffer(view, np.uint8, blob_length, offset)
         offset += blob_length
-        cuts = bounds.tolist()
-        pieces = tuple(blob[a:b] for a, b in itertools.pairwise(cuts))
         entries, size = struct.unpack_from("<iI", view, offset)
         offset += 8
         normalisation: dict[int, str] = {}
@@ -98,8 +110,7 @@ class PackedModel:
             normalisation[code_point] = "".join(map(chr, values))
             at += 5 + 4 * outputs
         offset += size
-        longest = int(np.diff(bounds).max())
-        return Vocabulary(pieces, scores, bos, eos, unk, normalisation, longest), offset
+        return Vocabulary(blob, bounds, scores, bos, eos, unk, normalisation), offset
 
     def floats(self, name: str) -> np.ndarray:
         """A float32 tensor, flat."""
