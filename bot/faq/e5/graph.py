@@ -11,15 +11,17 @@ Bump :data:`bot.faq.e5.GRAPH_VERSION` with any change to what is built here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from onnx.external_data_helper import set_external_data
 
 from bot.faq.e5.packed import BLOCK, PackedModel
 
 _MS = "com.microsoft"
+_PAGE = 4096
 
 
 def ort_blocks(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,3 +117,18 @@ def build(model: PackedModel) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18),
                                                    helper.make_opsetid(_MS, 1)],
                              producer_name="consultbot")
+
+
+def external_weights(model: onnx.ModelProto, file: BinaryIO, location: str) -> None:
+    """Move ``model``'s weights of 1 KiB or more into ``file`` (named ``location`` beside
+    the graph), each at a page boundary, so that onnxruntime memory-maps them."""
+    offset = 0
+    for tensor in model.graph.initializer:
+        data = tensor.raw_data
+        if len(data) < 1024:
+            continue
+        padding = -offset % _PAGE
+        file.write(b"\0" * padding + data)
+        set_external_data(tensor, location, offset + padding, len(data))
+        tensor.ClearField("raw_data")
+        offset += padding + len(data)
