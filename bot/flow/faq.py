@@ -23,11 +23,15 @@ POPULAR = ("what_is_report", "consultation", "cost", "countries", "how_to_order"
            "response_time", "confidentiality", "law_firms")
 
 
-def configure_matching(*, enabled: bool = True, cache_directory: Path | None = None) -> str:
-    """Set whether the FAQ uses the model and where its vectors are cached, and load the
-    model now (mmap'd: milliseconds); returns the start-up line saying which matcher the FAQ
-    uses."""
+def configure_matching(*, enabled: bool = True, cache_directory: Path | None = None) -> None:
+    """Set whether the FAQ uses the model and where its vectors (and the onnxruntime graph)
+    are cached; nothing is loaded yet (:func:`matching_line` or the first question does)."""
     semantic.configure(enabled=enabled, cache_directory=cache_directory)
+
+
+def matching_line() -> str:
+    """The start-up line saying which matcher the FAQ uses; loads the model if it is not yet
+    (on onnxruntime ~0.25 s of CPU; the first start also builds its graph, ~1-2 s)."""
     line = f"faq matching: {semantic.status()}"
     if semantic.load_embedder() is None:
         return line
@@ -39,7 +43,8 @@ def warm_up(*, enabled: bool = True, cache_directory: Path | None = None,
     """Load the knowledge base and the model now, not on the first question, and read its
     vectors from the cache (or compute them, the first time, in a background thread unless
     ``wait``); returns the start-up line saying which matcher the FAQ uses."""
-    line = configure_matching(enabled=enabled, cache_directory=cache_directory)
+    configure_matching(enabled=enabled, cache_directory=cache_directory)
+    line = matching_line()
     kb = knowledge_base()
     if semantic.load_embedder() is not None:
         if wait:

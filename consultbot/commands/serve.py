@@ -154,9 +154,9 @@ def serve(args: argparse.Namespace, settings: Any, listener: socket.socket, *,
     from consultbot.worker import start_background
 
     runtime = build_runtime(settings, check_key=True)
-    faq_line = configure_matching(enabled=settings.faq_semantic,
-                                  cache_directory=settings.faq_cache_dir)
-    warming = WarmUp()  # the knowledge base and the rest: /readyz waits for them
+    # The model loads in the warm-up thread, not before /healthz; it prints the FAQ's line.
+    configure_matching(enabled=settings.faq_semantic, cache_directory=settings.faq_cache_dir)
+    warming = WarmUp(announce=_print_line if first else None)
     bot = build_bot(runtime)
     app = create_app(runtime, bot=bot, warming=warming)
     stoppers = []
@@ -174,7 +174,7 @@ def serve(args: argparse.Namespace, settings: Any, listener: socket.socket, *,
         processes = f", {args.processes} processes" if args.processes > 1 else ""
         print(f"consultbot listening on http://{args.host}:{args.port} (health: /healthz, "
               f"/readyz){processes}")
-        for line in [*describe(settings, app.config["AREAS"], host=args.host), faq_line]:
+        for line in describe(settings, app.config["AREAS"], host=args.host):
             print(f"  {line}")
         sys.stdout.flush()
     warming.start()  # now: until here the start has the interpreter to itself
@@ -185,3 +185,8 @@ def serve(args: argparse.Namespace, settings: Any, listener: socket.socket, *,
             stop()
         runtime.services.close()
     return 0
+
+
+def _print_line(line: str) -> None:
+    """A start-up line printed after the others (the warm-up's, from its thread)."""
+    print(f"  {line}", flush=True)

