@@ -101,11 +101,14 @@ class Matcher:
         }
         self._terms: dict[str, set[str]] = {}
         self._phrases: dict[str, dict[str, list[tuple[tuple[str, ...], float]]]] = {}
-        self._surfaces: dict[str, set[str]] = {}
+        surfaces: dict[str, set[str]] = {}
         for terms in languages.values():
             for topic_id, (keywords, examples) in terms.phrases.items():
-                self._add(topic_id, keywords, terms.stemmer, KEYWORD_WEIGHT)
-                self._add(topic_id, examples, terms.stemmer, EXAMPLE_WEIGHT)
+                self._add(topic_id, keywords, terms.stemmer, KEYWORD_WEIGHT, surfaces)
+                self._add(topic_id, examples, terms.stemmer, EXAMPLE_WEIGHT, surfaces)
+        # Each word's stems as a tuple (most have one: 48 bytes, a set is 216), shared
+        # with the fuzzy candidates below.
+        self._surfaces = {word: tuple(found) for word, found in sorted(surfaces.items())}
         self.topic_ids = tuple(self._terms)
         count = len(self.topic_ids)
         frequency: dict[str, int] = {}
@@ -118,8 +121,8 @@ class Matcher:
         self._by_initial: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for term in sorted(self._idf):
             self._by_initial.setdefault(term[0], []).append((term, (term,)))
-        for surface, surface_terms in sorted(self._surfaces.items()):
-            self._by_initial.setdefault(surface[0], []).append((surface, tuple(surface_terms)))
+        for surface, surface_terms in self._surfaces.items():
+            self._by_initial.setdefault(surface[0], []).append((surface, surface_terms))
         self._lookup = lru_cache(maxsize=8192)(self._lookup_uncached)
 
     def _content_words(self, text: str) -> list[str]:
@@ -139,13 +142,14 @@ class Matcher:
         return any(w not in self._question_words
                    for text in (question, *spellings) for w in self._content_words(text))
 
-    def _add(self, topic_id: str, texts: Iterable[str], stemmer: str | None, weight: float) -> None:
+    def _add(self, topic_id: str, texts: Iterable[str], stemmer: str | None, weight: float,
+             surfaces: dict[str, set[str]]) -> None:
         vocabulary = self._terms.setdefault(topic_id, set())
         phrases_of = self._phrases.setdefault(topic_id, {})
         for text in texts:
             content = self._content_words(text)
             for word in content:
-                self._surfaces.setdefault(word, set()).add(stem(word, stemmer))
+                surfaces.setdefault(word, set()).add(stem(word, stemmer))
             phrase = tuple(dict.fromkeys(stem(word, stemmer) for word in content))
             vocabulary.update(phrase)
             for term in phrase:

@@ -7,7 +7,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 
-import snowballstemmer
+from bot.faq import stemmers
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
@@ -54,17 +54,17 @@ def words(text: str) -> list[str]:
 _local = threading.local()
 
 
-def _stemmer(algorithm: str) -> snowballstemmer.Stemmer:
+def _stemmer(algorithm: str) -> stemmers.Stemmer:
     """This thread's stemmer: Snowball stemmers keep state and are not thread-safe."""
-    stemmers = _local.__dict__.setdefault("stemmers", {})
-    if algorithm not in stemmers:
-        stemmers[algorithm] = snowballstemmer.stemmer(algorithm)
-    return stemmers[algorithm]
+    own = _local.__dict__.setdefault("stemmers", {})
+    if algorithm not in own:
+        own[algorithm] = stemmers.stemmer(algorithm)
+    return own[algorithm]
 
 
 def stemmer_exists(algorithm: str) -> bool:
     """Whether ``algorithm`` names a Snowball stemmer (e.g. ``"english"``, ``"russian"``)."""
-    return algorithm in snowballstemmer.algorithms()
+    return algorithm in stemmers.algorithms()
 
 
 def stem(word: str, algorithm: str | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
@@ -33,14 +34,23 @@ class TwilioMedia:
 
     def __init__(self, api_base_url: str, account_sid: str, auth_token: str,
                  client: httpx.Client | None = None) -> None:
-        import httpx
-
         base = urlsplit(api_base_url)
         self.scheme, self.host = base.scheme, base.netloc.lower()
         self.prefix = f"/2010-04-01/Accounts/{account_sid}/Messages/"
         pair = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self.authorization = f"Basic {pair}"  # sent to the trusted API host only
-        self.client = client or httpx.Client(timeout=timeout(), follow_redirects=False)
+        self._client, self._making = client, threading.Lock()
+
+    @property
+    def client(self) -> httpx.Client:
+        """The HTTP client, made on the first fetch: httpx (with rich, pygments and
+        httpcore: 8.5 MiB resident) is not imported by a process that receives no media."""
+        with self._making:
+            if self._client is None:
+                import httpx
+
+                self._client = httpx.Client(timeout=timeout(), follow_redirects=False)
+            return self._client
 
     def trusted(self, url: str) -> bool:
         """Whether ``url`` is one of this account's media on Twilio's API host."""

@@ -36,19 +36,32 @@ print(json.dumps(sorted(name for name in %r if name in sys.modules)))
 """
 
 
-def imported_at_start(tmp_path: Path, names: tuple[str, ...]) -> list[str]:
-    """Which of ``names`` a start on the defaults (DATA_DIR in ``tmp_path``) imports."""
+#: WhatsApp configured, as in production: its fetcher and sender are built at start.
+WHATSAPP = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "token",
+            "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+            "PUBLIC_BASE_URL": "https://bot.example.org"}
+
+
+def imported_at_start(tmp_path: Path, names: tuple[str, ...],
+                      settings: dict[str, str] | None = None) -> list[str]:
+    """Which of ``names`` a start on the defaults (DATA_DIR in ``tmp_path``), plus
+    ``settings``, imports."""
     result = subprocess.run(
         [sys.executable, "-c", BUILD % (names,)], cwd=tmp_path, capture_output=True,
         text=True, timeout=120,
         env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path / "data"),
-             "PYTHONPATH": str(ROOT), "FAQ_SEMANTIC": "false"})
+             "PYTHONPATH": str(ROOT), "FAQ_SEMANTIC": "false", **(settings or {})})
     assert result.returncode == 0, result.stderr
     return list(json.loads(result.stdout.splitlines()[-1]))
 
 
 def test_a_start_on_the_defaults_imports_no_library_of_what_is_off(tmp_path: Path) -> None:
     assert imported_at_start(tmp_path, NOT_AT_START) == []
+
+
+def test_a_whatsapp_start_imports_no_http_client(tmp_path: Path) -> None:
+    """The media fetcher makes its httpx client on the first fetch (8.5 MiB resident)."""
+    assert imported_at_start(tmp_path, ("httpx", "httpcore", "rich"), WHATSAPP) == []
 
 
 def test_alembic_is_imported_only_while_migrations_are_pending(tmp_path: Path) -> None:
