@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.faq.cache_files import write_atomically
 from bot.faq.text import fold_for_model
 
 log = logging.getLogger(__name__)
@@ -176,11 +176,7 @@ def cached_vectors(embedder: Embedder, texts: Sequence[str], directory: Path) ->
         pass
     vectors = _embed_missing(embedder, texts) if texts else np.zeros((0, 1), dtype=np.float32)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(handle, "wb") as file:
-            np.save(file, vectors, allow_pickle=False)
-        os.replace(temporary, path)  # atomic: a concurrent reader sees all or nothing
+        write_atomically(path, lambda file: np.save(file, vectors, allow_pickle=False))
     except OSError as error:
         log.warning("FAQ vector cache not written (%s); they will be computed again", error)
     return vectors

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from bot.faq.cache_files import write_atomically
 from bot.faq.e5 import GRAPH_VERSION
 from bot.faq.e5.packed import PackedModel, dequantised
 from bot.faq.e5.tokenizer import Tokenizer
@@ -57,15 +56,9 @@ def _graph_bytes(model: PackedModel, path: Path) -> bytes | str:
 
     graph = build(model)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         weights = path.with_suffix(".weights")
-        with tempfile.TemporaryDirectory(dir=path.parent, suffix=".tmp") as scratch:
-            staged = Path(scratch)
-            with open(staged / weights.name, "wb") as file:
-                external_weights(graph, file, weights.name)
-            (staged / path.name).write_bytes(graph.SerializeToString())
-            os.replace(staged / weights.name, weights)
-            os.replace(staged / path.name, path)  # a concurrent loader sees all or nothing
+        write_atomically(weights, lambda file: external_weights(graph, file, weights.name))
+        write_atomically(path, lambda file: file.write(graph.SerializeToString()))
         return str(path)
     except OSError as error:
         log.warning("FAQ model graph not cached (%s); built in memory", error)

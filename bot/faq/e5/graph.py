@@ -45,7 +45,6 @@ class _Builder:
         self.weights: list[onnx.TensorProto] = []
 
     def constant(self, name: str, value: np.ndarray) -> str:
-
         self.weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 

@@ -16,15 +16,14 @@ unwritable file means it is built (again) in memory.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from array import array
 from pathlib import Path
 
 import marisa_trie
 import numpy as np
 
+from bot.faq.cache_files import write_atomically
 from bot.faq.e5.packed import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -132,11 +131,8 @@ def _cached_trie(vocabulary: Vocabulary, cache: Path | None
     trie, ids = _build(vocabulary)
     if cache is not None:
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
-            with os.fdopen(handle, "wb") as file:
-                file.write(np.int64(len(ids)).tobytes() + ids.tobytes() + trie.tobytes())
-            os.replace(temporary, cache)  # atomic: a concurrent loader sees all or nothing
+            write_atomically(cache, lambda file: file.write(
+                np.int64(len(ids)).tobytes() + ids.tobytes() + trie.tobytes()))
         except OSError as error:
             log.warning("FAQ tokenizer not cached (%s); built in memory", error)
     return trie, ids
