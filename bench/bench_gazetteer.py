@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/bench_gazetteer.py
 
 Loads the index in a fresh process and prints what it left resident (VmRSS before and
 after, Linux only) and the cost of one look-up. A dict of a list per name left 57 MiB
-resident; the flat arrays (``bot.validation.gazetteer``) about 31 MiB.
+resident, flat arrays about 31 MiB (1 s to load); the memory-mapped trie
+(``bot.validation.gazetteer``) about 3 MiB (0.02 s).
 """
 
 from __future__ import annotations

