@@ -114,6 +114,28 @@ def test_a_start_with_the_graph_cached_does_not_import_onnx() -> None:
     assert run.stdout.strip() == "[]", run.stdout + run.stderr
 
 
+def test_a_long_text_leaves_little_more_resident() -> None:
+    """onnxruntime's arena and memory pattern would keep the buffers of the longest text
+    for the process's life (~14 MiB more after a text of ~500 tokens; without, ~1-3)."""
+    OnnxE5Embedder(VECTORS)  # the graph is in the cache now
+    script = f"""
+from pathlib import Path
+from bot.faq.e5.engine import OnnxE5Embedder
+def resident() -> int:
+    with open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("VmRSS")).split()[1])
+model = OnnxE5Embedder(Path({str(VECTORS)!r}))
+model.embed(["is it free", "how much does the expert report cost?"])
+before = resident()
+model.embed([" ".join({TEXTS[:9]!r} * 4)])
+model.embed(["is it free", "how much does the expert report cost?"])
+print(resident() - before)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    assert int(run.stdout) < 7 * 1024, run.stdout + run.stderr  # KiB
+
+
 def test_a_damaged_graph_file_is_built_again(tmp_path: Path) -> None:
     OnnxE5Embedder(tmp_path)
     (graph,) = tmp_path.glob("e5-*.onnx")
