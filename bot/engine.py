@@ -208,7 +208,7 @@ class Bot:
                 return Handled([reply_from_dict(r) for r in stored], repeated=True)
             plain = cipher.decrypt(conversation.data_enc) if conversation.data_enc else None
             data = WorkingData.from_dict(json.loads(plain) if plain else {})
-            loaded = _dumps(data)
+            loaded = _dumps(data) if plain else _fresh()
             renamed = bool(inbound.display_name) and inbound.display_name != data.platform_name
             if renamed:  # staff see it until a name is given; erased with data
                 data.platform_name = inbound.display_name
@@ -411,3 +411,9 @@ def run_command(turn: Turn, command: str) -> None:
 def _dumps(data: WorkingData) -> str:
     """The working data as stored (compact JSON), to tell whether a step changed it."""
     return json.dumps(data.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+@cache
+def _fresh() -> str:
+    """:func:`_dumps` of a new conversation's working data (most first contacts)."""
+    return _dumps(WorkingData.from_dict({}))

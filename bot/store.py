@@ -70,6 +70,13 @@ class Locked:
         """The conversation's columns now."""
         return {key: getattr(self.conversation, key) for key in COLUMNS}
 
+    def changed(self) -> dict[str, Any]:
+        """The columns whose value now differs from the row as read: what :func:`changed`
+        says when no session ever held the conversation (nothing was flushed), without
+        asking the attribute history of every column."""
+        now = self.conversation.__dict__
+        return {key: now[key] for key in COLUMNS if now[key] != self.stored[key]}
+
     def restore(self, values: dict[str, Any]) -> None:
         """Put the columns back to ``values`` (a failed step leaves no half change)."""
         for key, value in values.items():
@@ -150,7 +157,7 @@ def save(connection: Connection, locked: Locked, changes: dict[str, Any],
     and insert ``message`` (the inbound message row). ``session``: the flow's, if it made
     one (the conversation leaves it, so its unit of work does not write it again)."""
     conversation = locked.conversation
-    values = changed(conversation)
+    values = changed(conversation) if session is not None else locked.changed()
     values.update(changes)
     if session is not None and conversation in session:
         session.expunge(conversation)
