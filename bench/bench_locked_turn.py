@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,11 +38,11 @@ class Timed(Bot):
         self.entered = threading.Event()
 
     def _handle_once(self, inbound: Inbound, understood: Understanding,
-                     cut: bool = False) -> Handled:
+                     cut: bool = False, **hints: Any) -> Handled:
         self.entered.set()
         began = time.perf_counter()
         try:
-            return super()._handle_once(inbound, understood, cut)
+            return super()._handle_once(inbound, understood, cut, **hints)
         finally:
             self.locked.append(time.perf_counter() - began)
 

@@ -18,11 +18,13 @@ import random
 import re
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, exists
+from sqlalchemy import Connection, bindparam, exists
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import col, select
@@ -49,7 +51,7 @@ from bot.understanding import (
     warm_up,
 )
 from bot.working import WorkingData
-from plumbing.crypto import Cipher, Undecryptable
+from plumbing.crypto import Undecryptable
 from plumbing.db import Database
 from plumbing.prepared import Prepared
 from plumbing.runtime import Runtime
@@ -120,20 +122,30 @@ class Bot:
         """
         inbound, cut = bounded_inbound(inbound)
         warm_up()  # loads once per process; a dictionary look-up afterwards
+        keys = user_keys(self.runtime.cipher, inbound.channel, inbound.user_id)
+        with ExitStack() as stack:
+            try:  # SQLite: the read and the turn on one connection
+                connection = stack.enter_context(self.runtime.db.shared())
+            except DBAPIError:  # the database is away: the transaction's retries will say so
+                connection = None
+            return self._receive(inbound, cut, keys, connection)
+
+    def _receive(self, inbound: Inbound, cut: bool, keys: list[str],
+                 connection: Connection | None) -> Handled:
         try:
-            peeked = peek(self.runtime.db, self.runtime.cipher, inbound, self.runtime.clock())
+            peeked = peek(self.runtime.db, keys, inbound, self.runtime.clock(), connection)
         except DBAPIError:  # the database is away: the transaction's retries will say so
             peeked = Peeked()
         if peeked.holds:
             before_turn(self.runtime, inbound)  # remote calendar reads, before any transaction
         understood = self._understand(inbound, peeked)
         failed = False
+        hints: dict[str, Any] = {"new": not peeked.known, "keys": keys, "connection": connection}
         for attempt in range(_RETRIES):
             try:
                 if failed:
-                    return self._turn(inbound, understood, cut, failed=True,
-                                      new=not peeked.known)
-                return self._handle_once(inbound, understood, cut, new=not peeked.known)
+                    return self._turn(inbound, understood, cut, failed=True, **hints)
+                return self._handle_once(inbound, understood, cut, **hints)
             except _StepFailed:
                 failed = True  # rolled back: now stored with the error answer, at once
             except FaqNotReady as exc:  # guessed wrong: rolled back, matched here, redone
@@ -168,79 +180,88 @@ class Bot:
         return understood
 
     def _handle_once(self, inbound: Inbound, understood: Understanding,
-                     cut: bool = False, *, new: bool = False) -> Handled:
-        return self._turn(inbound, understood, cut, new=new)
+                     cut: bool = False, **hints: Any) -> Handled:
+        return self._turn(inbound, understood, cut, **hints)
 
     def _turn(self, inbound: Inbound, understood: Understanding, cut: bool,
-              failed: bool = False, *, new: bool = False) -> Handled:
+              failed: bool = False, *, new: bool = False, keys: list[str] | None = None,
+              connection: Connection | None = None) -> Handled:
         """One attempt in one transaction; ``failed``: the step raised after writing rows
         (rolled back), so store the message with the error answer and no step; ``new``:
-        the read before found no conversation (see :func:`bot.store.lock`)."""
+        the read before found no conversation (see :func:`bot.store.lock`); ``keys``: the
+        sender's :func:`user_keys`; ``connection``: a :meth:`Database.shared` one."""
         cipher = self.runtime.cipher
         now = self.runtime.clock()
-        keys = user_keys(cipher, inbound.channel, inbound.user_id)
+        keys = keys or user_keys(cipher, inbound.channel, inbound.user_id)
         text_enc = cipher.encrypt(inbound.text or inbound.choice_id or "")  # before the lock
-        with self.runtime.db.transaction() as session, matching_forbidden():
-            locked = store.lock(session, inbound.channel, keys, lambda: store.new_row(
+        with self.runtime.db.begin(connection) as begun, matching_forbidden():
+            locked = store.lock(begun, inbound.channel, keys, lambda: store.new_row(
                 inbound.channel, keys[0], cipher.encrypt(inbound.user_id), now), new=new)
             conversation = locked.conversation
             if conversation.user_key != keys[0]:  # found under an older key's hash
                 conversation.user_key = keys[0]
             if conversation.user_id_enc is None:  # back after an erasure
                 conversation.user_id_enc = cipher.encrypt(inbound.user_id)
-            seen = store.replies_seen(session, inbound.channel, inbound.message_id)
+            seen = store.replies_seen(begun, inbound.channel, inbound.message_id)
             if seen is not None:
                 stored = cipher.decrypt_json(seen[0]) if seen[0] else []
                 return Handled([reply_from_dict(r) for r in stored], repeated=True)
             plain = cipher.decrypt(conversation.data_enc) if conversation.data_enc else None
             data = WorkingData.from_dict(json.loads(plain) if plain else {})
-            loaded = _dumps(data)
+            loaded = _dumps(data) if plain else _fresh()
             renamed = bool(inbound.display_name) and inbound.display_name != data.platform_name
             if renamed:  # staff see it until a name is given; erased with data
                 data.platform_name = inbound.display_name
             language = self._language(conversation.language, inbound)
             if inbound.text and understood.lang != language:  # changed meanwhile
                 understood = understand(inbound.text, language)
-            turn = Turn(self.runtime, session, conversation, data, inbound, now,
-                        understood=understood)
-            if failed:
-                turn.replies = [Text(turn.t("common.error"))]
-            else:
-                self._step(turn, locked, None if renamed else loaded)
-            if cut:
-                turn.replies.insert(0, Text(turn.t("common.text_cut")))
-            changes: dict[str, object] = {"updated_at": now, "last_inbound_at": now,
-                                          "unreachable": False}
-            written = _dumps(turn.data)
-            if written != loaded or conversation.data_enc != locked.stored["data_enc"]:
-                changes["data_enc"] = cipher.encrypt(written)  # else unchanged: not re-encrypted
-            erased = conversation.erased_at == now  # "delete my data" confirmed: no trace
-            store.save(session, locked, changes, {
-                "conversation_id": conversation.id, "channel": inbound.channel,
-                "platform_message_id": inbound.message_id, "received_at": now,
-                "text_enc": None if erased else text_enc,
-                "replies_enc": None if erased else cipher.encrypt_json(
-                    [reply_to_dict(r) for r in turn.replies])})
-            return Handled(turn.replies)
+            turn = Turn(self.runtime, lambda: store.session_on(begun, conversation),
+                        conversation, data, inbound, now, understood=understood)
+            try:
+                if failed:
+                    turn.replies = [Text(turn.t("common.error"))]
+                else:
+                    self._step(turn, locked, begun, None if renamed else loaded)
+                if cut:
+                    turn.replies.insert(0, Text(turn.t("common.text_cut")))
+                changes: dict[str, object] = {"updated_at": now, "last_inbound_at": now,
+                                              "unreachable": False}
+                written = _dumps(turn.data)
+                if written != loaded or conversation.data_enc != locked.stored["data_enc"]:
+                    changes["data_enc"] = cipher.encrypt(written)  # else not re-encrypted
+                erased = conversation.erased_at == now  # "delete my data" confirmed: no trace
+                store.save(begun, locked, changes, {
+                    "conversation_id": conversation.id, "channel": inbound.channel,
+                    "platform_message_id": inbound.message_id, "received_at": now,
+                    "text_enc": None if erased else text_enc,
+                    "replies_enc": None if erased else cipher.encrypt_json(
+                        [reply_to_dict(r) for r in turn.replies])}, turn.opened)
+                if turn.opened is not None:
+                    turn.opened.flush()  # the step's own rows, before the commit
+                return Handled(turn.replies)
+            finally:
+                if turn.opened is not None:
+                    turn.opened.close()
 
-    def _step(self, turn: Turn, locked: store.Locked, dumped: str | None = None) -> None:
+    def _step(self, turn: Turn, locked: store.Locked, connection: Connection,
+              dumped: str | None = None) -> None:
         """Step the flow without a savepoint. Should it fail having written nothing, its
         changes in memory are dropped and the person gets the error answer; having written
         rows, :class:`_StepFailed` rolls the whole transaction back. ``dumped``: the
         working data's :func:`_dumps` now, when known."""
-        session = turn.session
         before = locked.snapshot()
         original = dumped if dumped is not None else _dumps(turn.data)
-        store.start_watching(session)
+        store.start_watching(connection)
         try:
             step(turn)
         except (IntegrityError, OperationalError, FaqNotReady):
             raise  # a lost race (e.g. a slot taken meanwhile), or the FAQ wanted: redone
         except Exception as exc:
             log.exception("flow failed in state %s", turn.conversation.state)
-            if isinstance(exc, DBAPIError) or store.wrote(session):
+            if isinstance(exc, DBAPIError) or store.wrote(connection):
                 raise _StepFailed from exc
-            session.expunge_all()  # what the step added or changed, unflushed: dropped
+            if turn.opened is not None:
+                turn.opened.expunge_all()  # what the step added or changed, unflushed: dropped
             locked.restore(before)
             turn.data = WorkingData.from_dict(json.loads(original))
             turn.replies = [Text(turn.t("common.error"))]
@@ -279,12 +300,13 @@ def _peek_statement(keys: int) -> Prepared:
          holds])
 
 
-def peek(db: Database, cipher: Cipher, inbound: Inbound, now: datetime) -> Peeked:
+def peek(db: Database, keys: list[str], inbound: Inbound, now: datetime,
+         connection: Connection | None = None) -> Peeked:
     """The conversation's language and state as last committed, and whether the person
-    holds a time, in one read that takes no lock."""
-    keys = user_keys(cipher, inbound.channel, inbound.user_id)
-    with db.prepared_read() as connection:
-        row = _peek_statement(len(keys)).first(connection, {
+    holds a time, in one read that takes no lock (``keys``: the sender's
+    :func:`user_keys`; ``connection``: a :meth:`Database.shared` one)."""
+    with db.prepared_read(connection) as reading:
+        row = _peek_statement(len(keys)).first(reading, {
             "channel": inbound.channel, "now": now, **store.key_params(keys)})
     if row is None:
         return Peeked(None, False, known=False)
@@ -389,3 +411,9 @@ def run_command(turn: Turn, command: str) -> None:
 def _dumps(data: WorkingData) -> str:
     """The working data as stored (compact JSON), to tell whether a step changed it."""
     return json.dumps(data.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+@cache
+def _fresh() -> str:
+    """:func:`_dumps` of a new conversation's working data (most first contacts)."""
+    return _dumps(WorkingData.from_dict({}))

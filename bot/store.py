@@ -3,9 +3,11 @@ of work: lock (or create) the person's conversation row, look up the platform me
 then one UPDATE of the conversation (only the columns that changed) and one INSERT of the
 message with its replies.
 
-The conversation is handed to the flow as an ORM object placed in the turn's session
-without a query, so the flow (and anything it calls, e.g. ``session.get(Conversation, id)``)
-sees one object with this turn's changes; the store writes those changes itself at the end.
+The turn runs on a Core connection, without an ORM session: the flow gets one
+(:func:`session_on`) only when a step asks for it, bound to the turn's connection and
+transaction, with the conversation placed in it without a query, so the flow (and anything
+it calls, e.g. ``session.get(Conversation, id)``) sees one object with this turn's changes;
+the store writes those changes itself at the end.
 It is built as the ORM builds a loaded row (no constructor, no attribute events), and a new
 person's row comes back from its INSERT (``RETURNING``) without a second SELECT. The keys
 are bound one by one (a statement per number of keys, kept), not as an expanding ``IN``
@@ -68,6 +70,13 @@ class Locked:
         """The conversation's columns now."""
         return {key: getattr(self.conversation, key) for key in COLUMNS}
 
+    def changed(self) -> dict[str, Any]:
+        """The columns whose value now differs from the row as read: what :func:`changed`
+        says when no session ever held the conversation (nothing was flushed), without
+        asking the attribute history of every column."""
+        now = self.conversation.__dict__
+        return {key: now[key] for key in COLUMNS if now[key] != self.stored[key]}
+
     def restore(self, values: dict[str, Any]) -> None:
         """Put the columns back to ``values`` (a failed step leaves no half change)."""
         for key, value in values.items():
@@ -95,15 +104,15 @@ def _lock_statement(count: int) -> Prepared:
                     .with_for_update(), _conversation.c)
 
 
-def lock(session: Session, channel: str, keys: list[str],
+def lock(connection: Connection, channel: str, keys: list[str],
          create: Callable[[], dict[str, Any]], *, new: bool = False) -> Locked:
     """Lock the conversation found under any of ``keys``; insert it with the columns
-    ``create()`` gives when there is none. The object joins ``session`` without SQL.
+    ``create()`` gives when there is none. The object is built as a loaded one (detached:
+    :func:`session_on` places it in a session without SQL).
 
     ``new``: a read just before found no row. With one key (no rotation under way) the
     INSERT then comes first, since a row made meanwhile can only be under that key: it
     conflicts, and the SELECT follows."""
-    connection = session.connection()
     statement = _lock_statement(len(keys))
     params = {"channel": channel, **key_params(keys)}
     row = None if new and len(keys) == 1 else statement.first(connection, params)
@@ -115,8 +124,16 @@ def lock(session: Session, channel: str, keys: list[str],
     stored = dict(zip(COLUMNS, row, strict=True))
     conversation = loaded(stored)
     make_transient_to_detached(conversation)
-    session.add(conversation)
     return Locked(conversation, stored)
+
+
+def session_on(connection: Connection, conversation: Conversation) -> Session:
+    """An ORM session joined to ``connection``'s transaction (it never commits or ends it),
+    with ``conversation`` in it as loaded. Flush it before the commit, close it after."""
+    session = Session(bind=connection, expire_on_commit=False,
+                      join_transaction_mode="rollback_only")
+    session.add(conversation)
+    return session
 
 
 def loaded(stored: dict[str, Any]) -> Conversation:
@@ -127,22 +144,23 @@ def loaded(stored: dict[str, Any]) -> Conversation:
     return conversation
 
 
-def replies_seen(session: Session, channel: str, message_id: str) -> tuple[str | None] | None:
+def replies_seen(connection: Connection, channel: str,
+                 message_id: str) -> tuple[str | None] | None:
     """``(replies_enc,)`` when this platform message was handled before, else None."""
-    row = _SEEN.first(session.connection(), {"channel": channel, "message_id": message_id})
+    row = _SEEN.first(connection, {"channel": channel, "message_id": message_id})
     return None if row is None else (row[0],)
 
 
-def save(session: Session, locked: Locked, changes: dict[str, Any],
-         message: dict[str, Any]) -> None:
+def save(connection: Connection, locked: Locked, changes: dict[str, Any],
+         message: dict[str, Any], session: Session | None = None) -> None:
     """Write ``changes`` plus whatever the flow changed on the conversation (one UPDATE),
-    and insert ``message`` (the inbound message row)."""
+    and insert ``message`` (the inbound message row). ``session``: the flow's, if it made
+    one (the conversation leaves it, so its unit of work does not write it again)."""
     conversation = locked.conversation
-    values = changed(conversation)
+    values = changed(conversation) if session is not None else locked.changed()
     values.update(changes)
-    if conversation in session:
-        session.expunge(conversation)  # written here, not again by the unit of work
-    connection = session.connection()
+    if session is not None and conversation in session:
+        session.expunge(conversation)
     if values:
         _UPDATE.rows(connection, {"conversation_id": conversation.id, **values})
     _INSERT_MESSAGE.rows(connection, message)
@@ -170,15 +188,15 @@ def _note(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> 
         connection.info[_WROTE] = True
 
 
-def start_watching(session: Session) -> None:
-    """From now on, :func:`wrote` says whether ``session`` wrote anything."""
-    session.connection().info[_WROTE] = False
+def start_watching(connection: Connection) -> None:
+    """From now on, :func:`wrote` says whether ``connection`` wrote anything."""
+    connection.info[_WROTE] = False
 
 
-def wrote(session: Session) -> bool:
-    """Whether ``session`` sent a write since :func:`start_watching` (objects not yet
-    flushed are not counted: expunging them undoes them)."""
-    return bool(session.connection().info.get(_WROTE))
+def wrote(connection: Connection) -> bool:
+    """Whether ``connection`` sent a write since :func:`start_watching` (a session's
+    objects not yet flushed are not counted: expunging them undoes them)."""
+    return bool(connection.info.get(_WROTE))
 
 
 def new_row(channel: str, user_key: str, user_id_enc: str, now: datetime) -> dict[str, Any]:

@@ -219,6 +219,35 @@ class Database:
                 raise
 
     @contextmanager
+    def begin(self, connection: Connection | None = None) -> Iterator[Connection]:
+        """Like :meth:`transaction` (queued, ``BEGIN IMMEDIATE`` on SQLite), on a Core
+        connection without an ORM session: for :class:`plumbing.prepared.Prepared`
+        statements. ``connection``: one already checked out (:meth:`shared`), kept open
+        after; else one from the pool for the block."""
+        queue = self.writers.held() if self.writers is not None else nullcontext()
+        with queue, nullcontext(connection) if connection is not None \
+                else self.engine.connect() as begun:
+            begun.begin()
+            try:
+                yield begun
+                begun.commit()
+            except BaseException:
+                begun.rollback()
+                raise
+
+    @contextmanager
+    def shared(self) -> Iterator[Connection | None]:
+        """On SQLite, one pooled connection for a unit of work's prepared reads and its
+        :meth:`begin` blocks: one checkout and return instead of one each. None on
+        PostgreSQL, where a read is autocommit and a transaction should not keep a
+        connection across the work in between."""
+        if self.writers is None:
+            yield None
+            return
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for one lock-free read (autocommit): no ``BEGIN IMMEDIATE``, no
         write lock, no queue; it sees what is committed."""
@@ -226,15 +255,17 @@ class Database:
             yield read
 
     @contextmanager
-    def prepared_read(self) -> Iterator[Connection]:
+    def prepared_read(self, connection: Connection | None = None) -> Iterator[Connection]:
         """Like :meth:`read`, for :class:`plumbing.prepared.Prepared` statements only (they
         never begin a transaction). On SQLite the connection is not switched to AUTOCOMMIT
         and back (a PRAGMA each way, on every read): outside ``BEGIN`` its driver already
-        runs each statement on its own. A transaction begun anyway is refused."""
+        runs each statement on its own. A transaction begun anyway is refused.
+        ``connection``: a :meth:`shared` one (SQLite), used as it is."""
         # PostgreSQL: autocommit, else the pool's ROLLBACK would be one more round trip.
-        with self.read() if self.writers is None else self.engine.connect() as connection:
-            yield connection
-            if connection.in_transaction():
+        with nullcontext(connection) if connection is not None else self.read() \
+                if self.writers is None else self.engine.connect() as reading:
+            yield reading
+            if reading.in_transaction():
                 raise RuntimeError("a prepared read began a transaction")
 
     def upgrade(self, cipher: Any = None) -> None:

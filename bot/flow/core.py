@@ -7,7 +7,7 @@ person's answer). States register themselves by name; the conversation stores th
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -59,7 +59,8 @@ class Turn:
     """One inbound message being handled, with everything a state needs to answer it."""
 
     runtime: Runtime
-    session: Session
+    #: Makes the ORM session of :attr:`session`, on first use.
+    open_session: Callable[[], Session]
     conversation: Conversation
     data: WorkingData
     inbound: Inbound
@@ -68,6 +69,16 @@ class Turn:
     choice: str | None = None
     #: The message read before the transaction (intent, question, FAQ match).
     understood: Understanding = field(default_factory=Understanding)
+    #: The session, once made (most turns need none: the engine writes their rows).
+    opened: Session | None = field(default=None, init=False, repr=False)
+
+    @property
+    def session(self) -> Session:
+        """The ORM session for the rows a step reads or writes besides the conversation,
+        in the turn's transaction, with the conversation in it (made on first use)."""
+        if self.opened is None:
+            self.opened = self.open_session()
+        return self.opened
 
     @property
     def conversation_id(self) -> int:

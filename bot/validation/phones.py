@@ -55,8 +55,18 @@ def phone_hints(raw: str, *, default_region: str | None = None) -> PhoneHints | 
     return _hints(raw or "", default_region)
 
 
+def phone_language(raw: str) -> str | None:
+    """``phone_hints(raw).language`` (None for an invalid number), without the time zones
+    and the E.164 form, which cost about as much again as the parse: every WhatsApp
+    message asks for its sender's language, few for the rest."""
+    parsed = _parsed(raw or "", None)
+    return language_for_country(parsed[1]) if parsed is not None and parsed[1] else None
+
+
 @lru_cache(maxsize=4096)
-def _hints(raw: str, default_region: str | None) -> PhoneHints | None:
+def _parsed(raw: str, default_region: str | None) -> tuple[phonenumbers.PhoneNumber,
+                                                           str | None] | None:
+    """The valid number ``raw`` names and its country (None: non-geographic), or None."""
     text = _CHANNEL_PREFIX.sub("", raw, count=1).strip()
     if not text or len(text) > MAX_LENGTH:
         return None
@@ -70,7 +80,15 @@ def _hints(raw: str, default_region: str | None) -> PhoneHints | None:
         return None
     region = phonenumbers.region_code_for_number(number)
     geographic = region and region not in (phonenumbers.UNKNOWN_REGION, "001")
-    country = region if geographic else None
+    return number, region if geographic else None
+
+
+@lru_cache(maxsize=4096)
+def _hints(raw: str, default_region: str | None) -> PhoneHints | None:
+    parsed = _parsed(raw, default_region)
+    if parsed is None:
+        return None
+    number, country = parsed
     zones = tuple(dict.fromkeys(
         zone
         for zone in map(canonical_zone, phone_timezone.time_zones_for_number(number))

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.messages import Inbound, Media
-from bot.validation.phones import phone_hints
+from bot.validation.phones import phone_language
 from channels.whatsapp import CHANNEL
 
 _ADDRESS = re.compile(r"^whatsapp:(\+[1-9][0-9]{6,14})$")
@@ -129,7 +129,6 @@ def parse_inbound(form: Mapping[str, str]) -> Inbound:
     choice_id, choice_token, button_text = _choice(form)
     body = _field(form, "Body")
     text = body if body.strip() else button_text
-    hints = phone_hints(number)
     return Inbound(
         channel=CHANNEL,
         user_id=number,
@@ -138,7 +137,7 @@ def parse_inbound(form: Mapping[str, str]) -> Inbound:
         choice_id=choice_id,
         display_name=_field(form, "ProfileName").strip() or None,
         phone=number,
-        language_hint=hints.language if hints else None,
+        language_hint=phone_language(number),
         attachments=attachments,
         choice_token=choice_token,
         media=media,

@@ -150,16 +150,17 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     """Records each FAQ look-up and whether a database transaction was open at the time."""
     open_transactions = [0]
     calls: list[tuple[str, bool]] = []
-    real_transaction = Database.transaction
 
-    @contextmanager
-    def counted(self: Database):  # type: ignore[no-untyped-def]
-        open_transactions[0] += 1
-        try:
-            with real_transaction(self) as session:
-                yield session
-        finally:
-            open_transactions[0] -= 1
+    def counting(real: Any) -> Any:
+        @contextmanager
+        def counted(self: Database, *args: Any):  # type: ignore[no-untyped-def]
+            open_transactions[0] += 1
+            try:
+                with real(self, *args) as session:
+                    yield session
+            finally:
+                open_transactions[0] -= 1
+        return counted
 
     def spy(name: str) -> None:
         real = getattr(KnowledgeBase, name)
@@ -170,7 +171,8 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
 
         monkeypatch.setattr(KnowledgeBase, name, recorded)
 
-    monkeypatch.setattr(Database, "transaction", counted)
+    monkeypatch.setattr(Database, "transaction", counting(Database.transaction))
+    monkeypatch.setattr(Database, "begin", counting(Database.begin))  # the turn's
     spy("match")
     spy("suggestions")
     spy("answer")
@@ -240,6 +242,7 @@ def test_the_language_is_read_while_another_message_holds_the_write_lock(
     import threading
 
     from bot.engine import peek
+    from bot.identifiers import user_keys
     from bot.messages import Inbound
 
     chat = ConsoleChannel(Bot(runtime), "anna")
@@ -250,7 +253,8 @@ def test_the_language_is_read_while_another_message_holds_the_write_lock(
     with runtime.db.transaction() as session:  # SQLite: BEGIN IMMEDIATE, the write lock
         session.exec(select(HandoffRequest)).all()
         reader = threading.Thread(target=lambda: read.append(
-            peek(runtime.db, runtime.cipher, inbound, runtime.clock()).language))
+            peek(runtime.db, user_keys(runtime.cipher, "console", "anna"), inbound,
+                 runtime.clock()).language))
         reader.start()
         reader.join(timeout=10)
         assert not reader.is_alive(), "the lock-free read waited for the write lock"
@@ -265,7 +269,7 @@ def test_a_language_changed_meanwhile_is_read_again_inside(
     chat.send("Русский")
     # Another message switched to Russian after this one read the language: it read English.
     monkeypatch.setattr(bot.engine, "peek",
-                        lambda db, cipher, inbound, now: bot.engine.Peeked("en", False))
+                        lambda *_args: bot.engine.Peeked("en", False))
     languages: list[str] = []
     real = bot.engine.understand
     monkeypatch.setattr(bot.engine, "understand",

@@ -47,15 +47,15 @@ def test_a_first_contact_gets_its_row_back_from_the_insert(
 def test_a_row_inserted_meanwhile_is_locked_instead(runtime: Runtime, new: bool) -> None:
     keys = ["k" * 64]
     now = runtime.clock()
-    with runtime.db.transaction() as session:
+    with runtime.db.begin() as connection:
         def create() -> dict[str, Any]:
             row = store.new_row("console", keys[0], "enc", now)
             # Another writer got there first (between the SELECT and the INSERT).
-            store._CREATE[runtime.db.engine.dialect.name].rows(session.connection(),
+            store._CREATE[runtime.db.engine.dialect.name].rows(connection,
                                                                {**row, "state": "menu"})
             return row
 
-        locked = store.lock(session, "console", keys, create, new=new)
+        locked = store.lock(connection, "console", keys, create, new=new)
         assert locked.conversation.state == "menu"
     with runtime.db.transaction() as session:
         assert len(session.exec(select(Conversation)).all()) == 1  # type: ignore[call-overload]
@@ -66,13 +66,33 @@ def test_the_locked_conversation_is_like_a_loaded_one(runtime: Runtime) -> None:
     with runtime.db.transaction() as session:
         session.add(Conversation(channel="console", user_key=keys[1], state="menu",
                                  created_at=runtime.clock(), updated_at=runtime.clock()))
-    with runtime.db.transaction() as session:  # thought new, but two keys: looked up first
-        locked = store.lock(session, "console", keys, lambda: pytest.fail("not new"), new=True)
+    with runtime.db.begin() as connection:  # thought new, but two keys: looked up first
+        locked = store.lock(connection, "console", keys, lambda: pytest.fail("not new"),
+                            new=True)
         conversation = locked.conversation
-        state = inspect(conversation)
-        assert state.persistent and not session.dirty and store.changed(conversation) == {}
-        assert session.get(Conversation, conversation.id) is conversation
+        assert inspect(conversation).detached and store.changed(conversation) == {}
         assert conversation.created_at.tzinfo is not None
-        conversation.state = "faq"
-        conversation.language = None  # unchanged: not written
-        assert store.changed(conversation) == {"state": "faq"}
+        conversation.state = "faq"  # before the flow asked for a session
+        session = store.session_on(connection, conversation)
+        try:
+            assert inspect(conversation).persistent
+            assert session.get(Conversation, conversation.id) is conversation
+            conversation.language = None  # unchanged: not written
+            assert store.changed(conversation) == locked.changed() == {"state": "faq"}
+        finally:
+            session.close()
+
+
+def test_a_message_checks_out_one_connection_and_opens_no_session(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLite: the lock-free read and the turn share one connection, and a turn whose step
+    # writes no rows of its own (a first contact, a menu) runs without an ORM session.
+    checkouts: list[object] = []
+    event.listen(runtime.db.engine, "checkout", lambda *args: checkouts.append(args))
+    sessions: list[object] = []
+    real = store.session_on
+    monkeypatch.setattr(store, "session_on", lambda *args: sessions.append(args) or real(*args))
+    chat = ConsoleChannel(Bot(runtime), "anna")
+    assert "Which language do you prefer?" in chat.send("Hello")
+    assert "How can we help?" in chat.send("1")  # the language: the menu
+    assert len(checkouts) == 2 and sessions == []

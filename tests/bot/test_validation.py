@@ -25,6 +25,7 @@ from bot.validation import (
     zone_label,
 )
 from bot.validation.countries import BOT_LANGUAGES, known_codes
+from bot.validation.phones import phone_language
 from bot.validation.timezones import canonical_zone, country_zones
 
 # --------------------------------------------------------------------------- countries
@@ -423,6 +424,7 @@ def test_phone_hints(
     hints = phone_hints(raw)
     assert hints is not None
     assert (hints.e164, hints.country_code, hints.language) == (e164, country, language)
+    assert phone_language(raw) == language
     if zones is not None:
         assert hints.timezones == zones
     assert all(z in available_timezones() for z in hints.timezones)
@@ -445,6 +447,22 @@ def test_phone_hints_national_number_needs_a_region() -> None:
 )
 def test_phone_hints_invalid(raw: str) -> None:
     assert phone_hints(raw) is None
+    assert phone_language(raw) is None
+
+
+def test_a_whatsapp_message_reads_its_senders_language_without_the_time_zones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from phonenumbers import timezone
+
+    from channels.whatsapp.parsing import parse_inbound
+
+    def refused(_number: object) -> None:
+        raise AssertionError("time zones looked up for every message")
+
+    monkeypatch.setattr(timezone, "time_zones_for_number", refused)
+    inbound = parse_inbound({"MessageSid": "SM" + "2" * 32, "From": "whatsapp:+380501234599",
+                             "Body": "Привіт"})
+    assert inbound.language_hint == "uk"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator, add_port, remove_port
 from werkzeug.datastructures import MultiDict
 
@@ -43,12 +45,25 @@ def test_a_genuine_request_costs_one_signature(monkeypatch: pytest.MonkeyPatch) 
     check = SignatureCheck(TOKEN)
     genuine = RequestValidator(TOKEN).compute_signature(URLS[0], FORM)
     computed: list[str] = []
-    real = RequestValidator.compute_signature
+    real = SignatureCheck.signature
 
-    def counted(self: RequestValidator, uri: str, *args: object, **kwargs: object) -> str:
-        computed.append(uri)
-        return real(self, uri, *args, **kwargs)  # type: ignore[arg-type]
+    def counted(self: SignatureCheck, url: str, form: object) -> bytes:
+        computed.append(url)
+        return real(self, url, form)
 
-    monkeypatch.setattr(RequestValidator, "compute_signature", counted)
+    monkeypatch.setattr(SignatureCheck, "signature", counted)
     assert check.valid(URLS[0], FORM, genuine)
     assert computed == [URLS[0]]
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(url=st.sampled_from(URLS), pairs=st.lists(st.tuples(_TEXT, _TEXT), max_size=8),
+       as_dict=st.booleans())
+def test_the_signature_is_twilios_for_any_form(url: str, pairs: list[tuple[str, str]],
+                                                 as_dict: bool) -> None:
+    form = dict(pairs) if as_dict else MultiDict(pairs)  # repeated names, empty values
+    assert SignatureCheck(TOKEN).signature(url, form).decode() == \
+        RequestValidator(TOKEN).compute_signature(url, form)
