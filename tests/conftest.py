@@ -71,10 +71,27 @@ def pytest_configure(config: pytest.Config) -> None:
     bytecode.allow_writing()
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         bytecode.compile_sources()
+        _temporary_folders_in_memory(config)
     os.environ.setdefault("FAQ_CACHE_DIR", str(VECTORS))
     workers = getattr(config.option, "numprocesses", None)
     if isinstance(workers, int) and workers > 1 and not os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+
+
+#: A RAM-backed folder (Linux): tests' temporary folders go there when it exists.
+MEMORY_FOLDER = Path("/dev/shm")
+
+
+def _temporary_folders_in_memory(config: pytest.Config) -> None:
+    """Tests' ``tmp_path`` folders (their SQLite databases, ``DATA_DIR``s) in RAM, unless a
+    ``--basetemp`` or ``PYTEST_DEBUG_TEMPROOT`` says otherwise: on this machine's disk every
+    SQLite commit waits about 5 ms for its ``fsync`` (on tmpfs 0.04 ms), and a test's chat
+    commits dozens of times, so the workers spent much of the run idle, waiting on the disk.
+    SQLite behaves the same there (WAL, locks, the same files); only the sync is free. pytest
+    still numbers the folders and keeps the last three sessions'."""
+    if config.option.basetemp is None and MEMORY_FOLDER.is_dir() and os.access(
+            MEMORY_FOLDER, os.W_OK | os.X_OK):
+        os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(MEMORY_FOLDER))
 
 
 @pytest.hookimpl(tryfirst=True)
