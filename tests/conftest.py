@@ -14,6 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -456,8 +457,11 @@ class _PostgresPool:
         self.made.discard(name)
 
     def close(self) -> None:
-        for name in list(self.made):
-            self.drop(name)
+        """Drop every database the pool made, all at once: each ``DROP DATABASE`` waits for
+        a checkpoint, and drops running side by side share one (four dropped one after the
+        other took 2-4 s here, side by side 0.1 s), which was the tail of every worker."""
+        with ThreadPoolExecutor(max_workers=8) as drops:
+            list(drops.map(self.drop, list(self.made)))
         self.admin.dispose()
 
 
