@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import tempfile
 from pathlib import Path
 
@@ -15,10 +16,17 @@ VECTORS = Path(tempfile.gettempdir()) / "consultbot-test-faq-vectors"
 
 
 def loaded_knowledge() -> KnowledgeBase:
-    """The bundled knowledge base with its semantic index built (once per process)."""
+    """The bundled knowledge base with its semantic index built (once per process).
+
+    One process at a time: with the cache cold (a fresh machine, as in CI) the xdist workers
+    and the fork server all start by building the same graph and vectors (about 17 s of CPU
+    each); under the lock the first builds them and the others then read its files."""
     semantic.configure(cache_directory=VECTORS)
-    knowledge = KnowledgeBase.load()
-    knowledge.semantic_index()
+    VECTORS.mkdir(parents=True, exist_ok=True)
+    with open(VECTORS / "building.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        knowledge = KnowledgeBase.load()
+        knowledge.semantic_index()
     return knowledge
 
 

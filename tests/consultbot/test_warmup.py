@@ -122,6 +122,7 @@ def test_serve_without_the_model_says_so_and_gets_ready(tmp_path: Path) -> None:
         server.stop()
 
 
+@pytest.mark.slow
 def test_serve_answers_healthz_before_the_model_has_loaded(tmp_path: Path) -> None:
     gate = tmp_path / "open"
     stubs = tmp_path / "stubs"
