@@ -8,10 +8,11 @@ import json
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rapidfuzz.distance import OSA
 
-from bot.faq import KnowledgeBase, matcher
+from bot.faq import KnowledgeBase, matcher, semantic
 from bot.faq.knowledge import DEFAULT_DIRECTORY
 from bot.faq.matcher import Matcher
 from bot.faq.text import fold, stem, stems, words
@@ -99,3 +100,15 @@ def test_each_spelling_is_evaluated_once(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(kb._matcher, "_evaluate_text", counting)
     kb.answer("skolko stoit konsultaciya", "ru")
     assert sorted(evaluated) == sorted(set(evaluated)) and len(evaluated) == 2
+
+
+def test_topic_cosines_are_each_topics_best_phrase() -> None:
+    """One ``maximum.reduceat`` gives what a maximum per topic gave."""
+    index = loaded_knowledge().semantic_index()
+    assert index is not None
+    questions = ["how much does it cost?", "сколько стоит", "كم السعر"]
+    topics, _ = index.similarities(questions)
+    vectors = np.stack([index._embed_one(semantic._normalised(q)) for q in questions])
+    best = (index._vectors @ vectors.T).max(axis=1)
+    assert list(topics) == list(index.topic_ids)
+    assert topics == {tid: float(best[rows].max()) for tid, rows in index._rows.items()}
