@@ -124,6 +124,8 @@ class Matcher:
             self._by_initial.setdefault(term[0], []).append((term, (term,)))
         for surface, surface_terms in self._surfaces.items():
             self._by_initial.setdefault(surface[0], []).append((surface, surface_terms))
+        self._fuzzy = {initial: _Forms([form for form, _ in forms])
+                       for initial, forms in self._by_initial.items()}
         self._lookup = lru_cache(maxsize=8192)(self._lookup_uncached)
         # Stopwords of five letters or more by length: a word one edit from one is at most
         # one letter longer or shorter.
@@ -176,9 +178,9 @@ class Matcher:
         for candidate in candidates:
             if len(candidate) < 4:  # no form is similar to a word this short
                 continue
-            for form, terms in self._by_initial.get(candidate[0], ()):
-                if _dissimilar(candidate, form):
-                    continue
+            forms = self._by_initial.get(candidate[0], [])
+            for index in self._fuzzy[candidate[0]].near(candidate) if forms else ():
+                form, terms = forms[index]
                 similarity = _similarity(candidate, form)
                 for term in terms if similarity else ():
                     found[term] = max(found.get(term, 0.0), similarity)
@@ -395,13 +397,36 @@ def _similarity(word: str, term: str) -> float:
     return 0.0
 
 
-def _dissimilar(word: str, term: str) -> bool:
-    """A quick test that :func:`_similarity` would find nothing (False: it must look): a
-    length apart beyond ``MAX_SUFFIX``, or beyond two with neither the first four letters
-    shared (a derived or sibling form) nor a longer ``word`` holding a misspelt ``term``."""
-    extra = abs(len(word) - len(term))
-    return extra > MAX_SUFFIX or (extra > 2 and word[:4] != term[:4]
-                                  and not len(word) > len(term) >= 6)
+class _Forms:
+    """The vocabulary forms sharing an initial, indexed so that the few a word may be
+    similar to (:func:`_similarity` above 0) are found by rapidfuzz in C, not by calling
+    :func:`_similarity` on every form."""
+
+    def __init__(self, forms: list[str]) -> None:
+        self.forms = forms
+        self._by_prefix: dict[str, list[int]] = {}
+        self._by_length: dict[int, tuple[list[int], list[str]]] = {}
+        for index, form in enumerate(forms):
+            if len(form) >= 4:
+                self._by_prefix.setdefault(form[:4], []).append(index)
+                indices, same_length = self._by_length.setdefault(len(form), ([], []))
+                indices.append(index)
+                same_length.append(form)
+
+    def near(self, word: str) -> list[int]:
+        """The indices, in order, of every form :func:`_similarity` may find ``word``
+        similar to (a few more): a form sharing its first four letters (a derived or
+        sibling form), within two edits (a typo), or one edit from a start of ``word`` of
+        six letters or more (a misspelt stem with an ending)."""
+        found = set(self._by_prefix.get(word[:4], ()))
+        found.update(index for _, _, index in process.extract(
+            word, self.forms, scorer=OSA.distance, score_cutoff=2, limit=None))
+        for length in range(max(6, len(word) - MAX_SUFFIX), len(word)):
+            indices, same_length = self._by_length.get(length, ([], []))
+            found.update(indices[i] for _, _, i in process.extract(
+                word[:length], same_length, scorer=OSA.distance, score_cutoff=1,
+                limit=None))
+        return sorted(found)
 
 
 def _common_prefix_length(first: str, second: str) -> int:
