@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 from bot.faq import fusion, semantic
 from bot.faq.countries import country_in
 from bot.faq.fusion import FaqAnswer
-from bot.faq.matcher import LanguageTerms, Match, Matcher, near_misses, segments
+from bot.faq.matcher import LanguageTerms, Match, Matcher, combined, near_misses, segments
 from bot.faq.text import fold, has_question_mark, stemmer_exists, words
 from bot.faq.transliteration import native_spellings
 
@@ -214,33 +215,39 @@ class KnowledgeBase:
         spellings = native_spellings(question, lang)
         if self._matcher.is_filler(question, *spellings):  # "да", "نعم", "ok": no question
             return FaqAnswer(None, 0.0, (), confident=False)
-        lexical_answer, lexical = self._matcher.evaluate(question, *spellings)
+        each = self._matcher.evaluate_each(question, *spellings)
+        lexical_answer, lexical = combined(each)
         index = None if lexical_only else self.semantic_index()
         if index is None:
             result = fusion.lexical_only(lexical_answer, near_misses(lexical_answer, lexical),
                                          limit)
         else:
             read = () if lang in MODEL_SKIPS_SPELLINGS_IN else spellings
-            similarity, anchor = self._similarities(index, question, read)
+            best = [max(scores.values(), default=0.0) for _, scores in each]
+            similarity, anchor = self._similarities(index, question, read, best)
             result = fusion.fuse(lexical, similarity, anchor, self.topic_ids(), limit,
                                  may_answer=self._matcher.has_content(question, *spellings))
         return self._about_a_country(result, lexical_answer, question, lang)
 
     def _similarities(self, index: semantic.SemanticIndex, question: str,
-                      spellings: tuple[str, ...]) -> tuple[dict[str, float], float]:
+                      spellings: tuple[str, ...], best: Sequence[float] | None = None
+                      ) -> tuple[dict[str, float], float]:
         """The model's similarities for ``question`` (and its sentences), or for a
         re-spelling of it when that is closer to a topic (:func:`bot.faq.fusion.closer`).
 
         Only a re-spelling in which the lexical matcher finds more of the knowledge base
         than in the text as typed is embedded (one more model call): English typed in an
         Arabic conversation, or "my flight is at 7pm", is re-spelt into nonsense that the
-        model must not read."""
+        model must not read. ``best``: the lexical matcher's best score for the question
+        and each spelling, when the caller has them already."""
         similarity, anchor = index.similarities(model_inputs(question))
         if not MODEL_READS_SPELLINGS or not spellings:
             return similarity, anchor
-        typed = self._matcher.best_score(question)
-        for spelling in spellings:
-            if self._matcher.best_score(spelling) > typed:
+        if best is None:
+            best = [self._matcher.best_score(text) for text in (question, *spellings)]
+        typed, *respelt = best
+        for spelling, score in zip(spellings, respelt, strict=True):
+            if score > typed:
                 similarity, anchor = fusion.closer((similarity, anchor),
                                                    index.similarities([spelling]))
         return similarity, anchor

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from bot.faq.text import has_question_mark, stem, stems, words
@@ -123,7 +124,15 @@ class Matcher:
             self._by_initial.setdefault(term[0], []).append((term, (term,)))
         for surface, surface_terms in self._surfaces.items():
             self._by_initial.setdefault(surface[0], []).append((surface, surface_terms))
+        self._fuzzy = {initial: _Forms([form for form, _ in forms])
+                       for initial, forms in self._by_initial.items()}
         self._lookup = lru_cache(maxsize=8192)(self._lookup_uncached)
+        # Stopwords of five letters or more by length: a word one edit from one is at most
+        # one letter longer or shorter.
+        self._long_stopwords: dict[int, list[str]] = {}
+        for stopword in sorted(self._stopwords):
+            if len(stopword) >= 5:
+                self._long_stopwords.setdefault(len(stopword), []).append(stopword)
 
     def _content_words(self, text: str) -> list[str]:
         kept = (w for w in words(text) if len(w) > 1 and w not in self._stopwords)
@@ -167,7 +176,11 @@ class Matcher:
         if found:
             return found
         for candidate in candidates:
-            for form, terms in self._by_initial.get(candidate[0], ()):
+            if len(candidate) < 4:  # no form is similar to a word this short
+                continue
+            forms = self._by_initial.get(candidate[0], [])
+            for index in self._fuzzy[candidate[0]].near(candidate) if forms else ():
+                form, terms = forms[index]
                 similarity = _similarity(candidate, form)
                 for term in terms if similarity else ():
                     found[term] = max(found.get(term, 0.0), similarity)
@@ -176,9 +189,9 @@ class Matcher:
     def _is_filler(self, word: str) -> bool:
         """Whether an unknown ``word`` is a misspelt stopword ("whta", "пожалуста")."""
         return len(word) >= 5 and any(
-            len(stopword) >= 5 and OSA.distance(word, stopword, score_cutoff=1) <= 1
-            for stopword in self._stopwords
-        )
+            process.extractOne(word, self._long_stopwords.get(length, ()),
+                               scorer=OSA.distance, score_cutoff=1) is not None
+            for length in (len(word) - 1, len(word), len(word) + 1))
 
     # -- scoring -----------------------------------------------------------------------
 
@@ -260,16 +273,13 @@ class Matcher:
 
     def evaluate(self, question: str, *spellings: str) -> tuple[Match | None, dict[str, float]]:
         """The answer, if any, and every topic's best score over the message and its other
-        ``spellings`` (e.g. transliterated into another script): each topic keeps its best
-        score, and the surest answer wins, the question's own on a tie."""
-        answer, best = self._evaluate_text(question)
-        for spelling in spellings:
-            other, scores = self._evaluate_text(spelling)
-            for topic_id, score in scores.items():
-                best[topic_id] = max(best.get(topic_id, 0.0), score)
-            if other is not None and (answer is None or other.score > answer.score):
-                answer = other
-        return answer, best
+        ``spellings`` (e.g. transliterated into another script): see :func:`combined`."""
+        return combined(self.evaluate_each(question, *spellings))
+
+    def evaluate_each(self, *texts: str) -> list[tuple[Match | None, dict[str, float]]]:
+        """Each text's answer, if any, and its topics' scores (:func:`combined` merges them;
+        the best of a text's scores is its :meth:`best_score`)."""
+        return [self._evaluate_text(text) for text in texts]
 
     def best_score(self, text: str) -> float:
         """The best lexical score of any topic for ``text`` (or one of its sentences)."""
@@ -305,6 +315,21 @@ class Matcher:
         runner_up = ranked[1][0].score if len(ranked) > 1 else 0.0
         clear = runner_up <= min(best.score - ANSWER_MARGIN, best.score * ANSWER_RATIO)
         return best if supported and best.score >= ANSWER_THRESHOLD and clear else None
+
+
+def combined(results: Sequence[tuple[Match | None, Mapping[str, float]]]
+             ) -> tuple[Match | None, dict[str, float]]:
+    """One answer and score per topic from :meth:`Matcher.evaluate_each`'s results for a
+    message and its other spellings: each topic keeps its best score, and the surest answer
+    wins, the message's own on a tie."""
+    answer: Match | None = None
+    best: dict[str, float] = {}
+    for other, scores in results:
+        for topic_id, score in scores.items():
+            best[topic_id] = max(best.get(topic_id, 0.0), score)
+        if other is not None and (answer is None or other.score > answer.score):
+            answer = other
+    return answer, best
 
 
 def near_misses(answer: Match | None, scores: Mapping[str, float]) -> list[Match]:
@@ -355,8 +380,7 @@ def _similarity(word: str, term: str) -> float:
         return PREFIX_SIMILARITY  # a derived or inflected form: "консультац", "консультирова"
     if word[0] != term[0]:
         return 0.0
-    common = _common_prefix_length(word, term)
-    if common >= 6 and common >= len(shorter) - 2:
+    if word[:6] == term[:6] and _common_prefix_length(word, term) >= len(shorter) - 2:
         return TYPO_SIMILARITY  # a sibling form: "консультант" and "консультац"
     if extra <= 2:
         distance = OSA.distance(word, term, score_cutoff=2)
@@ -371,6 +395,38 @@ def _similarity(word: str, term: str) -> float:
     if len(word) > len(term) >= 6 and OSA.distance(word[: len(term)], term, score_cutoff=1) <= 1:
         return WEAK_SIMILARITY  # a misspelt stem with an ending
     return 0.0
+
+
+class _Forms:
+    """The vocabulary forms sharing an initial, indexed so that the few a word may be
+    similar to (:func:`_similarity` above 0) are found by rapidfuzz in C, not by calling
+    :func:`_similarity` on every form."""
+
+    def __init__(self, forms: list[str]) -> None:
+        self.forms = forms
+        self._by_prefix: dict[str, list[int]] = {}
+        self._by_length: dict[int, tuple[list[int], list[str]]] = {}
+        for index, form in enumerate(forms):
+            if len(form) >= 4:
+                self._by_prefix.setdefault(form[:4], []).append(index)
+                indices, same_length = self._by_length.setdefault(len(form), ([], []))
+                indices.append(index)
+                same_length.append(form)
+
+    def near(self, word: str) -> list[int]:
+        """The indices, in order, of every form :func:`_similarity` may find ``word``
+        similar to (a few more): a form sharing its first four letters (a derived or
+        sibling form), within two edits (a typo), or one edit from a start of ``word`` of
+        six letters or more (a misspelt stem with an ending)."""
+        found = set(self._by_prefix.get(word[:4], ()))
+        found.update(index for _, _, index in process.extract(
+            word, self.forms, scorer=OSA.distance, score_cutoff=2, limit=None))
+        for length in range(max(6, len(word) - MAX_SUFFIX), len(word)):
+            indices, same_length = self._by_length.get(length, ([], []))
+            found.update(indices[i] for _, _, i in process.extract(
+                word[:length], same_length, scorer=OSA.distance, score_cutoff=1,
+                limit=None))
+        return sorted(found)
 
 
 def _common_prefix_length(first: str, second: str) -> int:

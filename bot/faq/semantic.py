@@ -202,6 +202,12 @@ class SemanticIndex:
         self._rows = {tid: np.array([i for i, lab in enumerate(labels) if lab == tid])
                       for tid in self.topic_ids}
         self._anchor_rows = np.array([i for i, lab in enumerate(labels) if not lab], dtype=int)
+        # Every topic's rows side by side, and where each topic's run starts: one
+        # ``maximum.reduceat`` gives every topic's best cosine.
+        self._topic_order = np.concatenate([self._rows[tid] for tid in self.topic_ids]
+                                           or [np.zeros(0, dtype=int)]).astype(int)
+        self._topic_starts = np.cumsum([0] + [len(self._rows[tid])
+                                              for tid in self.topic_ids[:-1]]).astype(int)
         #: A question typed exactly as an indexed phrase (a title such as "Cost") has its
         #: vector already.
         self._phrase_rows = {text: row for row, text in enumerate(texts)}
@@ -223,6 +229,10 @@ class SemanticIndex:
         question = np.stack([self._embed_one(_normalised(text)) for text in texts])
         cosines = self._vectors @ question.T  # phrases x texts
         best = cosines.max(axis=1)
-        topics = {tid: float(best[rows].max()) for tid, rows in self._rows.items()}
+        if self.topic_ids:
+            maxima = np.maximum.reduceat(best[self._topic_order], self._topic_starts)
+            topics = dict(zip(self.topic_ids, maxima.tolist(), strict=True))
+        else:
+            topics = {}
         anchor = float(best[self._anchor_rows].max()) if len(self._anchor_rows) else 0.0
         return topics, anchor

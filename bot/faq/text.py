@@ -76,6 +76,25 @@ def stem(word: str, algorithm: str | None) -> str:
     return fold(_stemmer(algorithm).stemWord(word))
 
 
+_LATIN = re.compile("[\u0000-\u024f]")
+_CYRILLIC = re.compile("[\u0400-\u052f]")
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+#: The script whose letters each algorithm used here acts on: a word with none of them
+#: comes out of it as it went in (then folded, as :func:`stem` does), so the pure-Python
+#: stemmer need not run (a Cyrillic word skips five of six). Checked by
+#: ``tests/bot/test_faq_text_speed.py`` on every word of the knowledge and benchmark files.
+SCRIPT_OF = {"english": _LATIN, "french": _LATIN, "spanish": _LATIN, "russian": _CYRILLIC,
+             "arabic": _ARABIC, "persian": _ARABIC}
+
+
 def stems(word: str, algorithms: Iterable[str | None]) -> frozenset[str]:
     """Every stem of ``word`` under the given algorithms (one per language)."""
-    return frozenset(stem(word, algorithm) for algorithm in algorithms)
+    folded = fold(word)
+    return frozenset(folded if not _acts_on(algorithm, word) else stem(word, algorithm)
+                     for algorithm in algorithms)
+
+
+def _acts_on(algorithm: str | None, word: str) -> bool:
+    """Whether ``algorithm`` may change ``word`` (False: it is known to leave it as is)."""
+    script = SCRIPT_OF.get(algorithm) if algorithm is not None else None
+    return script is None or bool(script.search(word))
