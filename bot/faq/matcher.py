@@ -175,7 +175,7 @@ class Matcher:
         found.update(dict.fromkeys(self._surfaces.get(word, ()), 1.0))
         if found:
             return found
-        for candidate in candidates:
+        for candidate in sorted(candidates):  # the same order in every process
             if len(candidate) < 4:  # no form is similar to a word this short
                 continue
             forms = self._by_initial.get(candidate[0], [])
@@ -193,6 +193,14 @@ class Matcher:
                                scorer=OSA.distance, score_cutoff=1) is not None
             for length in (len(word) - 1, len(word), len(word) + 1))
 
+    def _best_is_domain(self, matches: dict[str, float]) -> bool:
+        """Whether a stem ``word`` matches best (any of them, on a tie) is a domain term.
+        Every tied stem is looked at, so the answer does not depend on the order of
+        ``matches``, which follows the per-process hash of strings."""
+        best = max(matches.values())
+        return any(similarity == best and term in self._domain_terms
+                   for term, similarity in matches.items())
+
     # -- scoring -----------------------------------------------------------------------
 
     def _tokens(self, question: str) -> list[_Token]:
@@ -203,7 +211,7 @@ class Matcher:
                 continue
             if not matches:
                 weight = self._unknown_weight
-            elif max(matches, key=matches.__getitem__) in self._domain_terms:
+            elif self._best_is_domain(matches):
                 weight = DOMAIN_WEIGHT
             else:
                 weight = max(self._idf[term] for term in matches)
