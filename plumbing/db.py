@@ -122,16 +122,22 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # An AUTOCOMMIT connection (a lock-free read, see bot.engine) begins nothing.
-        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            # On the cursor, as plumbing.prepared sends statements: exec_driver_sql's own
-            # work (an execution context, a result) was most of this statement's time.
-            # Events and error handling are SQLAlchemy's as before.
-            cursor = connection.connection.cursor()
-            try:
-                connection._cursor_execute(cursor, "BEGIN IMMEDIATE", ())
-            finally:
-                cursor.close()
+        # An AUTOCOMMIT connection (a lock-free read, see bot.engine) begins nothing; one
+        # whose driver is in a transaction already (Database.begin's) joins it.
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT" \
+                and not connection.connection.driver_connection.in_transaction:
+            send(connection, "BEGIN IMMEDIATE")
+
+
+def send(connection: Connection, sql: str) -> None:
+    """``sql`` on the connection's cursor, as :mod:`plumbing.prepared` sends statements:
+    ``exec_driver_sql``'s own work (an execution context, a result) was most of such a
+    statement's time. Events and error handling are SQLAlchemy's."""
+    cursor = connection.connection.cursor()
+    try:
+        connection._cursor_execute(cursor, sql, ())
+    finally:
+        cursor.close()
 
 
 class HandOff:
@@ -192,6 +198,27 @@ class HandOff:
             self.release()
 
 
+def _on_driver(connection: Connection) -> Iterator[Connection]:
+    """SQLite: ``BEGIN IMMEDIATE`` and ``COMMIT`` (or ``ROLLBACK``) sent on the driver's
+    connection, without SQLAlchemy's transaction around them (its objects and events were
+    about three quarters of a bare transaction's CPU). Something that begins SQLAlchemy's
+    transaction inside (an ORM session, ``Connection.execute``) joins the driver's
+    (``_on_begin``), and that transaction then commits or rolls back."""
+    send(connection, "BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        elif connection.connection.driver_connection.in_transaction:
+            send(connection, "ROLLBACK")
+        raise
+    if connection.in_transaction():
+        connection.commit()
+    else:
+        send(connection, "COMMIT")
+
+
 class Database:
     """An engine plus the transaction helper every area uses."""
 
@@ -224,16 +251,14 @@ class Database:
         connection without an ORM session: for :class:`plumbing.prepared.Prepared`
         statements. ``connection``: one already checked out (:meth:`shared`), kept open
         after; else one from the pool for the block."""
-        queue = self.writers.held() if self.writers is not None else nullcontext()
-        with queue, nullcontext(connection) if connection is not None \
-                else self.engine.connect() as begun:
-            begun.begin()
-            try:
+        if self.writers is None:
+            with nullcontext(connection) if connection is not None \
+                    else self.engine.connect() as begun, begun.begin():
                 yield begun
-                begun.commit()
-            except BaseException:
-                begun.rollback()
-                raise
+            return
+        with self.writers.held(), nullcontext(connection) if connection is not None \
+                else self.engine.connect() as begun:
+            yield from _on_driver(begun)
 
     @contextmanager
     def shared(self) -> Iterator[Connection | None]:
