@@ -37,11 +37,35 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEADS = frozenset({"0010_worker_heartbeat"})
 
 
+#: Per dialect name: the last datetime bound and what it was converted to (the tuple is
+#: replaced whole, so a thread reads a matching pair; holding the value keeps its identity).
+_LAST_BOUND: dict[str, tuple[datetime | None, Any]] = {}
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as UTC and always returns them aware (UTC), on every database."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> Any:
+        """The conversion as SQLAlchemy's, remembering the last value converted (per
+        dialect, for every statement and column): a turn binds its one ``now`` about five
+        times, and SQLite's conversion to text costs more than the rest of a bind."""
+        process = super().bind_processor(dialect)
+        if process is None:
+            return None
+        name = dialect.name
+
+        def remembered(value: datetime | None) -> Any:
+            last = _LAST_BOUND.get(name)
+            if last is not None and last[0] is value:  # the same object: the same text
+                return last[1]
+            converted = process(value)
+            _LAST_BOUND[name] = (value, converted)
+            return converted
+
+        return remembered
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
