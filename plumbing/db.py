@@ -234,8 +234,8 @@ def _on_driver(connection: Connection) -> Iterator[Connection]:
     except BaseException:
         if connection.in_transaction():
             connection.rollback()
-        elif connection.connection.driver_connection.in_transaction:
-            send(connection, "ROLLBACK")
+        elif getattr(connection.connection.driver_connection, "in_transaction", False):
+            send(connection, "ROLLBACK")  # not if a failed statement ended it already
         raise
     if connection.in_transaction():
         connection.commit()
