@@ -129,7 +129,11 @@ def lock(connection: Connection, channel: str, keys: list[str],
 
 def session_on(connection: Connection, conversation: Conversation) -> Session:
     """An ORM session joined to ``connection``'s transaction (it never commits or ends it),
-    with ``conversation`` in it as loaded. Flush it before the commit, close it after."""
+    with ``conversation`` in it as loaded. Flush it before the commit, close it after.
+    SQLAlchemy's transaction is begun first (on SQLite :meth:`plumbing.db.Database.begin`
+    begins only the driver's), so that the session joins it and its close leaves it open."""
+    if not connection.in_transaction():
+        connection.begin()
     session = Session(bind=connection, expire_on_commit=False,
                       join_transaction_mode="rollback_only")
     session.add(conversation)

@@ -37,11 +37,35 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEADS = frozenset({"0010_worker_heartbeat"})
 
 
+#: Per dialect name: the last datetime bound and what it was converted to (the tuple is
+#: replaced whole, so a thread reads a matching pair; holding the value keeps its identity).
+_LAST_BOUND: dict[str, tuple[datetime | None, Any]] = {}
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as UTC and always returns them aware (UTC), on every database."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> Any:
+        """The conversion as SQLAlchemy's, remembering the last value converted (per
+        dialect, for every statement and column): a turn binds its one ``now`` about five
+        times, and SQLite's conversion to text costs more than the rest of a bind."""
+        process = super().bind_processor(dialect)
+        if process is None:
+            return None
+        name = dialect.name
+
+        def remembered(value: datetime | None) -> Any:
+            last = _LAST_BOUND.get(name)
+            if last is not None and last[0] is value:  # the same object: the same text
+                return last[1]
+            converted = process(value)
+            _LAST_BOUND[name] = (value, converted)
+            return converted
+
+        return remembered
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -122,16 +146,22 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # An AUTOCOMMIT connection (a lock-free read, see bot.engine) begins nothing.
-        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            # On the cursor, as plumbing.prepared sends statements: exec_driver_sql's own
-            # work (an execution context, a result) was most of this statement's time.
-            # Events and error handling are SQLAlchemy's as before.
-            cursor = connection.connection.cursor()
-            try:
-                connection._cursor_execute(cursor, "BEGIN IMMEDIATE", ())
-            finally:
-                cursor.close()
+        # An AUTOCOMMIT connection (a lock-free read, see bot.engine) begins nothing; one
+        # whose driver is in a transaction already (Database.begin's) joins it.
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT" \
+                and not connection.connection.driver_connection.in_transaction:
+            send(connection, "BEGIN IMMEDIATE")
+
+
+def send(connection: Connection, sql: str) -> None:
+    """``sql`` on the connection's cursor, as :mod:`plumbing.prepared` sends statements:
+    ``exec_driver_sql``'s own work (an execution context, a result) was most of such a
+    statement's time. Events and error handling are SQLAlchemy's."""
+    cursor = connection.connection.cursor()
+    try:
+        connection._cursor_execute(cursor, sql, ())
+    finally:
+        cursor.close()
 
 
 class HandOff:
@@ -192,6 +222,27 @@ class HandOff:
             self.release()
 
 
+def _on_driver(connection: Connection) -> Iterator[Connection]:
+    """SQLite: ``BEGIN IMMEDIATE`` and ``COMMIT`` (or ``ROLLBACK``) sent on the driver's
+    connection, without SQLAlchemy's transaction around them (its objects and events were
+    about three quarters of a bare transaction's CPU). Something that begins SQLAlchemy's
+    transaction inside (an ORM session, ``Connection.execute``) joins the driver's
+    (``_on_begin``), and that transaction then commits or rolls back."""
+    send(connection, "BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        elif getattr(connection.connection.driver_connection, "in_transaction", False):
+            send(connection, "ROLLBACK")  # not if a failed statement ended it already
+        raise
+    if connection.in_transaction():
+        connection.commit()
+    else:
+        send(connection, "COMMIT")
+
+
 class Database:
     """An engine plus the transaction helper every area uses."""
 
@@ -224,16 +275,14 @@ class Database:
         connection without an ORM session: for :class:`plumbing.prepared.Prepared`
         statements. ``connection``: one already checked out (:meth:`shared`), kept open
         after; else one from the pool for the block."""
-        queue = self.writers.held() if self.writers is not None else nullcontext()
-        with queue, nullcontext(connection) if connection is not None \
-                else self.engine.connect() as begun:
-            begun.begin()
-            try:
+        if self.writers is None:
+            with nullcontext(connection) if connection is not None \
+                    else self.engine.connect() as begun, begun.begin():
                 yield begun
-                begun.commit()
-            except BaseException:
-                begun.rollback()
-                raise
+            return
+        with self.writers.held(), nullcontext(connection) if connection is not None \
+                else self.engine.connect() as begun:
+            yield from _on_driver(begun)
 
     @contextmanager
     def shared(self) -> Iterator[Connection | None]:

@@ -100,3 +100,29 @@ def test_a_prepared_read_takes_no_write_lock_and_refuses_a_transaction(
             assert one.first(connection, {"key": "k" * 64}) is None  # not committed yet
     with pytest.raises(RuntimeError), db.prepared_read() as connection:
         connection.execute(select(conversation.c.id))  # would begin a transaction
+
+
+def test_a_datetime_bound_again_is_converted_once_and_a_new_one_anew(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A turn binds its one `now` to about five columns in three statements.
+    from plumbing.db import UTCDateTime
+
+    converted: list[datetime] = []
+    real = UTCDateTime.process_bind_param
+    monkeypatch.setattr(UTCDateTime, "process_bind_param",
+                        lambda self, value, dialect: converted.append(value) or
+                        real(self, value, dialect))
+    when = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # new objects: none converted before
+    later = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    row = {**ROW, "created_at": when, "updated_at": when}
+    by_key = select(conversation.c.created_at, conversation.c.updated_at).where(
+        conversation.c.user_key == bindparam("key"))
+    with db.transaction() as session:
+        connection = session.connection()
+        Prepared(insert(conversation)).rows(connection, row)  # `when` twice
+        Prepared(insert(conversation)).rows(connection, {**row, "user_key": "o" * 64,
+                                                         "updated_at": later})
+        stored = [tuple(connection.execute(by_key, {"key": key}).one())
+                  for key in ("k" * 64, "o" * 64)]
+    assert converted == [when, later]  # the second row's `when`: the first's conversion
+    assert stored == [(when, when), (when, later)]
