@@ -35,9 +35,10 @@ def corpus() -> tuple[str, ...]:
 
 
 def test_stems_equal_every_stemmer_run() -> None:
-    """A stemmer is skipped only where it would have left the word as it was (folded)."""
+    """A stemmer is skipped only where it would have left the word as it was (folded): on
+    every 4th word of the corpus, all scripts (all of it took 7 s of pure-Python stemming)."""
     assert len(corpus()) > 3000
-    for word in corpus():
+    for word in corpus()[::4]:
         assert stems(word, ALGORITHMS) == frozenset(stem(word, a) for a in ALGORITHMS), word
 
 
