@@ -321,7 +321,8 @@ def _build(directory: Path) -> KnowledgeBase:
             keywords, examples = phrases[tid]
             semantic_phrases += [(tid, text) for text in (keywords[0], *examples)]
         semantic_phrases += [("", text) for text in anchors[lang]]
-    return KnowledgeBase(topics, Matcher(terms), tuple(semantic_phrases))
+    matcher = Matcher(terms, semantic.cache_directory())
+    return KnowledgeBase(topics, matcher, tuple(semantic_phrases))
 
 
 def model_inputs(question: str) -> list[str]:

@@ -27,11 +27,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 
-from bot.faq.text import has_question_mark, stem, stems, words
+from bot.faq import stem_cache
+from bot.faq.text import has_question_mark, stems, words
 
 #: Weight of a keyword or title phrase, and of an example question.
 KEYWORD_WEIGHT = 1.0
@@ -91,9 +93,17 @@ class _Token:
 
 
 class Matcher:
-    """Scores questions against topics; build once, query many times (thread-safe reads)."""
+    """Scores questions against topics; build once, query many times (thread-safe reads).
 
-    def __init__(self, languages: Mapping[str, LanguageTerms]) -> None:
+    With a ``cache_directory``, the stems of the phrases' words are read from it (and
+    written there when missing): see :mod:`bot.faq.stem_cache`."""
+
+    def __init__(self, languages: Mapping[str, LanguageTerms],
+                 cache_directory: Path | None = None) -> None:
+        cache_file = (None if cache_directory is None
+                      else stem_cache.path(cache_directory, stem_cache.key(languages)))
+        memo = stem_cache.Memo({} if cache_file is None else stem_cache.read(cache_file))
+        stem = memo.stem
         self._stemmers = tuple(dict.fromkeys(terms.stemmer for terms in languages.values()))
         self._stopwords = _stopwords(languages)
         self._question_words = frozenset().union(*(t.question_words for t in languages.values()))
@@ -105,8 +115,10 @@ class Matcher:
         surfaces: dict[str, set[str]] = {}
         for terms in languages.values():
             for topic_id, (keywords, examples) in terms.phrases.items():
-                self._add(topic_id, keywords, terms.stemmer, KEYWORD_WEIGHT, surfaces)
-                self._add(topic_id, examples, terms.stemmer, EXAMPLE_WEIGHT, surfaces)
+                self._add(topic_id, keywords, terms.stemmer, KEYWORD_WEIGHT, surfaces, memo)
+                self._add(topic_id, examples, terms.stemmer, EXAMPLE_WEIGHT, surfaces, memo)
+        if cache_file is not None and memo.grew:
+            stem_cache.write(cache_file, memo.table)
         # Each word's stems as a tuple (most have one: 48 bytes, a set is 216), shared
         # with the fuzzy candidates below.
         self._surfaces = {word: tuple(found) for word, found in sorted(surfaces.items())}
@@ -152,7 +164,8 @@ class Matcher:
                    for text in (question, *spellings) for w in self._content_words(text))
 
     def _add(self, topic_id: str, texts: Iterable[str], stemmer: str | None, weight: float,
-             surfaces: dict[str, set[str]]) -> None:
+             surfaces: dict[str, set[str]], memo: stem_cache.Memo) -> None:
+        stem = memo.stem
         vocabulary = self._terms.setdefault(topic_id, set())
         phrases_of = self._phrases.setdefault(topic_id, {})
         for text in texts:
