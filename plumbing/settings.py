@@ -263,8 +263,9 @@ class Settings(BaseSettings):
         description="Match FAQ questions by meaning too (multilingual-e5-small, offline); false: "
                     "the lexical matcher only.")
     faq_cache_dir: Path = Field(DEFAULT_DATA_DIR / "faq-cache",
-        description="Where the FAQ knowledge base's vectors are cached "
-                    "(empty: DATA_DIR/faq-cache).")
+        description="Where the FAQ's derived files are cached, each rebuilt when missing or "
+                    "damaged: the knowledge base's vectors, the model's graph, weights and "
+                    "tokenizer trie, and the matcher's stems (empty: DATA_DIR/faq-cache).")
 
     @classmethod
     def settings_customise_sources(
