@@ -125,13 +125,19 @@ def test_a_start_with_the_graph_cached_does_not_import_onnx() -> None:
     assert run.stdout.strip() == "[]", run.stdout + run.stderr
 
 
-def test_a_long_text_leaves_little_more_resident(onnx_e5: OnnxE5Embedder) -> None:
-    """onnxruntime's arena and memory pattern would keep the buffers of the longest text
-    for the process's life (~14 MiB more after a text of ~500 tokens; without, ~1-3).
-    ``onnx_e5`` has put the graph in the cache."""
+def _growth_after_a_long_text(arena: bool) -> int:
+    """KiB more resident after one ~500-token text, in a fresh process; ``arena`` turns
+    onnxruntime's arena and memory pattern back on there, as its defaults have them."""
     script = f"""
 from pathlib import Path
+import onnxruntime
 from bot.faq.e5.engine import OnnxE5Embedder
+if {arena!r}:
+    real = onnxruntime.InferenceSession
+    def with_arena(graph, options, **kwargs):
+        options.enable_cpu_mem_arena = options.enable_mem_pattern = True
+        return real(graph, options, **kwargs)
+    onnxruntime.InferenceSession = with_arena
 def resident() -> int:
     with open("/proc/self/status") as status:
         return int(next(line for line in status if line.startswith("VmRSS")).split()[1])
@@ -144,7 +150,16 @@ print(resident() - before)
 """
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])
-    assert int(run.stdout) < 7 * 1024, run.stdout + run.stderr  # KiB
+    return int(run.stdout)
+
+
+def test_a_long_text_leaves_little_more_resident(onnx_e5: OnnxE5Embedder) -> None:
+    """onnxruntime's arena and memory pattern would keep the buffers of the longest text
+    for the process's life (~14 MiB more after a text of ~500 tokens; without, ~5-8,
+    depending on the allocator's mood). Both are measured side by side, so the check holds
+    on a slower or busier machine. ``onnx_e5`` has put the graph in the cache."""
+    shipped, with_arena = _growth_after_a_long_text(False), _growth_after_a_long_text(True)
+    assert shipped < with_arena * 0.7, (shipped, with_arena)  # ~5 vs ~14.5 MiB here
 
 
 def test_a_damaged_graph_file_is_built_again(onnx_e5: OnnxE5Embedder, tmp_path: Path) -> None:
