@@ -24,6 +24,11 @@ from consultbot.commands import (
 COMMAND_MODULES: tuple[ModuleType, ...] = (serve, chat, db, faq, staff, purge, worker,
                                              telegram, keys, settings)
 
+#: Commands that never erase a person (no chat, no retention purge), so they need not load
+#: the staff notes' eraser, ``dashboard.bookings``, which pulls in the FAQ, numpy and
+#: SQLAlchemy (about a second of a start); every other command loads it before it runs.
+NEVER_ERASE = frozenset({"keygen", "db", "settings", "faq"})
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every registered sub-command."""
@@ -39,10 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sub-command named on the command line and return its exit code."""
-    import dashboard.bookings  # noqa: F401  (erasing a person erases staff notes too)
     from plumbing.settings import SettingsError
 
     args = build_parser().parse_args(argv)
+    if args.command not in NEVER_ERASE:
+        import dashboard.bookings  # noqa: F401  (erasing a person erases staff notes too)
     try:
         return int(args.func(args) or 0)
     except SettingsError as exc:  # e.g. the key check at start: one message, no traceback

@@ -6,8 +6,6 @@ import argparse
 import json
 from typing import Any
 
-from bot.faq import KnowledgeBase
-
 
 def register(subparsers: Any) -> None:
     """Add ``faq`` with its ``ask`` sub-command."""
@@ -24,6 +22,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the matched topic id (or ``none``), its score, the answer and near-misses."""
+    from bot.faq import KnowledgeBase
+
     kb = KnowledgeBase.load()
     decision = kb.answer(args.question, args.lang, lexical_only=args.lexical_only)
     match, near = decision.match, decision.suggestions

@@ -12,8 +12,6 @@ import socket
 import sys
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 ROLES = ("all", "web", "worker", "telegram")
 
 
@@ -34,6 +32,8 @@ def register(subparsers: Any) -> None:
 
 def describe(settings: Any, app_areas: dict[str, str], host: str = "127.0.0.1") -> list[str]:
     """What is configured, for the start-up output; never a secret's value."""
+    from sqlalchemy.engine import make_url
+
     from consultbot.startup import cookie_warning, zoom_state
     from plumbing.command import command_name
 
@@ -115,6 +115,8 @@ def print_paths(role: str, settings: Any) -> None:
 def run_web(args: argparse.Namespace, *, everything: bool) -> int:
     """The web app under waitress in one process or ``--processes`` forked ones sharing the
     port; with ``everything`` also the worker and the pollers (in the first process)."""
+    from sqlalchemy.engine import make_url
+
     from plumbing.logs import configure_logging
     from plumbing.settings import load_settings_or_exit
 

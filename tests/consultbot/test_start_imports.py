@@ -82,3 +82,33 @@ def test_alembic_is_imported_only_while_migrations_are_pending(
     folder, first = first_start
     assert "alembic" in first
     assert imported_at_start(folder, ("alembic",)) == []
+
+
+COMMANDS = """
+import contextlib, io, json, sys
+from consultbot.cli import main
+
+HEAVY = ("numpy", "sqlalchemy", "bot.faq", "dashboard.bookings")
+seen = {}
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    seen["keygen"] = [main(["keygen"]), [name for name in HEAVY if name in sys.modules]]
+    seen["telegram"] = [main(["telegram"]), [name for name in HEAVY if name in sys.modules]]
+print(json.dumps(seen))
+"""
+
+
+def test_a_light_command_loads_no_numpy_sqlalchemy_or_faq_and_a_chat_command_the_erasers(
+    tmp_path: Path,
+) -> None:
+    """``keygen`` (as ``db``, ``settings`` and ``faq``, which erase nobody) runs without the
+    staff notes' eraser and what it pulls in; ``telegram`` (a chat can erase a person) loads
+    it before it runs, even when it then stops for a missing token."""
+    result = subprocess.run(
+        [sys.executable, "-c", COMMANDS], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path / "data"),
+                          "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    assert seen["keygen"] == [0, []]
+    assert seen["telegram"][0] == 2  # no TELEGRAM_BOT_TOKEN
+    assert "dashboard.bookings" in seen["telegram"][1]
