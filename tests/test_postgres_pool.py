@@ -1,4 +1,4 @@
-"""The suite's PostgreSQL databases are reused from test to test (``tests/conftest.py``'s
+"""The suite's PostgreSQL databases are reused from test to test (``tests/fixtures.py``'s
 ``_PostgresPool``): one handed back must be what a fresh copy of the template is, or be gone."""
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import httpx
 import respx
 from respx.models import AllMockedAssertionError
 
-from tests.conftest import ZOOM_API, ZOOM_OAUTH
+from tests.fixtures import ZOOM_API, ZOOM_OAUTH
 
 
 class FakeZoom:

@@ -25,7 +25,7 @@ from plumbing.outbox import OutboxMessage
 from tests.booking.calendar_server import PASSWORD, USER, Radicale, feed_server, free_port
 from tests.booking.test_service import book, person
 from tests.bot.test_booking_chat import intake
-from tests.conftest import START
+from tests.fixtures import START
 
 
 def utc(*parts: int) -> datetime:

@@ -16,7 +16,7 @@ from plumbing.clock import ManualClock
 from plumbing.outbox import OutboxMessage
 from tests.booking.fake_zoom import FakeZoom
 from tests.booking.test_meetings import load, new_booking
-from tests.conftest import ZOOM_SETTINGS
+from tests.fixtures import ZOOM_SETTINGS
 
 
 def links(runtime: Runtime) -> list[OutboxMessage]:

@@ -18,7 +18,7 @@ from booking.zoom import FallbackMeetings, ZoomClient, meeting_topic
 from bot.identifiers import new_conversation
 from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
-from tests.conftest import START, ZOOM_API, ZOOM_OAUTH, ZOOM_SETTINGS
+from tests.fixtures import START, ZOOM_API, ZOOM_OAUTH, ZOOM_SETTINGS
 
 API, OAUTH = ZOOM_API, ZOOM_OAUTH
 TUE_0900 = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)

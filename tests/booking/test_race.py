@@ -26,7 +26,7 @@ from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
 from tests.bot.test_booking_chat import intake
-from tests.conftest import START, runtime_for, worker_processes
+from tests.fixtures import START, runtime_for, worker_processes
 
 pytestmark = pytest.mark.slow  # started first: see tests/conftest.py
 

@@ -23,7 +23,7 @@ from bot.models import Conversation
 from consultbot.runtime import Runtime, build_runtime
 from plumbing.clock import ManualClock
 from plumbing.settings import Settings, SettingsError
-from tests.conftest import START
+from tests.fixtures import START
 
 # With the defaults (Mon-Fri 09:00-17:00 London, 30 min + 10 min buffer, 12 h notice) the
 # first slot after START (Mon 2 March 09:30 UTC) is Tuesday 09:00.

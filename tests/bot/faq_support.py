@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import fcntl
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from bot.faq import KnowledgeBase, semantic
-
-#: Vectors cached across test runs: the key is the knowledge base's content and the model,
-#: so a stale file is never read; it only spares recomputing them in every session.
-VECTORS = Path(tempfile.gettempdir()) / "consultbot-test-faq-vectors"
+from tests.faq_cache import VECTORS
 
 
 def loaded_knowledge() -> KnowledgeBase:

@@ -21,7 +21,7 @@ from channels.console import ConsoleChannel
 from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.outbox import OutboxMessage
-from tests.conftest import ZOOM_API, ZOOM_SETTINGS
+from tests.fixtures import ZOOM_API, ZOOM_SETTINGS
 
 DESCRIPTION = "I was detained twice for anti-war posts and was called up for mobilisation."
 

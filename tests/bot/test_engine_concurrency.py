@@ -20,7 +20,7 @@ from bot.messages import Inbound, reply_plain_text
 from bot.models import InboundMessage
 from consultbot.runtime import Runtime
 from plumbing.crypto import new_key
-from tests.conftest import runtime_for, worker_processes
+from tests.fixtures import runtime_for, worker_processes
 
 QUESTIONS = ["how much does it cost?", "which countries do you cover?",
              "is the consultation free?", "how fast do you reply?", "what is a report?"]

@@ -14,7 +14,7 @@ from bot.identifiers import find_conversation
 from bot.messages import Inbound, reply_plain_text
 from bot.models import HandoffRequest
 from consultbot.runtime import Runtime
-from tests.conftest import runtime_for
+from tests.fixtures import runtime_for
 
 
 def at_menu(bot: Bot) -> None:

@@ -14,7 +14,7 @@ import bot.engine as engine
 from bot.engine import Bot
 from bot.i18n import Translator
 from bot.messages import Inbound, reply_plain_text
-from tests.conftest import runtime_for
+from tests.fixtures import runtime_for
 
 
 def terminate_other_backends(database_url: str) -> int:

@@ -18,7 +18,7 @@ from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
 from plumbing.outbox import OutboxMessage, OutboxStatus
-from tests.conftest import OPEN_HOURS
+from tests.fixtures import OPEN_HOURS
 
 # Britain moves to summer time on Sunday 29 March 2026 at 01:00 UTC: a 10:00 consultation
 # that day is 09:00 UTC, and the reminder 24 hours before is 09:00 UTC (09:00 GMT) on the

@@ -16,7 +16,7 @@ from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
 from tests.channels.fake_telegram import TOKEN
 from tests.channels.telegram_harness import Harness
-from tests.conftest import close_runtime, runtime_for
+from tests.fixtures import close_runtime, runtime_for
 
 
 class GatedBot(Bot):

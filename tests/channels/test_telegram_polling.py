@@ -14,7 +14,7 @@ from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
 from tests.channels.fake_telegram import TOKEN, FakeTelegramServer, TelegramUser
-from tests.conftest import close_runtime, runtime_for
+from tests.fixtures import close_runtime, runtime_for
 
 en = Translator("en")
 

@@ -17,7 +17,7 @@ from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
 from tests.channels.fake_telegram import TOKEN, FakeBotApi, FakeRequest
-from tests.conftest import close_runtime, runtime_for
+from tests.fixtures import close_runtime, runtime_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 

@@ -26,7 +26,7 @@ from plumbing.clock import ManualClock
 from plumbing.crypto import new_key
 from plumbing.metrics import REGISTRY as METRICS
 from tests.channels.fake_telegram import TOKEN, FakeBotApi, FakeTelegramServer, TelegramUser
-from tests.conftest import close_runtime, runtime_for
+from tests.fixtures import close_runtime, runtime_for
 
 SECRET = "s3cret-Token_for-tests"
 en = Translator("en")

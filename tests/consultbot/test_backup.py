@@ -14,7 +14,7 @@ from consultbot.cli import main
 from consultbot.runtime import Runtime
 from plumbing.clock import ManualClock
 from plumbing.outbox import OutboxMessage, enqueue
-from tests.conftest import runtime_for
+from tests.fixtures import runtime_for
 
 CASE = "detained at the border on 3 May"
 

@@ -15,7 +15,7 @@ from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.crypto import new_key
 from plumbing.outbox import OutboxMessage, OutboxStatus, enqueue
-from tests.conftest import START, runtime_for, worker_processes
+from tests.fixtures import START, runtime_for, worker_processes
 
 pytestmark = pytest.mark.postgres
 MESSAGES = 200

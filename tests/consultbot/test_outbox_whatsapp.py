@@ -25,7 +25,7 @@ from tests.channels.fake_twilio import (
     SENDER,
     FakeTwilioApi,
 )
-from tests.conftest import OPEN_HOURS
+from tests.fixtures import OPEN_HOURS
 
 START = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
 BOOKED_AT = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)

@@ -28,7 +28,7 @@ from consultbot.worker import (
 from plumbing.clock import ManualClock
 from plumbing.outbox import OutboxMessage, OutboxStatus, cancel_pending, enqueue, retry_failed
 from plumbing.settings import load_settings
-from tests.conftest import START
+from tests.fixtures import START
 
 
 class RecordingSender:

@@ -37,8 +37,8 @@ from tests.channels.fake_twilio import (
     TwilioWebhooks,
     twiml_bodies,
 )
-from tests.conftest import postgres_base_url
 from tests.consultbot.processes import Process, free_port
+from tests.fixtures import postgres_base_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

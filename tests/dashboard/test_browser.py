@@ -28,8 +28,8 @@ from consultbot.worker import Worker
 from plumbing.crypto import new_key
 from plumbing.outbox import OutboxMessage, OutboxStatus
 from plumbing.settings import Settings, load_settings
-from tests.conftest import live_server
 from tests.dashboard.helpers import PASSWORD, add_staff
+from tests.fixtures import live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

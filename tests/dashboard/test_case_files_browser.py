@@ -20,8 +20,8 @@ from plumbing.settings import Settings, load_settings
 from tests.casefiles import samples
 from tests.casefiles.helpers import keep_through_telegram
 from tests.channels.fake_telegram import FakeTelegramServer
-from tests.conftest import live_server
 from tests.dashboard.helpers import PASSWORD, add_staff, booking
+from tests.fixtures import live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

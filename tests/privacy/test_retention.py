@@ -17,7 +17,7 @@ from consultbot import cli
 from consultbot.runtime import Runtime
 from consultbot.worker import Worker
 from plumbing.clock import ManualClock
-from tests.conftest import START
+from tests.fixtures import START
 from tests.privacy.people import NAME, Person, book_and_get_help, found, tell_everything
 
 
