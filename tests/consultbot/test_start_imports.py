@@ -1,7 +1,8 @@
 """What a ``consultbot serve`` start on the defaults does not load: the libraries of
-channels and integrations that are off (Telegram, Twilio's REST client, calendars, Zoom) and
-of checks made in some turns only (images, e-mail addresses, dates). Each costs start-up
-time (0.01-0.15 s) and resident memory in every process, tests' subprocesses included."""
+channels and integrations that are off (Telegram, Twilio's REST client, calendars, Zoom, and
+numpy with the FAQ's model off) and of checks made in some turns only (images, e-mail
+addresses, dates). Each costs start-up time (0.01-0.15 s) and resident memory in every
+process, tests' subprocesses included."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.slow  # processes: started first (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_AT_START = ("telegram", "httpx", "twilio.rest", "requests", "icalendar",
-                "recurring_ical_events", "caldav", "PIL", "email_validator", "dateparser")
+                "recurring_ical_events", "caldav", "PIL", "email_validator", "dateparser",
+                "numpy")  # the FAQ's vectors: FAQ_SEMANTIC is false here
 
 BUILD = """
 import json, sys
