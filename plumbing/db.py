@@ -18,8 +18,9 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import cache
@@ -184,11 +185,13 @@ class FileLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self._closer: Callable[[], object] = lambda: None
 
     def acquire(self) -> None:
         """Wait until no other process holds it."""
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._closer = weakref.finalize(self, os.close, self._fd)  # on close() or GC
         fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, self._DOOR)  # blocks without the GIL
         try:
             fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, self._LOCK)
@@ -199,6 +202,13 @@ class FileLock:
         """Let the process at the door have it."""
         assert self._fd is not None
         fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self._LOCK)
+
+    def close(self) -> None:
+        """Close the file (opened again when next taken). Not while held: closing drops
+        every lock this process holds on the file."""
+        if self._fd is not None:
+            self._closer()
+            self._fd = None
 
 
 class HandOff:
@@ -401,8 +411,10 @@ class Database:
             command.upgrade(config, "heads")
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (and the writers' lock file)."""
         self.engine.dispose()
+        if self.writers is not None and self.writers.across is not None:
+            self.writers.across.close()
 
 
 def applied(connection: Connection) -> frozenset[str]:

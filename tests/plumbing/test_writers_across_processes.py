@@ -53,3 +53,18 @@ def test_two_processes_take_the_write_lock_in_turn(tmp_path: Path) -> None:
     runs = [len(list(run)) for _, run in groupby(order)][:-1]  # the last: one alone
     assert max(runs) <= 3, runs
     assert (tmp_path / "turns.db-writers").exists()
+
+
+def _open_lock_files() -> int:
+    return sum(1 for fd in Path("/proc/self/fd").iterdir()
+               if fd.exists() and str(fd.resolve()).endswith("-writers"))
+
+
+def test_disposing_closes_the_lock_file(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'closed.db'}")
+    for _ in range(3):
+        with db.begin():
+            pass
+    assert _open_lock_files() == 1  # opened once, kept for the next transaction
+    db.dispose()
+    assert _open_lock_files() == 0  # (a test suite makes thousands of Database objects)
