@@ -401,10 +401,22 @@ def open_loop(port: int, requests: list[Request], rate: float) -> dict[str, floa
             "max": max(latencies)}
 
 
-def warm(port: int, run: str) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for request in signed_requests(2, run, 2 * len(SCRIPT)):
-        post(connection, request)
+def warm(port: int, run: str, connections: int = 16) -> None:
+    """Each of ``connections`` clients at once sends one person's whole SCRIPT: with several
+    processes every child gets some of them, so none loads what a turn uses on first use
+    (catalogs, indexes) under the measured load."""
+    requests = signed_requests(connections, run, connections * len(SCRIPT))
+
+    def client(person: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for request in requests[person::connections]:
+            post(connection, request)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 # -- statements per turn ------------------------------------------------------------------
