@@ -192,11 +192,16 @@ class FileLock:
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._closer = weakref.finalize(self, os.close, self._fd)  # on close() or GC
-        fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, self._DOOR)  # blocks without the GIL
         try:
-            fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, self._LOCK)
-        finally:
-            fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self._DOOR)
+            fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, self._DOOR)  # blocks without the GIL
+            try:
+                fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, self._LOCK)
+            finally:
+                fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self._DOOR)
+        except OSError as error:
+            # EDEADLK: the kernel saw a cycle (possible only with two Database objects on
+            # one file in one process, the locks being the process's): a retryable failure.
+            raise PoolTimeout(f"the writers' lock file: {error}") from error
 
     def release(self) -> None:
         """Let the process at the door have it."""
