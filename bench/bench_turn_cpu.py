@@ -15,7 +15,9 @@ times, and prints each round (with each tree's ratio to the first) and the best 
 ``--parallel`` starts a round's trees at once, so they share the same load: on a machine
 others are loading, the steadier comparison. ``--dump`` writes every answer (status,
 headers without the request id, body) to compare two trees' answers byte for byte;
-``--profile`` writes a cProfile file.
+``--profile`` writes a cProfile file. ``--lock`` also prints how much of that CPU (and of
+the wall time) ran while the turn held SQLite's write lock (the hand-off's outer hold,
+``plumbing.db.HandOff``), the part that other writers wait for.
 """
 
 from __future__ import annotations
@@ -81,9 +83,36 @@ def call(app: WSGI, body: bytes, signature: str) -> tuple[str, list[tuple[str, s
     return started[0][0], started[0][1], data
 
 
+def inside_lock() -> dict[str, float]:
+    """Wrap :class:`plumbing.db.HandOff` so that its outer holds add up their thread CPU and
+    wall time (one thread: this bench's), returned as a dict updated in place."""
+    from plumbing.db import HandOff
+
+    held = {"cpu": 0.0, "wall": 0.0, "holds": 0}
+    acquire, release = HandOff.acquire, HandOff.release
+    began: list[tuple[float, float]] = []
+
+    def timed_acquire(self: HandOff) -> None:
+        acquire(self)
+        if self._depth == 1:
+            began.append((time.thread_time(), time.perf_counter()))
+
+    def timed_release(self: HandOff) -> None:
+        if self._depth == 1:
+            cpu, wall = began.pop()
+            held["cpu"] += time.thread_time() - cpu
+            held["wall"] += time.perf_counter() - wall
+            held["holds"] += 1
+        release(self)
+
+    HandOff.acquire, HandOff.release = timed_acquire, timed_release  # type: ignore[method-assign]
+    return held
+
+
 def run(args: argparse.Namespace) -> None:
     import bench_whatsapp as bench
 
+    held = inside_lock() if args.lock else None
     tmp = Path(tempfile.mkdtemp())
     os.chdir(tmp)
     app = build_app(tmp)
@@ -96,20 +125,27 @@ def run(args: argparse.Namespace) -> None:
         import cProfile
         profile = cProfile.Profile()
         profile.enable()
-    began = time.thread_time()
+    if held is not None:
+        held.update(cpu=0.0, wall=0.0, holds=0)
+    began, wall = time.thread_time(), time.perf_counter()
     for body, signature in load:
         status, headers, data = call(app, body, signature)
         if dump is not None:
             dump.write(f"{status} {headers} {data!r}\n")
         elif not status.startswith("200"):
             raise SystemExit(f"{status}: {data!r}")
-    cpu = time.thread_time() - began
+    cpu, wall = time.thread_time() - began, time.perf_counter() - wall
     if profile is not None:
         profile.disable()
         profile.dump_stats(args.profile)
     if dump is not None:
         dump.close()
     print(f"CPU {cpu / len(load) * 1000:.3f} ms per turn over {len(load)} turns")
+    if held is not None:
+        print(f"inside the write lock: CPU {held['cpu'] / len(load) * 1000:.3f} ms per turn "
+              f"({held['cpu'] / cpu:.0%} of the CPU), wall {held['wall'] / len(load) * 1000:.3f}"
+              f" ms ({held['wall'] / wall:.0%} of the wall time), "
+              f"{held['holds'] / len(load):.2f} holds per turn")
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -152,6 +188,8 @@ def main() -> None:
                         help="run a round's trees at once (the same load for each)")
     parser.add_argument("--dump")
     parser.add_argument("--profile")
+    parser.add_argument("--lock", action="store_true",
+                        help="also print the CPU and wall time inside the write lock")
     args = parser.parse_args()
     if args.checkout:
         compare(args)

@@ -9,13 +9,14 @@ Every server is a process of its own, under waitress with 8 threads on 127.0.0.1
 - minimal: a minimal durable turn: Twilio's RequestValidator, one SQLite transaction
   (``BEGIN IMMEDIATE``, upsert and lock the person's row, insert the message unless seen,
   ``synchronous=FULL``), Fernet for the text and the reply, TwiML.
-- project-sqlite / project-pg1 / project-pg2: ``consultbot serve`` (``--processes 2`` for
-  pg2) on a new SQLite file or a new PostgreSQL database.
+- project-sqlite / project-sqlite2 / project-pg1 / project-pg2: ``consultbot serve``
+  (``--processes 2`` for sqlite2 and pg2) on a new SQLite file or a new PostgreSQL database.
 Load: ``wrk`` (16 connections, 2 threads) when installed, else a Python closed loop; every
 server gets messages with ids never sent before, from ``--people`` distinct people, each
 person's messages in the order of SCRIPT (person = request index mod people). Then an open
-loop at ``--rate`` requests/s against project-sqlite, latency counted from the scheduled
-send time. Statements per turn are counted in process with a SQLAlchemy event listener.
+loop at ``--rate`` requests/s against project-sqlite (and project-sqlite2 when it runs),
+latency counted from the scheduled send time. Statements per turn are counted in process
+with a SQLAlchemy event listener.
 Requests are signed before the clock starts (signing is Twilio's work, not ours). "CPU ms"
 is the server's CPU time (user + system, its forked children included, from /proc) during
 the load divided by the requests answered: on a machine shared with other work it moves
@@ -227,6 +228,15 @@ def supports_processes() -> bool:
         text=True, cwd=tempfile.gettempdir()).stdout  # the servers' cwd is not ROOT either
 
 
+def supports_sqlite_processes(tmp: Path) -> bool:
+    """Whether this tree's ``consultbot serve`` takes ``--processes`` on SQLite (older ones
+    refused at once, before binding the port)."""
+    probe = subprocess.run(
+        [sys.executable, "-m", "consultbot.cli", "serve", "--port", str(free_port()),
+         "--processes", "2", "--help"], capture_output=True, text=True, cwd=tmp)
+    return "PostgreSQL only" not in probe.stdout
+
+
 def start_project(database_url: str, processes: int, tmp: Path) -> tuple[subprocess.Popen[bytes],
                                                                            int]:
     port = free_port()
@@ -391,10 +401,22 @@ def open_loop(port: int, requests: list[Request], rate: float) -> dict[str, floa
             "max": max(latencies)}
 
 
-def warm(port: int, run: str) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for request in signed_requests(2, run, 2 * len(SCRIPT)):
-        post(connection, request)
+def warm(port: int, run: str, connections: int = 16) -> None:
+    """Each of ``connections`` clients at once sends one person's whole SCRIPT: with several
+    processes every child gets some of them, so none loads what a turn uses on first use
+    (catalogs, indexes) under the measured load."""
+    requests = signed_requests(connections, run, connections * len(SCRIPT))
+
+    def client(person: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for request in requests[person::connections]:
+            post(connection, request)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 # -- statements per turn ------------------------------------------------------------------
@@ -490,8 +512,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_POSTGRES_URL"),
                         help="a server to create the bench's databases on (default: "
                              "TEST_POSTGRES_URL; none: PostgreSQL rows are skipped)")
-    parser.add_argument("--only", default="bare,minimal,project-sqlite,open-loop,"
-                                           "project-pg1,project-pg2,statements")
+    parser.add_argument("--only", default="bare,minimal,project-sqlite,project-sqlite2,"
+                                           "open-loop,project-pg1,project-pg2,statements")
     parser.add_argument("--serve", choices=("bare", "minimal"), help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -540,6 +562,25 @@ def main() -> None:
                     report(f"open {args.rate:.0f}/s sqlite", results["open-loop"])
             finally:
                 stop(process)
+        if "project-sqlite2" in wanted:
+            if not supports_sqlite_processes(tmp):
+                print("| project-sqlite2 | (consultbot serve has no --processes on SQLite)")
+            else:
+                process, port = start_project(f"sqlite:///{tmp / 'project2.db'}", 2, tmp)
+                try:
+                    warm(port, "98")
+                    load = signed_requests(args.people, "8", count)
+                    results["project-sqlite2"] = measured(process.pid, partial(
+                        closed_loop, port, load, args.connections, args.seconds, tmp))
+                    report("project-sqlite2", results["project-sqlite2"])
+                    if "open-loop" in wanted:
+                        n = int(args.rate * args.seconds)
+                        load = signed_requests(-(-n // len(SCRIPT)), "0", n)
+                        results["open-loop2"] = measured(process.pid, partial(
+                            open_loop, port, load, args.rate))
+                        report(f"open {args.rate:.0f}/s sqlite2", results["open-loop2"])
+                finally:
+                    stop(process)
         for run, processes in (("5", 1), ("6", 2)):
             name = f"project-pg{processes}"
             if name not in wanted or not args.postgres_url:
@@ -567,6 +608,12 @@ def main() -> None:
                 results["minimal"].get("cpu_ms") and results["project-sqlite"].get("cpu_ms"):
             print(f"CPU per request, project-sqlite / minimal durable turn: "
                   f"{results['project-sqlite']['cpu_ms'] / results['minimal']['cpu_ms']:.2f}")
+        if "minimal" in results and "project-sqlite2" in results:
+            print(f"ratio project-sqlite2 (2 processes) / minimal durable turn: "
+                  f"{results['project-sqlite2']['rate'] / results['minimal']['rate']:.2f}")
+        if "project-sqlite" in results and "project-sqlite2" in results:
+            print(f"ratio SQLite 2 processes / 1: "
+                  f"{results['project-sqlite2']['rate'] / results['project-sqlite']['rate']:.2f}")
         if "bare" in results and "project-sqlite" in results:
             print(f"ratio project-sqlite / bare: "
                   f"{results['project-sqlite']['rate'] / results['bare']['rate']:.2f}")

@@ -5,16 +5,22 @@ up front, so two read-modify-write transactions (two messages, two bookings) nev
 interleave, across threads and processes. Within one process the threads first queue for
 a hand-off lock (:class:`HandOff`, taken before ``BEGIN IMMEDIATE``, released after the
 COMMIT or ROLLBACK), so they get the write lock in arrival order instead of sleep-polling
-in SQLite's busy handler, where a few unlucky ones wait seconds. On PostgreSQL rows are
-locked explicitly (``SELECT ... FOR UPDATE``) and unique constraints settle races.
+in SQLite's busy handler, where a few unlucky ones wait seconds. The queue's head then
+takes a file lock next to the database (:class:`FileLock`), so the head of each process's
+queue waits in the kernel, not in the busy handler, for another process's writer
+(``consultbot serve --processes N``). On PostgreSQL rows are locked explicitly
+(``SELECT ... FOR UPDATE``) and unique constraints settle races.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
+import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import cache
@@ -164,13 +170,62 @@ def send(connection: Connection, sql: str) -> None:
         cursor.close()
 
 
+class FileLock:
+    """A lock between processes, fair to two: POSIX record locks on a file beside the
+    database, waited for in the kernel (no sleep-polling), dropped by the kernel when a
+    process ends. Held by the process, not the thread (:class:`HandOff` lets one thread of
+    a process at a time take it): a second :class:`Database` on the same file in the same
+    process does not wait for the first. Taking it goes through a door (byte 1) to the lock
+    itself (byte 0), and the door is left once the lock is held: a process waiting for the
+    lock holds the door meanwhile, so the holder's next writer waits at the door and the
+    lock goes to the other process first (with two processes, they alternate)."""
+
+    _LOCK, _DOOR = 0, 1
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._closer: Callable[[], object] = lambda: None
+
+    def acquire(self) -> None:
+        """Wait until no other process holds it."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._closer = weakref.finalize(self, os.close, self._fd)  # on close() or GC
+        try:
+            fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, self._DOOR)  # blocks without the GIL
+            try:
+                fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, self._LOCK)
+            finally:
+                fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self._DOOR)
+        except OSError as error:
+            # EDEADLK: the kernel saw a cycle (possible only with two Database objects on
+            # one file in one process, the locks being the process's): a retryable failure.
+            raise PoolTimeout(f"the writers' lock file: {error}") from error
+
+    def release(self) -> None:
+        """Let the process at the door have it."""
+        assert self._fd is not None
+        fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self._LOCK)
+
+    def close(self) -> None:
+        """Close the file (opened again when next taken). Not while held: closing drops
+        every lock this process holds on the file."""
+        if self._fd is not None:
+            self._closer()
+            self._fd = None
+
+
 class HandOff:
     """A lock granted in arrival order (FIFO): the holder hands it straight to the first
     waiter. Re-entrant for the holding thread (a nested transaction does not wait on
-    itself)."""
+    itself). ``across``: a lock between processes, taken by whoever gets this one (at
+    the outer level) and released before it is handed on, so that a waiting process gets
+    its turn between this process's writers."""
 
-    def __init__(self, timeout: float = 60.0) -> None:
+    def __init__(self, timeout: float = 60.0, across: FileLock | None = None) -> None:
         self.timeout = timeout
+        self.across = across
         self._mutex = threading.Lock()
         self._waiters: deque[threading.Lock] = deque()
         self._owner: int | None = None
@@ -188,26 +243,46 @@ class HandOff:
             if self._owner == me:
                 self._depth += 1
                 return
+            gate = None
             if self._owner is None and not self._waiters:
                 self._owner, self._depth = me, 1
-                return
-            gate = threading.Lock()
-            gate.acquire()
-            self._waiters.append(gate)
-        if not gate.acquire(timeout=self.timeout):
-            with self._mutex:
-                if gate in self._waiters:  # not handed over meanwhile
-                    self._waiters.remove(gate)
-                    raise PoolTimeout("waited too long for the database's write lock")
-        with self._mutex:  # handed over: the releasing thread left the lock to us
-            self._owner, self._depth = me, 1
+            else:
+                gate = threading.Lock()
+                gate.acquire()
+                self._waiters.append(gate)
+        if gate is not None:
+            if not gate.acquire(timeout=self.timeout):
+                with self._mutex:
+                    if gate in self._waiters:  # not handed over meanwhile
+                        self._waiters.remove(gate)
+                        raise PoolTimeout("waited too long for the database's write lock")
+            with self._mutex:  # handed over: the releasing thread left the lock to us
+                self._owner, self._depth = me, 1
+        self._across()
+
+    def _across(self) -> None:
+        """Also take the lock between processes (if any); on failure give this one back."""
+        if self.across is None:
+            return
+        try:
+            self.across.acquire()
+        except BaseException:
+            self._hand_on()
+            raise
 
     def release(self) -> None:
         """Hand the lock to the first waiter, if any."""
         with self._mutex:
-            self._depth -= 1
-            if self._depth:
+            if self._depth > 1:
+                self._depth -= 1
                 return
+        if self.across is not None:
+            self.across.release()
+        self._hand_on()
+
+    def _hand_on(self) -> None:
+        with self._mutex:
+            self._depth = 0
             self._owner = None if not self._waiters else -1  # taken by the next, not free
             if self._waiters:
                 self._waiters.popleft().release()
@@ -243,6 +318,15 @@ def _on_driver(connection: Connection) -> Iterator[Connection]:
         send(connection, "COMMIT")
 
 
+def _writers_file(url: str) -> FileLock | None:
+    """The lock between processes of a SQLite file: ``<database>-writers`` beside it (an
+    in-memory database is one process's)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return FileLock(Path(database + "-writers"))
+
+
 class Database:
     """An engine plus the transaction helper every area uses."""
 
@@ -250,7 +334,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         #: SQLite's writers of this process queue here (None on PostgreSQL: row locks).
-        self.writers = HandOff() if self.engine.dialect.name == "sqlite" else None
+        self.writers = HandOff(across=_writers_file(url)) \
+            if self.engine.dialect.name == "sqlite" else None
 
     @property
     def is_postgres(self) -> bool:
@@ -331,8 +416,10 @@ class Database:
             command.upgrade(config, "heads")
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (and the writers' lock file)."""
         self.engine.dispose()
+        if self.writers is not None and self.writers.across is not None:
+            self.writers.across.close()
 
 
 def applied(connection: Connection) -> frozenset[str]:

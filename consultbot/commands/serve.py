@@ -25,8 +25,9 @@ def register(subparsers: Any) -> None:
                              "worker only), telegram (the Telegram poller only), all "
                              "(default: everything in one process)")
     parser.add_argument("--processes", type=int, default=1,
-                        help="server processes sharing the port (PostgreSQL only; the "
-                             "first also runs the worker and the Telegram poller)")
+                        help="server processes sharing the port (the first also runs the "
+                             "worker and the Telegram poller); on SQLite they take turns to "
+                             "write, through a lock file beside the database")
     parser.set_defaults(func=run)
 
 
@@ -121,11 +122,6 @@ def run_web(args: argparse.Namespace, *, everything: bool) -> int:
     from plumbing.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
-    if args.processes > 1 and make_url(settings.database_url).get_backend_name() == "sqlite":
-        print("consultbot cannot start: --processes needs PostgreSQL (DATABASE_URL); SQLite "
-              "writes one transaction at a time, so more processes only wait for each other.",
-              file=sys.stderr)
-        return 2
     listener = bind(args.host, args.port)  # before the worker or the poller start
     if listener is None:
         return 2

@@ -61,17 +61,18 @@ def _serve(database_url: str, port: int, processes: int, cwd: Path) -> subproces
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_processes_need_postgresql(tmp_path: Path) -> None:
-    server = _serve(f"sqlite:///{tmp_path / 'x.db'}", _port(), 2, tmp_path)
-    _, err = server.communicate(timeout=60)
-    assert server.returncode == 2 and "--processes needs PostgreSQL" in err
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def served_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new SQLite file (the parent migrates it before forking), or the local PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'served.db'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
-@pytest.mark.postgres
-def test_two_processes_share_the_port_and_stop_together(postgres_url: str,
+def test_two_processes_share_the_port_and_stop_together(served_url: str,
                                                         tmp_path: Path) -> None:
     port = _port()
-    server = _serve(postgres_url, port, 2, tmp_path)
+    server = _serve(served_url, port, 2, tmp_path)
     try:
         assert server.stdout is not None
         first = server.stdout.readline()  # printed once the first child serves
