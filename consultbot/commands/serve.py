@@ -116,8 +116,6 @@ def print_paths(role: str, settings: Any) -> None:
 def run_web(args: argparse.Namespace, *, everything: bool) -> int:
     """The web app under waitress in one process or ``--processes`` forked ones sharing the
     port; with ``everything`` also the worker and the pollers (in the first process)."""
-    from sqlalchemy.engine import make_url
-
     from plumbing.logs import configure_logging
     from plumbing.settings import load_settings_or_exit
 
