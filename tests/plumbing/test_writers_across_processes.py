@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from plumbing.db import Database
-from tests.conftest import worker_processes
+from tests.fixtures import worker_processes
 
 pytestmark = pytest.mark.slow  # processes: started first (tests/conftest.py)
 
