@@ -117,12 +117,50 @@ def test_the_model_reads_the_respelling_too(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Latin-script question whose re-spelling holds more of the knowledge base's words
-    is embedded as typed and re-spelt (e5 reads "сколько стоит" better than "skolko
-    stoit"); before, the model read only what was typed."""
-    read = _model_reads(kb, monkeypatch, "skolko stoit vash otchet", "ru")
-    assert len(read) == 2 and "сколько" not in read[0] and "сколько" in read[1]
+    is embedded re-spelt (e5 reads "сколько стоит" better than "skolko stoit"), then as
+    typed unless the re-spelling alone is answered directly; before, the model read only
+    what was typed."""
+    read = _model_reads(kb, monkeypatch, "baddi etlob ta2rir men 3andkon", "ar")
+    assert read == ["بدي اتلب تقرير من عندكن", "baddi etlob ta2rir men 3andkon"]
     read = _model_reads(kb, monkeypatch, "fi nmouzaj 3an ta2rir", "ar")
-    assert read[1:] == ["في نموذج عن تقرير"]  # نموذج: a whole word (bot.faq.arabizi)
+    assert read == ["في نموذج عن تقرير"]  # نموذج: a whole word (bot.faq.arabizi)
+
+
+def _decision(kb: KnowledgeBase, question: str, lang: str) -> tuple[object, ...]:
+    answer = kb.answer(question, lang)
+    return answer.topic_id, answer.confident, answer.out_of_scope
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "respelt"),
+    [
+        ("skolko stoit vash otchet", "ru", "сколько стоит ваш отчет"),
+        ("kogda budet gotov otchet", "ru", "когда будет готов отчет"),
+        ("skilky koshtuye zvit", "uk", "скільки коштує звіт"),
+    ],
+)
+def test_a_respelling_answered_alone_spares_the_typed_text(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, question: str, lang: str, respelt: str
+) -> None:
+    """One model call instead of two: the re-spelling alone gets a direct answer, so the
+    text as typed is not embedded; the decision is the one reading both gave."""
+    assert _model_reads(kb, monkeypatch, question, lang) == [respelt]
+    decision = _decision(kb, question, lang)
+    assert decision[1]
+    monkeypatch.setattr(knowledge, "MODEL_SKIPS_TYPED_WHEN_SETTLED", False)
+    assert _model_reads(kb, monkeypatch, question, lang) == [respelt, question]
+    assert _decision(kb, question, lang) == decision
+
+
+def test_a_respelling_not_answered_alone_still_has_the_typed_text_read(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-spelt, "I want to order a report from you" is only offered topics, so the model
+    reads it as typed too (it reads some Arabizi better as typed) and offers how to order."""
+    question = "baddi etlob ta2rir men 3andkon"
+    read = _model_reads(kb, monkeypatch, question, "ar")
+    assert sorted(read) == sorted([question, "بدي اتلب تقرير من عندكن"])
+    assert_answered_or_offered(kb, question, "how_to_order", "ar")
 
 
 @pytest.mark.parametrize(
