@@ -41,12 +41,12 @@ MODEL_READS_SPELLINGS = True
 #: script is read worse than as typed (on the development set e5 ranks the right topic
 #: first for 16 of 17 such questions as typed, 10 re-spelt), and it cost held-out answers.
 MODEL_SKIPS_SPELLINGS_IN = frozenset({"fa"})
-#: Whether the text as typed goes unread when its re-spelling alone already gets a direct
-#: answer (one model call instead of two for a Latin-script question the re-spelling
-#: settles; False only to measure the figures before it, ``bench/faq_quality.py
+#: Whether a re-spelling goes unread when the text as typed alone already gets a direct
+#: answer (one model call instead of two for a Latin-script question the model reads well
+#: as typed; False only to measure the figures before it, ``bench/faq_quality.py
 #: --model-reads-both``). Chosen on the development set: ``docs/understanding.md``,
 #: "Fewer model calls".
-MODEL_SKIPS_TYPED_WHEN_SETTLED = True
+MODEL_SKIPS_SPELLINGS_WHEN_SETTLED = True
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "knowledge"
 FALLBACK_LANGUAGE = "en"
@@ -254,26 +254,23 @@ class KnowledgeBase:
         model must not read. ``best``: the lexical matcher's best score for the question
         and each spelling, when the caller has them already.
 
-        ``settles``: whether similarities give a direct answer. When the one re-spelling
-        embedded does alone, the text as typed is not read (one model call fewer; see
-        ``MODEL_SKIPS_TYPED_WHEN_SETTLED``): on the benchmark sets that changed 2 of 1,159
-        decisions, both to a right direct answer."""
+        ``settles``: whether similarities give a direct answer. When the text as typed
+        alone does, no re-spelling is read (one model call fewer; see
+        ``MODEL_SKIPS_SPELLINGS_WHEN_SETTLED``): on the benchmark sets that changed none of
+        1,159 decisions (topic, direct or not, out of scope), only some scores."""
+        similarity, anchor = index.similarities(model_inputs(question))
         if not MODEL_READS_SPELLINGS or not spellings:
-            return index.similarities(model_inputs(question))
+            return similarity, anchor
+        if (MODEL_SKIPS_SPELLINGS_WHEN_SETTLED and settles is not None
+                and settles((similarity, anchor))):
+            return similarity, anchor
         if best is None:
             best = [self._matcher.best_score(text) for text in (question, *spellings)]
         typed, *respelt = best
-        closer_spellings = [spelling for spelling, score in zip(spellings, respelt, strict=True)
-                            if score > typed]
-        first = index.similarities(closer_spellings[:1]) if closer_spellings else None
-        if (MODEL_SKIPS_TYPED_WHEN_SETTLED and settles is not None and first is not None
-                and len(closer_spellings) == 1 and settles(first)):
-            return first
-        similarity, anchor = index.similarities(model_inputs(question))
-        for position, spelling in enumerate(closer_spellings):
-            respelt_similarities = (first if first is not None and position == 0
-                                    else index.similarities([spelling]))
-            similarity, anchor = fusion.closer((similarity, anchor), respelt_similarities)
+        for spelling, score in zip(spellings, respelt, strict=True):
+            if score > typed:
+                similarity, anchor = fusion.closer((similarity, anchor),
+                                                   index.similarities([spelling]))
         return similarity, anchor
 
     @staticmethod

@@ -117,13 +117,12 @@ def test_the_model_reads_the_respelling_too(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Latin-script question whose re-spelling holds more of the knowledge base's words
-    is embedded re-spelt (e5 reads "сколько стоит" better than "skolko stoit"), then as
-    typed unless the re-spelling alone is answered directly; before, the model read only
-    what was typed."""
+    is embedded as typed and, unless that alone is answered directly, re-spelt (e5 reads
+    some Arabizi far better in Arabic script); before, the model read only what was typed."""
     read = _model_reads(kb, monkeypatch, "baddi etlob ta2rir men 3andkon", "ar")
-    assert read == ["بدي اتلب تقرير من عندكن", "baddi etlob ta2rir men 3andkon"]
-    read = _model_reads(kb, monkeypatch, "fi nmouzaj 3an ta2rir", "ar")
-    assert read == ["في نموذج عن تقرير"]  # نموذج: a whole word (bot.faq.arabizi)
+    assert read == ["baddi etlob ta2rir men 3andkon", "بدي اتلب تقرير من عندكن"]
+    read = _model_reads(kb, monkeypatch, "shu lazem a3mel la etlob ta2rir", "ar")
+    assert read[1:] == ["شو لزم اعمل ل اتلب تقرير"]  # a whole-word spelling (bot.faq.arabizi)
 
 
 def _decision(kb: KnowledgeBase, question: str, lang: str) -> tuple[object, ...]:
@@ -139,28 +138,27 @@ def _decision(kb: KnowledgeBase, question: str, lang: str) -> tuple[object, ...]
         ("skilky koshtuye zvit", "uk", "скільки коштує звіт"),
     ],
 )
-def test_a_respelling_answered_alone_spares_the_typed_text(
+def test_a_question_answered_as_typed_spares_its_respelling(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, question: str, lang: str, respelt: str
 ) -> None:
-    """One model call instead of two: the re-spelling alone gets a direct answer, so the
-    text as typed is not embedded; the decision is the one reading both gave."""
-    assert _model_reads(kb, monkeypatch, question, lang) == [respelt]
+    """One model call instead of two: the text as typed alone gets a direct answer, so its
+    re-spelling is not embedded; the decision is the one reading both gave."""
+    assert _model_reads(kb, monkeypatch, question, lang) == [question]
     decision = _decision(kb, question, lang)
     assert decision[1]
-    monkeypatch.setattr(knowledge, "MODEL_SKIPS_TYPED_WHEN_SETTLED", False)
-    assert _model_reads(kb, monkeypatch, question, lang) == [respelt, question]
+    monkeypatch.setattr(knowledge, "MODEL_SKIPS_SPELLINGS_WHEN_SETTLED", False)
+    assert _model_reads(kb, monkeypatch, question, lang) == [question, respelt]
     assert _decision(kb, question, lang) == decision
 
 
-def test_a_respelling_not_answered_alone_still_has_the_typed_text_read(
+def test_a_question_not_answered_as_typed_still_has_its_respelling_read(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Re-spelt, "I want to order a report from you" is only offered topics, so the model
-    reads it as typed too (it reads some Arabizi better as typed) and offers how to order."""
-    question = "baddi etlob ta2rir men 3andkon"
-    read = _model_reads(kb, monkeypatch, question, "ar")
-    assert sorted(read) == sorted([question, "بدي اتلب تقرير من عندكن"])
-    assert_answered_or_offered(kb, question, "how_to_order", "ar")
+    """As typed, "what must I do to order a report" is not answered directly; the model
+    reads its re-spelling too, and that answers it."""
+    question = "shu lazem a3mel la etlob ta2rir"
+    assert _model_reads(kb, monkeypatch, question, "ar") == [question, "شو لزم اعمل ل اتلب تقرير"]
+    assert _decision(kb, question, "ar") == ("how_to_order", True, False)
 
 
 @pytest.mark.parametrize(
