@@ -44,8 +44,8 @@ MODEL_SKIPS_SPELLINGS_IN = frozenset({"fa"})
 #: Whether a re-spelling goes unread when the text as typed alone already gets a direct
 #: answer (one model call instead of two for a Latin-script question the model reads well
 #: as typed; False only to measure the figures before it, ``bench/faq_quality.py
-#: --model-reads-both``). Chosen on the development set: ``docs/understanding.md``,
-#: "Fewer model calls".
+#: --model-reads-both``). Chosen on the development set: ``docs/understanding.md``, ninth
+#: pass.
 MODEL_SKIPS_SPELLINGS_WHEN_SETTLED = True
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "knowledge"
