@@ -2,9 +2,10 @@
 
 Run: ``.venv/bin/python bench/faq_quality.py`` (held-out set, fused matcher),
 ``--lexical-only`` (the lexical matcher alone, the "before" figures), ``--model-reads-typed``
-(the model does not read a Latin-script question's re-spelling), ``--set dev`` (the
-development set) and ``--calibrate`` (search the fusion constants on the development set;
-the held-out set is never used for that).
+(the model does not read a Latin-script question's re-spelling), ``--model-reads-both``
+(the model reads a re-spelling even when the text as typed alone is answered directly),
+``--set dev`` (the development set) and ``--calibrate`` (search the fusion constants on the
+development set; the held-out set is never used for that).
 
 Per language it prints: direct-answer accuracy (in-scope questions answered with a right
 topic), "answered or offered among the first three" (a right topic answered, or offered
@@ -227,6 +228,8 @@ def main() -> None:
                         help="the lexical matcher reads Latin-script questions only as written")
     parser.add_argument("--model-reads-typed", action="store_true",
                         help="the model reads Latin-script questions only as written")
+    parser.add_argument("--model-reads-both", action="store_true",
+                        help="the model reads a re-spelling even when the typed text settles")
     parser.add_argument("--misses", action="store_true", help="list the questions missed")
     parser.add_argument("--lang", default=None, help="measure one language only (e.g. ar)")
     parser.add_argument("--knowledge", type=Path, default=None,
@@ -236,6 +239,8 @@ def main() -> None:
         knowledge.native_spellings = lambda text, lang: ()
     if args.model_reads_typed:
         knowledge.MODEL_READS_SPELLINGS = False
+    if args.model_reads_both:
+        knowledge.MODEL_SKIPS_SPELLINGS_WHEN_SETTLED = False
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     start = time.perf_counter()
