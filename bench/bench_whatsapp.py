@@ -503,6 +503,17 @@ def report(name: str, result: dict[str, Any]) -> None:
           f"{result['errors']:6d} | {cpu} |{note}", flush=True)
 
 
+def open_loop_run(process: subprocess.Popen[bytes], port: int, args: argparse.Namespace,
+                  run: str, label: str) -> dict[str, Any]:
+    """The open loop at ``args.rate`` against a started project server (ids of ``run``),
+    reported as ``open <rate>/s <label>``."""
+    n = int(args.rate * args.seconds)
+    load = signed_requests(-(-n // len(SCRIPT)), run, n)
+    result = measured(process.pid, partial(open_loop, port, load, args.rate))
+    report(f"open {args.rate:.0f}/s {label}", result)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
@@ -554,12 +565,7 @@ def main() -> None:
                         closed_loop, port, load, args.connections, args.seconds, tmp))
                     report("project-sqlite", results["project-sqlite"])
                 if "open-loop" in wanted:
-                    n = int(args.rate * args.seconds)
-                    people = -(-n // len(SCRIPT))
-                    load = signed_requests(people, "4", n)
-                    results["open-loop"] = measured(process.pid, partial(
-                        open_loop, port, load, args.rate))
-                    report(f"open {args.rate:.0f}/s sqlite", results["open-loop"])
+                    results["open-loop"] = open_loop_run(process, port, args, "4", "sqlite")
             finally:
                 stop(process)
         if "project-sqlite2" in wanted:
@@ -574,11 +580,8 @@ def main() -> None:
                         closed_loop, port, load, args.connections, args.seconds, tmp))
                     report("project-sqlite2", results["project-sqlite2"])
                     if "open-loop" in wanted:
-                        n = int(args.rate * args.seconds)
-                        load = signed_requests(-(-n // len(SCRIPT)), "0", n)
-                        results["open-loop2"] = measured(process.pid, partial(
-                            open_loop, port, load, args.rate))
-                        report(f"open {args.rate:.0f}/s sqlite2", results["open-loop2"])
+                        results["open-loop2"] = open_loop_run(process, port, args, "0",
+                                                              "sqlite2")
                 finally:
                     stop(process)
         for run, processes in (("5", 1), ("6", 2)):
