@@ -9,6 +9,7 @@ through :class:`FakeTelegramServer` on 127.0.0.1, as ``TELEGRAM_API_BASE_URL``.
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import itertools
@@ -378,7 +379,9 @@ class FakeTelegramServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                # The client may have hung up (a long poll cut short when the bot stopped).
+                with contextlib.suppress(ConnectionError):
+                    self.wfile.write(payload)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
