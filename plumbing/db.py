@@ -204,9 +204,9 @@ class FileLock:
             raise PoolTimeout(f"the writers' lock file: {error}") from error
 
     def release(self) -> None:
-        """Let the process at the door have it."""
-        assert self._fd is not None
-        fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self._LOCK)
+        """Let the process at the door have it (a file closed meanwhile holds nothing)."""
+        if self._fd is not None:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self._LOCK)
 
     def close(self) -> None:
         """Close the file (opened again when next taken). Not while held: closing drops
@@ -276,9 +276,11 @@ class HandOff:
             if self._depth > 1:
                 self._depth -= 1
                 return
-        if self.across is not None:
-            self.across.release()
-        self._hand_on()
+        try:
+            if self.across is not None:
+                self.across.release()
+        finally:  # whatever the file did, this process's next writer gets its turn
+            self._hand_on()
 
     def _hand_on(self) -> None:
         with self._mutex:

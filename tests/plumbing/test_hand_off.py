@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from plumbing.db import Database, HandOff
+from plumbing.db import Database, FileLock, HandOff
 
 
 def queue_up(lock: HandOff, count: int, acquired: list[int],
@@ -127,3 +127,23 @@ def test_postgres_has_no_hand_off(postgres_url: str) -> None:
     db = Database(postgres_url)
     assert db.writers is None  # row locks let different people proceed in parallel
     db.dispose()
+
+
+def test_the_lock_file_closed_while_held_does_not_wedge_the_writers(tmp_path: Path) -> None:
+    """``Database.dispose`` while a writer holds the lock (a stop mid-transaction) closes the
+    file, which drops the lock; releasing it then still hands the lock on."""
+    lock = HandOff(timeout=2, across=FileLock(tmp_path / "db-writers"))
+    lock.acquire()
+    assert lock.across is not None
+    lock.across.close()
+    lock.release()
+    taken: list[bool] = []
+
+    def next_writer() -> None:
+        with lock.held():
+            taken.append(True)
+
+    thread = threading.Thread(target=next_writer)
+    thread.start()
+    thread.join(5)
+    assert taken == [True]
