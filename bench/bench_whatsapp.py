@@ -503,6 +503,19 @@ def report(name: str, result: dict[str, Any]) -> None:
           f"{result['errors']:6d} | {cpu} |{note}", flush=True)
 
 
+#: The ratios printed after the table: label, numerator and denominator rows, the figure.
+RATIOS = (
+    ("ratio project-sqlite / minimal durable turn", "project-sqlite", "minimal", "rate"),
+    ("CPU per request, project-sqlite / minimal durable turn", "project-sqlite", "minimal",
+     "cpu_ms"),
+    ("ratio project-sqlite2 (2 processes) / minimal durable turn", "project-sqlite2",
+     "minimal", "rate"),
+    ("ratio SQLite 2 processes / 1", "project-sqlite2", "project-sqlite", "rate"),
+    ("ratio project-sqlite / bare", "project-sqlite", "bare", "rate"),
+    ("ratio PostgreSQL 2 processes / 1", "project-pg2", "project-pg1", "rate"),
+)
+
+
 def open_loop_run(process: subprocess.Popen[bytes], port: int, args: argparse.Namespace,
                   run: str, label: str) -> dict[str, Any]:
     """The open loop at ``args.rate`` against a started project server (ids of ``run``),
@@ -604,25 +617,10 @@ def main() -> None:
                     stop(process)
             finally:
                 drop_postgres_database(args.postgres_url, database_url)
-        if "minimal" in results and "project-sqlite" in results:
-            print(f"ratio project-sqlite / minimal durable turn: "
-                  f"{results['project-sqlite']['rate'] / results['minimal']['rate']:.2f}")
-        if "minimal" in results and "project-sqlite" in results and \
-                results["minimal"].get("cpu_ms") and results["project-sqlite"].get("cpu_ms"):
-            print(f"CPU per request, project-sqlite / minimal durable turn: "
-                  f"{results['project-sqlite']['cpu_ms'] / results['minimal']['cpu_ms']:.2f}")
-        if "minimal" in results and "project-sqlite2" in results:
-            print(f"ratio project-sqlite2 (2 processes) / minimal durable turn: "
-                  f"{results['project-sqlite2']['rate'] / results['minimal']['rate']:.2f}")
-        if "project-sqlite" in results and "project-sqlite2" in results:
-            print(f"ratio SQLite 2 processes / 1: "
-                  f"{results['project-sqlite2']['rate'] / results['project-sqlite']['rate']:.2f}")
-        if "bare" in results and "project-sqlite" in results:
-            print(f"ratio project-sqlite / bare: "
-                  f"{results['project-sqlite']['rate'] / results['bare']['rate']:.2f}")
-        if "project-pg1" in results and "project-pg2" in results:
-            print(f"ratio PostgreSQL 2 processes / 1: "
-                  f"{results['project-pg2']['rate'] / results['project-pg1']['rate']:.2f}")
+        for label, top, bottom, figure in RATIOS:
+            value, base = (results.get(top, {}).get(figure), results.get(bottom, {}).get(figure))
+            if value and base:
+                print(f"{label}: {value / base:.2f}")
         if "statements" in wanted:
             urls = [("SQLite", f"sqlite:///{tmp / 'count.db'}")]
             if args.postgres_url:
