@@ -55,16 +55,19 @@ def test_two_processes_take_the_write_lock_in_turn(tmp_path: Path) -> None:
     assert (tmp_path / "turns.db-writers").exists()
 
 
-def _open_lock_files() -> int:
+def _open_lock_files(lock_file: Path) -> int:
+    """How many of this process's descriptors are open on ``lock_file`` (other tests'
+    databases in this worker may hold lock files of their own until collected)."""
     return sum(1 for fd in Path("/proc/self/fd").iterdir()
-               if fd.exists() and str(fd.resolve()).endswith("-writers"))
+               if fd.exists() and fd.resolve() == lock_file.resolve())
 
 
 def test_disposing_closes_the_lock_file(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'closed.db'}")
+    lock_file = tmp_path / "closed.db-writers"
     for _ in range(3):
         with db.begin():
             pass
-    assert _open_lock_files() == 1  # opened once, kept for the next transaction
+    assert _open_lock_files(lock_file) == 1  # opened once, kept for the next transaction
     db.dispose()
-    assert _open_lock_files() == 0  # (a test suite makes thousands of Database objects)
+    assert _open_lock_files(lock_file) == 0  # (a test suite makes thousands of Database objects)
